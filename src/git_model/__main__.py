@@ -1,0 +1,3 @@
+from git_model.cli import main
+
+main()

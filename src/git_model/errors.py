@@ -1,0 +1,310 @@
+"""Every error the registry reports: what is wrong, how to fix it, and its exit code.
+
+Each error carries its facts as attributes (for programs using the API) and renders as
+one line: ``<what is wrong>; <how to fix it>``. Exit codes are assigned in one table,
+``EXIT_CODES``, which ``docs/exit-codes.md`` lists (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class GitModelError(Exception):
+    """Base of every error the registry raises on purpose."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message, hint)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}"
+
+
+# --- the repository ---------------------------------------------------------------
+
+
+class NotARepository(GitModelError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path} is not inside a Git repository",
+            "run the command inside a repository, or create one with `git init`",
+        )
+        self.path = path
+
+
+class NoCommits(GitModelError):
+    def __init__(self) -> None:
+        super().__init__(
+            "the repository has no commits yet",
+            "commit the model's files first, then register that commit",
+        )
+
+
+class IdentityMissing(GitModelError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"Git does not know who you are ({detail})",
+            'set it with `git config user.name "Your Name"` and '
+            "`git config user.email you@example.com`",
+        )
+        self.detail = detail
+
+
+class GitFailed(GitModelError):
+    def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
+        first = stderr.strip().splitlines()[0] if stderr.strip() else f"exit code {returncode}"
+        super().__init__(
+            f"`git {' '.join(args[:2])}` failed: {first}",
+            "fix the repository problem Git reports, then re-run",
+        )
+        self.args_ = tuple(args)
+        self.returncode = returncode
+        self.stderr = stderr
+
+
+# --- what the user typed -------------------------------------------------------------
+
+
+class UsageError(GitModelError):
+    """Arguments that cannot go together, or miss a part."""
+
+
+class InvalidName(GitModelError):
+    def __init__(self, value: str, kind: str = "model name") -> None:
+        super().__init__(
+            f"{value!r} is not a valid {kind}",
+            "use letters, digits, '-', '_' and '/' (for namespaces), starting and ending "
+            "with a letter or digit, e.g. 'churn' or 'fraud/tx-classifier'",
+        )
+        self.value = value
+        self.kind = kind
+
+
+class InvalidVersion(GitModelError):
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            f"{value!r} is not a semantic version",
+            "write MAJOR.MINOR.PATCH with an optional leading 'v', e.g. 1.3.0, v2.0.0-rc.1",
+        )
+        self.value = value
+
+
+class InvalidReference(GitModelError):
+    def __init__(self, value: str, expected: str) -> None:
+        super().__init__(
+            f"{value!r} does not name {expected}",
+            "write NAME@VERSION (churn@1.3.0), NAME@latest or NAME#STAGE (churn#prod)",
+        )
+        self.value = value
+        self.expected = expected
+
+
+class UnknownStage(GitModelError):
+    def __init__(self, stage: str, stages: Sequence[str]) -> None:
+        super().__init__(
+            f"stage {stage!r} is not one of the registry's stages ({', '.join(stages)})",
+            "pick one of those, or add it to `stages:` in git-model.yaml",
+        )
+        self.stage = stage
+        self.stages = tuple(stages)
+
+
+class UnknownType(GitModelError):
+    def __init__(self, model_type: str, types: Sequence[str]) -> None:
+        super().__init__(
+            f"model type {model_type!r} is not allowed here ({', '.join(types)})",
+            "pick one of those, or add it to `types:` in git-model.yaml",
+        )
+        self.model_type = model_type
+        self.types = tuple(types)
+
+
+class NoNextStage(GitModelError):
+    def __init__(self, model: str, version: str, stage: str) -> None:
+        super().__init__(
+            f"{model} {version} is in {stage!r}, the last stage; there is no next one",
+            "name the stage with --to",
+        )
+        self.model = model
+        self.version = version
+        self.stage = stage
+
+
+# --- what the registry holds ----------------------------------------------------------
+
+
+class ModelNotFound(GitModelError):
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            f"no model named {model!r} is registered",
+            f"run `git model show` to list models, or `git model register {model}` to create it",
+        )
+        self.model = model
+
+
+class VersionNotFound(GitModelError):
+    def __init__(self, model: str, version: str) -> None:
+        super().__init__(
+            f"{model} has no version {version}",
+            f"run `git model show {model}` to list its versions",
+        )
+        self.model = model
+        self.version = version
+
+
+class StageEmpty(GitModelError):
+    def __init__(self, model: str, stage: str) -> None:
+        super().__init__(
+            f"no version of {model} is in {stage!r}",
+            f"run `git model show {model}` to see where its versions are",
+        )
+        self.model = model
+        self.stage = stage
+
+
+class RevisionNotFound(GitModelError):
+    def __init__(self, rev: str) -> None:
+        super().__init__(
+            f"{rev!r} does not name a commit in this repository",
+            "pass a branch, tag or commit that exists (see `git log`)",
+        )
+        self.rev = rev
+
+
+class VersionExists(GitModelError):
+    def __init__(self, model: str, version: str, existing: str) -> None:
+        super().__init__(
+            f"{model} {version} is already registered (tag {existing}); a version is never "
+            "registered twice",
+            "pick another with --version, or let --bump choose the next one",
+        )
+        self.model = model
+        self.version = version
+        self.existing = existing
+
+
+class CommitAlreadyRegistered(GitModelError):
+    def __init__(self, model: str, commit: str, version: str) -> None:
+        super().__init__(
+            f"commit {commit[:12]} already holds {model} {version}; one commit holds one "
+            "version of a model",
+            f"promote {model}@{version} instead, or commit the new model and register that",
+        )
+        self.model = model
+        self.commit = commit
+        self.version = version
+
+
+class AlreadyInStage(GitModelError):
+    def __init__(self, model: str, version: str, stage: str) -> None:
+        super().__init__(
+            f"{model} {version} is already in {stage!r}; nothing to do",
+            f"run `git model show {model}` to see the current stages",
+        )
+        self.model = model
+        self.version = version
+        self.stage = stage
+
+
+class VersionArchived(GitModelError):
+    def __init__(self, model: str, version: str) -> None:
+        super().__init__(
+            f"{model} {version} is archived; archived versions take no stage",
+            f"register a new version of {model} (it may point at the same files)",
+        )
+        self.model = model
+        self.version = version
+
+
+class ModelDeprecated(GitModelError):
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            f"model {model} is deprecated; it takes no new versions or stage changes",
+            "register the model under a new name",
+        )
+        self.model = model
+
+
+# --- other writers ---------------------------------------------------------------------
+
+
+class ConcurrentUpdate(GitModelError):
+    def __init__(self, ref: str, detail: str) -> None:
+        super().__init__(
+            f"{ref} changed while this command ran ({detail}); nothing was written",
+            "re-run the command to act on the new state",
+        )
+        self.ref = ref
+        self.detail = detail
+
+
+class RegistryBusy(GitModelError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(
+            f"another Git process holds the lock on {ref}; nothing was written",
+            "retry in a moment; if no Git process is running, delete the stale "
+            f"{ref}.lock file under .git",
+        )
+        self.ref = ref
+
+
+# --- configuration ------------------------------------------------------------------
+
+
+class ConfigError(GitModelError):
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(
+            f"{path}: {detail}",
+            "fix the file (see docs/configuration.md), or delete it to use the defaults",
+        )
+        self.path = path
+        self.detail = detail
+
+
+class ConfigExists(GitModelError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path} already exists",
+            "edit it, or delete it and run `git model init` again",
+        )
+        self.path = path
+
+
+# One table, read by the CLI; docs/exit-codes.md lists the same codes.
+EXIT_CODES: dict[type[GitModelError], int] = {
+    GitModelError: 1,
+    UsageError: 2,
+    NotARepository: 3,
+    NoCommits: 3,
+    IdentityMissing: 3,
+    InvalidName: 4,
+    InvalidVersion: 4,
+    InvalidReference: 4,
+    UnknownStage: 4,
+    UnknownType: 4,
+    NoNextStage: 4,
+    ModelNotFound: 5,
+    VersionNotFound: 5,
+    StageEmpty: 5,
+    RevisionNotFound: 5,
+    VersionExists: 6,
+    CommitAlreadyRegistered: 6,
+    AlreadyInStage: 6,
+    VersionArchived: 7,
+    ModelDeprecated: 7,
+    ConcurrentUpdate: 8,
+    RegistryBusy: 8,
+    ConfigError: 9,
+    ConfigExists: 9,
+    GitFailed: 10,
+}
+
+
+def exit_code(error: GitModelError) -> int:
+    """The exit code for an error: its own class's entry, else its nearest base's."""
+    for cls in type(error).__mro__:
+        if issubclass(cls, GitModelError) and cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1

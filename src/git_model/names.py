@@ -1,0 +1,209 @@
+"""The registry's grammar: model and stage names, registry tag names, and what users type.
+
+Tag names follow GTO's grammar (iterative/gto ``gto/constants.py``, ``tag_re``) so that a
+registry written here reads the same in GTO and in ``dvc artifacts get``, and a registry
+GTO wrote reads here:
+
+==========================  ==========  ==================================================
+tag                         action      meaning
+==========================  ==========  ==================================================
+``churn@v1.3.0``            register    the version tag (annotated, on the model's commit)
+``churn@v1.3.0!#7``         deregister  the version was archived (event 7)
+``churn#prod``              assign      the moving stage tag: who is in ``prod`` now
+``churn#prod#5``            assign      event 5: ``prod`` was given to the tagged commit
+``churn#prod!#6``           unassign    event 6: ``prod`` was taken from the tagged commit
+``churn@deprecated#8``      deprecate   event 8: the model was deprecated
+==========================  ==========  ==================================================
+
+A name may carry a directory, ``dir/sub:name``, written ``dir/sub=name`` in tags (GTO's
+form for models declared in a ``dvc.yaml`` below the repository root).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from git_model.errors import InvalidName, InvalidReference, InvalidVersion
+from git_model.semver import SEMVER_PATTERN, SemVer
+
+NAME_PATTERN = r"[a-zA-Z0-9](?:[a-zA-Z0-9_/-]*[a-zA-Z0-9])?"
+DIRNAME_PATTERN = r"[a-zA-Z0-9_./-]+"
+SEPARATOR_IN_NAME = ":"
+SEPARATOR_IN_TAG = "="
+
+_NAME_RE = re.compile(NAME_PATTERN)
+_FULLNAME_RE = re.compile(rf"(?:{DIRNAME_PATTERN}{SEPARATOR_IN_NAME})?{NAME_PATTERN}")
+_TAG_RE = re.compile(
+    rf"(?P<model>(?:{DIRNAME_PATTERN}{SEPARATOR_IN_TAG})?{NAME_PATTERN})"
+    rf"(?:(?:#(?P<stage>{NAME_PATTERN})|@v(?P<version>{SEMVER_PATTERN}))(?P<cancel>!?)"
+    rf"|@(?P<deprecated>deprecated))"
+    rf"(?:#(?P<counter>[0-9]+))?"
+)
+LATEST = "latest"
+
+
+def _fits_git(name: str) -> bool:
+    # What the regular grammar admits but Git refuses in a ref name.
+    parts = name.split("/")
+    return all(p and not p.startswith(".") and not p.endswith(".lock") for p in parts) and (
+        ".." not in name
+    )
+
+
+def is_model_name(value: str) -> bool:
+    return _FULLNAME_RE.fullmatch(value) is not None and _fits_git(value)
+
+
+def is_stage_name(value: str) -> bool:
+    return _NAME_RE.fullmatch(value) is not None and _fits_git(value)
+
+
+def check_model_name(value: str) -> str:
+    if not is_model_name(value):
+        raise InvalidName(value, "model name")
+    return value
+
+
+def check_name(value: str, kind: str) -> str:
+    """A stage or type name: the model-name grammar without a directory."""
+    if not is_stage_name(value):
+        raise InvalidName(value, kind)
+    return value
+
+
+def check_stage_name(value: str) -> str:
+    return check_name(value, "stage name")
+
+
+def model_in_tag(model: str) -> str:
+    return model.replace(SEPARATOR_IN_NAME, SEPARATOR_IN_TAG)
+
+
+class Action(StrEnum):
+    """What a registry tag records, in GTO's words."""
+
+    REGISTER = "register"
+    DEREGISTER = "deregister"
+    ASSIGN = "assign"
+    UNASSIGN = "unassign"
+    DEPRECATE = "deprecate"
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryTag:
+    """A parsed registry tag name."""
+
+    model: str
+    action: Action
+    version: SemVer | None = None
+    stage: str | None = None
+    counter: int | None = None
+
+    @classmethod
+    def parse(cls, name: str) -> RegistryTag | None:
+        """Parse a tag name (without ``refs/tags/``); None when it is not a registry tag."""
+        match = _TAG_RE.fullmatch(name)
+        if match is None:
+            return None
+        model = match["model"].replace(SEPARATOR_IN_TAG, SEPARATOR_IN_NAME)
+        if not is_model_name(model):
+            return None
+        counter = int(match["counter"]) if match["counter"] is not None else None
+        cancel = match["cancel"] == "!"
+        if match["deprecated"]:
+            return cls(model, Action.DEPRECATE, counter=counter)
+        if match["stage"] is not None:
+            stage = match["stage"]
+            if not is_stage_name(stage):
+                return None
+            action = Action.UNASSIGN if cancel else Action.ASSIGN
+            return cls(model, action, stage=stage, counter=counter)
+        version = SemVer.parse(match["version"])
+        return cls(
+            model,
+            Action.DEREGISTER if cancel else Action.REGISTER,
+            version=version,
+            counter=counter,
+        )
+
+    def __str__(self) -> str:
+        text = model_in_tag(self.model)
+        if self.action is Action.DEPRECATE:
+            text += "@deprecated"
+        elif self.stage is not None:
+            text += f"#{self.stage}"
+        elif self.version is not None:
+            text += f"@{self.version.tag}"
+        if self.action in (Action.DEREGISTER, Action.UNASSIGN):
+            text += "!"
+        if self.counter is not None:
+            text += f"#{self.counter}"
+        return text
+
+    @property
+    def ref(self) -> str:
+        return f"refs/tags/{self}"
+
+    @property
+    def is_stage_tag(self) -> bool:
+        """The moving tag ``NAME#STAGE`` (GTO also reads it as a one-off assignment)."""
+        return self.action is Action.ASSIGN and self.counter is None
+
+
+def version_tag(model: str, version: SemVer) -> RegistryTag:
+    return RegistryTag(model, Action.REGISTER, version=version)
+
+
+def stage_tag(model: str, stage: str) -> RegistryTag:
+    return RegistryTag(model, Action.ASSIGN, stage=stage)
+
+
+def model_ref_patterns(model: str) -> tuple[str, ...]:
+    """for-each-ref patterns that match exactly one model's tags (Git seeks the prefix)."""
+    base = f"refs/tags/{model_in_tag(model)}"
+    # `*` does not cross `/`, so stage names with a `/` need their own pattern.
+    return (f"{base}@*", f"{base}#*", f"{base}#*/**")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRef:
+    """What a user types to point at a version: ``NAME@VERSION``, ``NAME@latest``,
+    ``NAME#STAGE``, or a bare ``NAME``."""
+
+    model: str
+    version: SemVer | None = None
+    stage: str | None = None
+    latest: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> ModelRef:
+        at, hash_ = text.find("@"), text.find("#")
+        if at == -1 and hash_ == -1:
+            return cls(check_model_name(text))
+        if hash_ == -1 or (at != -1 and at < hash_):
+            model, rest = text[:at], text[at + 1 :]
+            check_model_name(model)
+            if rest == LATEST:
+                return cls(model, latest=True)
+            try:
+                return cls(model, version=SemVer.parse(rest))
+            except InvalidVersion:
+                raise InvalidReference(text, "a version") from None
+        model, stage = text[:hash_], text[hash_ + 1 :]
+        check_model_name(model)
+        return cls(model, stage=check_stage_name(stage))
+
+    @property
+    def is_bare(self) -> bool:
+        return self.version is None and self.stage is None and not self.latest
+
+    def __str__(self) -> str:
+        if self.stage is not None:
+            return f"{self.model}#{self.stage}"
+        if self.latest:
+            return f"{self.model}@{LATEST}"
+        if self.version is not None:
+            return f"{self.model}@{self.version.tag}"
+        return self.model
