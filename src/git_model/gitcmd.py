@@ -1,0 +1,268 @@
+"""The one module that runs Git.
+
+Everything the registry knows is a Git ref or object, and every read and write of them
+goes through this module, which drives the ``git`` binary with plumbing commands:
+
+- reading: one ``git for-each-ref`` for all the tags a command needs (never one process
+  per tag);
+- writing: tag objects with one ``git hash-object -t tag -w --stdin-paths``, then every
+  ref change of a command in one ``git update-ref --stdin -z`` transaction, which applies
+  the changes in the order given (so callers put immutable event tags first).
+
+GitPython is not used: importing it costs more than a whole ``git model show``, and the
+plumbing commands above are all the registry needs. User input reaches Git only after
+validation, as full ``refs/tags/...`` names or after ``--end-of-options``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from git_model.errors import (
+    ConcurrentUpdate,
+    GitFailed,
+    IdentityMissing,
+    NotARepository,
+    RegistryBusy,
+)
+
+ZERO_OID = "0" * 40
+
+# Fields read for every tag, NUL-separated; the record count is len(_FIELDS).
+_FIELDS = (
+    "%(refname:strip=2)",
+    "%(objecttype)",
+    "%(objectname)",
+    "%(*objectname)",
+    "%(*objecttype)",
+    "%(taggername)",
+    "%(taggeremail:trim)",
+    "%(taggerdate:raw)",
+    "%(contents)",
+)
+_FORMAT = "%00".join(_FIELDS) + "%00"
+_IDENT_RE = re.compile(r"(?P<name>.*) <(?P<email>[^<>]*)> (?P<ts>-?\d+) (?P<tz>[+-]\d{4})")
+_LOCK_ERROR_RE = re.compile(r"cannot lock ref '(?P<ref>[^']+)': (?P<why>.*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Ident:
+    """Who is writing, and when (Git's committer identity and date)."""
+
+    name: str
+    email: str
+    timestamp: int
+    tz: str
+
+
+@dataclass(frozen=True, slots=True)
+class TagRecord:
+    """One tag as ``for-each-ref`` reports it. Lightweight tags have no tagger."""
+
+    name: str
+    object_type: str
+    object: str
+    target: str
+    target_type: str
+    tagger: Ident | None
+    message: str
+
+    @property
+    def annotated(self) -> bool:
+        return self.object_type == "tag"
+
+
+@dataclass(frozen=True, slots=True)
+class NewTag:
+    """An annotated tag object to write."""
+
+    name: str
+    target: str
+    tagger: Ident
+    message: str
+
+    def encode(self) -> bytes:
+        message = self.message.strip() + "\n"
+        return (
+            f"object {self.target}\ntype commit\ntag {self.name}\n"
+            f"tagger {self.tagger.name} <{self.tagger.email}> "
+            f"{self.tagger.timestamp} {self.tagger.tz}\n\n{message}"
+        ).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class RefUpdate:
+    """One ref change: create (old is None), update, or delete (new is None)."""
+
+    ref: str
+    new: str | None
+    old: str | None
+
+    def command(self) -> bytes:
+        if self.old is None and self.new is not None:
+            return f"create {self.ref}\0{self.new}\0".encode()
+        if self.new is None and self.old is not None:
+            return f"delete {self.ref}\0{self.old}\0".encode()
+        if self.new is not None and self.old is not None:
+            return f"update {self.ref}\0{self.new}\0{self.old}\0".encode()
+        raise ValueError("a ref update needs an old or a new value")
+
+
+def _parse_ident(text: str) -> Ident | None:
+    match = _IDENT_RE.fullmatch(text.strip())
+    if match is None:
+        return None
+    return Ident(match["name"], match["email"], int(match["ts"]), match["tz"])
+
+
+class Git:
+    """A repository, as the ``git`` binary sees it."""
+
+    def __init__(self, git_dir: Path, work_tree: Path | None) -> None:
+        self.git_dir = git_dir
+        self.work_tree = work_tree
+
+    @classmethod
+    def discover(cls, path: Path | None = None) -> Git:
+        """The repository containing ``path`` (default: the current directory)."""
+        where = Path.cwd() if path is None else path
+        proc = subprocess.run(
+            ["git", "rev-parse", "--path-format=absolute", "--git-dir", "--show-toplevel"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        lines = proc.stdout.splitlines()
+        if proc.returncode == 0 and len(lines) == 2:
+            return cls(Path(lines[0]), Path(lines[1]))
+        if lines and "work tree" in proc.stderr:  # a bare repository
+            return cls(Path(lines[0]), None)
+        raise NotARepository(str(where))
+
+    @property
+    def root(self) -> Path:
+        return self.work_tree if self.work_tree is not None else self.git_dir
+
+    def run(
+        self,
+        *args: str,
+        stdin: bytes | None = None,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        proc = subprocess.run(
+            ["git", f"--git-dir={self.git_dir}", *args],
+            cwd=self.root,
+            input=stdin,
+            capture_output=True,
+            check=False,
+            env=None if env is None else {**os.environ, **env},
+        )
+        if check and proc.returncode != 0:
+            raise GitFailed(args, proc.returncode, proc.stderr.decode(errors="replace"))
+        return proc
+
+    # --- reading -----------------------------------------------------------------
+
+    def list_tags(self, patterns: Iterable[str] = ("refs/tags",)) -> list[TagRecord]:
+        """Every tag matching ``patterns``, with tagger and message, in one process."""
+        out = self.run("for-each-ref", f"--format={_FORMAT}", *patterns).stdout
+        fields = out.decode(errors="replace").split("\0")
+        width = len(_FIELDS)
+        records = []
+        # Each record ends with a NUL and then for-each-ref's newline, which starts the
+        # next record's first field.
+        for start in range(0, len(fields) - 1, width):
+            name, otype, oid, target, ttype, tname, temail, tdate, contents = fields[
+                start : start + width
+            ]
+            name = name.lstrip("\n")
+            tagger = None
+            if otype == "tag" and tdate:
+                ident = _parse_ident(f"{tname} <{temail}> {tdate}")
+                tagger = ident
+            records.append(
+                TagRecord(
+                    name=name,
+                    object_type=otype,
+                    object=oid,
+                    target=target or oid,
+                    target_type=ttype or otype,
+                    tagger=tagger,
+                    message=contents if otype == "tag" else "",
+                )
+            )
+        return records
+
+    def resolve_commit(self, rev: str) -> str | None:
+        """The commit ``rev`` names, or None."""
+        proc = self.run(
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{rev}^{{commit}}",
+            check=False,
+        )
+        return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+    def ident(self) -> Ident:
+        """Who writes now: Git's committer identity, honouring GIT_COMMITTER_DATE."""
+        proc = self.run("var", "GIT_COMMITTER_IDENT", check=False)
+        ident = _parse_ident(proc.stdout.decode(errors="replace"))
+        if proc.returncode != 0 or ident is None:
+            lines = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise IdentityMissing(lines[-1] if lines else "no committer identity")
+        return ident
+
+    # --- writing -----------------------------------------------------------------
+
+    def write_tags(self, tags: Sequence[NewTag]) -> list[str]:
+        """Write annotated tag objects (no refs yet); return their object ids."""
+        if not tags:
+            return []
+        with tempfile.TemporaryDirectory(prefix="git-model-") as tmp:
+            paths = []
+            for i, tag in enumerate(tags):
+                path = Path(tmp) / f"{i}.tag"
+                path.write_bytes(tag.encode())
+                paths.append(str(path))
+            out = self.run(
+                "hash-object",
+                "-t",
+                "tag",
+                "-w",
+                "--stdin-paths",
+                stdin="\n".join(paths).encode() + b"\n",
+            ).stdout
+        return out.decode().split()
+
+    def update_refs(self, updates: Sequence[RefUpdate]) -> None:
+        """Apply ref changes all-or-nothing against other writers, in the order given."""
+        if not updates:
+            return
+        stdin = b"start\0" + b"".join(u.command() for u in updates) + b"prepare\0commit\0"
+        proc = self.run(
+            "update-ref", "--stdin", "-z", stdin=stdin, check=False, env={"LC_ALL": "C"}
+        )
+        if proc.returncode == 0:
+            return
+        stderr = proc.stderr.decode(errors="replace")
+        match = _LOCK_ERROR_RE.search(stderr)
+        if match is None:
+            raise GitFailed(("update-ref", "--stdin"), proc.returncode, stderr)
+        ref, why = match["ref"], match["why"]
+        if "File exists" in why:
+            raise RegistryBusy(ref)
+        if "already exists" in why:
+            raise ConcurrentUpdate(ref, "someone else created it")
+        if "but expected" in why or "unable to resolve" in why or "is missing" in why:
+            raise ConcurrentUpdate(ref, "someone else moved or deleted it")
+        raise GitFailed(("update-ref", "--stdin"), proc.returncode, stderr)

@@ -1,0 +1,447 @@
+"""From tags to registry state: one pure function of the tag list, no Git calls.
+
+The rule (docs/tag-grammar.md, "Reading the registry"):
+
+1. Events are the truth. A model's events are its registry tags except the moving stage
+   tags; they are ordered by their ``#N`` counters. Tags without a counter (version tags,
+   GTO's ``--simple`` tags) are merged in by tag time, before any counter event of the
+   same second.
+2. Replaying them in that order: a registration creates a version, a deregistration
+   archives it (and takes it out of every stage), an assignment gives the stage to the
+   version registered at the tag's commit, an unassignment empties the stage if that
+   version holds it. A stage holds one version; emptying it never falls back to an
+   earlier holder. A model is deprecated while its newest event is a deprecation.
+3. ``NAME#STAGE`` is the moving tag where the stage has counter events; it must point
+   where the events say. Where it lags, it is reported (``lags``) and the next write to
+   the model repairs it. Where a stage has no counter events (a GTO ``--simple``
+   registry), ``NAME#STAGE`` is that stage's only event.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+
+from git_model.gitcmd import Ident, TagRecord
+from git_model.names import Action, RegistryTag
+from git_model.semver import SemVer
+
+
+class EventKind(StrEnum):
+    REGISTERED = "registered"
+    ARCHIVED = "archived"
+    PROMOTED = "promoted"
+    DEMOTED = "demoted"
+    DEPRECATED = "deprecated"
+
+
+KIND_OF_ACTION = {
+    Action.REGISTER: EventKind.REGISTERED,
+    Action.DEREGISTER: EventKind.ARCHIVED,
+    Action.ASSIGN: EventKind.PROMOTED,
+    Action.UNASSIGN: EventKind.DEMOTED,
+    Action.DEPRECATE: EventKind.DEPRECATED,
+}
+# Within one second, tags without a counter replay in GTO's priority order.
+_PRIORITY = {
+    Action.DEPRECATE: 2,
+    Action.REGISTER: 3,
+    Action.DEREGISTER: 4,
+    Action.ASSIGN: 5,
+    Action.UNASSIGN: 6,
+}
+
+
+_TRAILER_RE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9-]*): (?P<value>.*)")
+MODEL_TYPE = "Model-Type"
+
+
+def split_trailers(message: str) -> tuple[str, dict[str, str]]:
+    """Split ``Key: value`` lines off the last paragraph of a message (as Git trailers)."""
+    text = message.strip()
+    body, sep, last = text.rpartition("\n\n")
+    matches = [_TRAILER_RE.fullmatch(line) for line in last.splitlines()]
+    if not sep or not matches or not all(matches):
+        return text, {}
+    return body.strip(), {m["key"]: m["value"] for m in matches if m}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    email: str
+
+
+def ident_time(ident: Ident) -> datetime:
+    sign = -1 if ident.tz.startswith("-") else 1
+    offset = timedelta(hours=int(ident.tz[1:3]), minutes=int(ident.tz[3:5])) * sign
+    return datetime.fromtimestamp(ident.timestamp, timezone(offset))
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One immutable registry event: a tag that is never moved or deleted."""
+
+    kind: EventKind
+    model: str
+    version: SemVer | None
+    stage: str | None
+    counter: int | None
+    tag: str
+    commit: str
+    author: Person
+    date: datetime
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """A registered version of a model and where it stands now."""
+
+    model: str
+    version: SemVer
+    tag: str
+    commit: str
+    author: Person
+    date: datetime
+    message: str
+    model_type: str | None
+    archived: bool
+    stages: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StageHolder:
+    """Which version holds a stage, since when, by which event."""
+
+    stage: str
+    version: SemVer
+    commit: str
+    since: datetime
+    by: Person
+    event: str
+
+
+@dataclass(frozen=True, slots=True)
+class StageTagLag:
+    """A moving stage tag that disagrees with the events (``None``: absent / empty)."""
+
+    model: str
+    stage: str
+    tag: str
+    expected: SemVer | None
+    expected_commit: str | None
+    actual_commit: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A tag that looks like a registry tag but is not read, and why."""
+
+    tag: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class StageTagRef:
+    """A moving stage tag as found: what writers must name as the old value."""
+
+    stage: str
+    object: str
+    target: str
+    counted: bool  # False: the stage has no counter events (a GTO --simple tag)
+    tagger: Ident
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    name: str
+    versions: tuple[Version, ...]  # highest precedence first, archived included
+    holders: tuple[StageHolder, ...]
+    events: tuple[Event, ...]  # oldest first
+    deprecated: bool
+    lags: tuple[StageTagLag, ...]
+    skipped: tuple[Skipped, ...]
+    stage_tags: tuple[StageTagRef, ...]
+    max_counter: int
+    last_timestamp: int
+
+    def holder(self, stage: str) -> StageHolder | None:
+        return next((h for h in self.holders if h.stage == stage), None)
+
+    def find(self, version: SemVer) -> Version | None:
+        exact = next((v for v in self.versions if v.version == version), None)
+        if exact is not None or version.build:
+            return exact
+        return next((v for v in self.versions if v.version.same_precedence(version)), None)
+
+    def at_commit(self, commit: str) -> Version | None:
+        return next((v for v in self.versions if v.commit == commit), None)
+
+    @property
+    def latest(self) -> Version | None:
+        """The highest-precedence version that is not archived."""
+        return next((v for v in self.versions if not v.archived), None)
+
+    @property
+    def used_stages(self) -> tuple[str, ...]:
+        return tuple(sorted({e.stage for e in self.events if e.stage is not None}))
+
+    def stage_tag(self, stage: str) -> StageTagRef | None:
+        return next((t for t in self.stage_tags if t.stage == stage), None)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryState:
+    models: tuple[Model, ...]
+    skipped: tuple[Skipped, ...]
+
+    def get(self, name: str) -> Model | None:
+        return next((m for m in self.models if m.name == name), None)
+
+
+# --- building ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Tag:
+    parsed: RegistryTag
+    record: TagRecord
+    ident: Ident
+
+    @property
+    def time(self) -> int:
+        return self.ident.timestamp
+
+
+def classify(records: Iterable[TagRecord]) -> tuple[dict[str, list[_Tag]], list[Skipped]]:
+    """Group registry tags by model; skip (with a reason) what cannot be read."""
+    by_model: dict[str, list[_Tag]] = {}
+    skipped: list[Skipped] = []
+    for record in records:
+        parsed = RegistryTag.parse(record.name)
+        if parsed is None:
+            if "@" in record.name or "#" in record.name:
+                skipped.append(Skipped(record.name, "does not follow the registry tag grammar"))
+            continue
+        if not record.annotated or record.tagger is None:
+            skipped.append(Skipped(record.name, "lightweight tag (registry tags are annotated)"))
+            continue
+        if record.target_type != "commit":
+            skipped.append(Skipped(record.name, f"points at a {record.target_type}, not a commit"))
+            continue
+        by_model.setdefault(parsed.model, []).append(_Tag(parsed, record, record.tagger))
+    return by_model, skipped
+
+
+def _order(events: list[_Tag]) -> list[_Tag]:
+    counted = sorted(
+        (t for t in events if t.parsed.counter is not None),
+        key=lambda t: (t.parsed.counter, t.time, t.record.name),
+    )
+    uncounted = sorted(
+        (t for t in events if t.parsed.counter is None),
+        key=lambda t: (t.time, _PRIORITY[t.parsed.action], t.record.name),
+    )
+    # Stable merge: an uncounted tag goes before a counted one of the same second.
+    merged: list[_Tag] = []
+    i = 0
+    for tag in counted:
+        while i < len(uncounted) and uncounted[i].time <= tag.time:
+            merged.append(uncounted[i])
+            i += 1
+        merged.append(tag)
+    merged.extend(uncounted[i:])
+    return merged
+
+
+def _person(ident: Ident) -> Person:
+    return Person(ident.name, ident.email)
+
+
+class _ModelBuilder:
+    """Replays one model's tags (see the module docstring for the rule)."""
+
+    def __init__(self, name: str, tags: Sequence[_Tag]) -> None:
+        self.name = name
+        self.tags = tags
+        self.skipped: list[Skipped] = []
+        self.counted = {t.parsed.stage for t in tags if t.parsed.counter is not None}
+        self.moving: dict[str, _Tag] = {}
+        self.registered: dict[SemVer, _Tag] = {}
+        self.by_commit: dict[str, _Tag] = {}
+        self.archived: set[SemVer] = set()
+        self.holders: dict[str, StageHolder] = {}
+        self.deprecated = False
+        self.events: list[Event] = []
+
+    def _event_tags(self) -> list[_Tag]:
+        """The tags that are events: all but the moving stage tags of counted stages."""
+        events = []
+        for tag in self.tags:
+            stage = tag.parsed.stage
+            if tag.parsed.is_stage_tag and stage is not None:
+                self.moving[stage] = tag
+                if stage in self.counted:
+                    continue
+            events.append(tag)
+        return events
+
+    def _register(self, events: list[_Tag]) -> list[_Tag]:
+        """Versions come from version tags; each commit holds at most one version."""
+        dropped = set()
+        for tag in sorted(events, key=lambda t: (t.time, t.record.name)):
+            version = tag.parsed.version
+            if tag.parsed.action is not Action.REGISTER or version is None:
+                continue
+            other = self.by_commit.get(tag.record.target)
+            if other is not None:
+                reason = f"its commit already holds {other.record.name}"
+                self.skipped.append(Skipped(tag.record.name, reason))
+                dropped.add(tag.record.name)
+                continue
+            self.registered[version] = self.by_commit[tag.record.target] = tag
+        return [t for t in events if t.record.name not in dropped]
+
+    def _event(self, tag: _Tag) -> Event | None:
+        parsed, record = tag.parsed, tag.record
+        version = parsed.version
+        if parsed.action in (Action.ASSIGN, Action.UNASSIGN):
+            owner = self.by_commit.get(record.target)
+            if owner is None:
+                reason = f"its commit {record.target[:12]} holds no version"
+                self.skipped.append(Skipped(record.name, reason))
+                return None
+            version = owner.parsed.version
+        elif parsed.action is Action.DEREGISTER and version not in self.registered:
+            reason = "archives a version that was never registered"
+            self.skipped.append(Skipped(record.name, reason))
+            return None
+        return Event(
+            kind=KIND_OF_ACTION[parsed.action],
+            model=self.name,
+            version=version,
+            stage=parsed.stage,
+            counter=parsed.counter,
+            tag=record.name,
+            commit=record.target,
+            author=_person(tag.ident),
+            date=ident_time(tag.ident),
+            message=record.message.strip(),
+        )
+
+    def _apply(self, event: Event) -> None:
+        self.deprecated = event.kind is EventKind.DEPRECATED
+        stage, version = event.stage, event.version
+        if event.kind is EventKind.ARCHIVED and version is not None:
+            self.archived.add(version)
+            self.holders = {s: h for s, h in self.holders.items() if h.version != version}
+        elif event.kind is EventKind.PROMOTED and stage is not None and version is not None:
+            self.holders[stage] = StageHolder(
+                stage=stage,
+                version=version,
+                commit=event.commit,
+                since=event.date,
+                by=event.author,
+                event=event.tag,
+            )
+        elif event.kind is EventKind.DEMOTED and stage is not None:
+            current = self.holders.get(stage)
+            if current is not None and current.commit == event.commit:
+                del self.holders[stage]
+
+    def _versions(self) -> list[Version]:
+        versions = []
+        for version, tag in self.registered.items():
+            message, trailers = split_trailers(tag.record.message)
+            versions.append(
+                Version(
+                    model=self.name,
+                    version=version,
+                    tag=tag.record.name,
+                    commit=tag.record.target,
+                    author=_person(tag.ident),
+                    date=ident_time(tag.ident),
+                    message=message,
+                    model_type=trailers.get(MODEL_TYPE),
+                    archived=version in self.archived,
+                    stages=tuple(
+                        s for s, h in sorted(self.holders.items()) if h.version == version
+                    ),
+                )
+            )
+        versions.sort(key=lambda v: v.version, reverse=True)
+        return versions
+
+    def _lags(self) -> list[StageTagLag]:
+        lags = []
+        for stage in sorted(s for s in self.counted if s is not None):
+            holder = self.holders.get(stage)
+            tag = self.moving.get(stage)
+            expected = holder.commit if holder else None
+            actual = tag.record.target if tag else None
+            # A missing stage tag is a lag only where the model keeps stage tags at all
+            # (GTO's incremental registries have none).
+            if expected == actual or (actual is None and not self.moving):
+                continue
+            lags.append(
+                StageTagLag(
+                    model=self.name,
+                    stage=stage,
+                    tag=f"{self.name}#{stage}",
+                    expected=holder.version if holder else None,
+                    expected_commit=expected,
+                    actual_commit=actual,
+                )
+            )
+        return lags
+
+    def build(self) -> Model:
+        for tag in _order(self._register(self._event_tags())):
+            event = self._event(tag)
+            if event is not None:
+                self.events.append(event)
+                self._apply(event)
+        counters = [t.parsed.counter for t in self.tags if t.parsed.counter is not None]
+        return Model(
+            name=self.name,
+            versions=tuple(self._versions()),
+            holders=tuple(sorted(self.holders.values(), key=lambda h: h.stage)),
+            events=tuple(self.events),
+            deprecated=self.deprecated,
+            lags=tuple(self._lags()),
+            skipped=tuple(self.skipped),
+            stage_tags=tuple(
+                StageTagRef(
+                    s,
+                    t.record.object,
+                    t.record.target,
+                    s in self.counted,
+                    t.ident,
+                    t.record.message,
+                )
+                for s, t in sorted(self.moving.items())
+            ),
+            max_counter=max(counters, default=0),
+            last_timestamp=max((t.time for t in self.tags), default=0),
+        )
+
+
+def build_model(name: str, tags: Sequence[_Tag]) -> Model:
+    return _ModelBuilder(name, tags).build()
+
+
+def build_state(records: Iterable[TagRecord]) -> RegistryState:
+    by_model, skipped = classify(records)
+    models = tuple(build_model(name, tags) for name, tags in sorted(by_model.items()))
+    return RegistryState(models, tuple(skipped))
+
+
+def merge_events(models: Iterable[Model]) -> list[Event]:
+    """All models' events, oldest first: by time across models, by counter within one."""
+    return list(heapq.merge(*(m.events for m in models), key=lambda e: e.date))
