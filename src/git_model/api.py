@@ -1,0 +1,620 @@
+"""The registry's API: the CLI makes one call here per command; other programs do too.
+
+Every function opens the repository at ``repo`` (default: the current directory), reads
+what it needs with one ``git for-each-ref``, and returns a frozen result. Writes build all
+their tags first and change every ref in one ``git update-ref`` transaction, events
+first and moving stage tags last, so that an interrupted write leaves only states that
+the next command understands and repairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from git_model.config import RegistryConfig, load_config, write_config
+from git_model.errors import (
+    AlreadyInStage,
+    CommitAlreadyRegistered,
+    ConcurrentUpdate,
+    ModelDeprecated,
+    ModelNotFound,
+    NoCommits,
+    NoNextStage,
+    RevisionNotFound,
+    StageEmpty,
+    UnknownStage,
+    UsageError,
+    VersionArchived,
+    VersionExists,
+    VersionNotFound,
+)
+from git_model.gitcmd import Git, Ident, NewTag, RefUpdate
+from git_model.names import (
+    Action,
+    ModelRef,
+    RegistryTag,
+    check_model_name,
+    check_name,
+    check_stage_name,
+    model_ref_patterns,
+    stage_tag,
+    version_tag,
+)
+from git_model.semver import ZERO, Bump, SemVer
+from git_model.state import (
+    MODEL_TYPE,
+    Event,
+    EventKind,
+    Model,
+    Skipped,
+    StageHolder,
+    StageTagLag,
+    Version,
+    build_model,
+    build_state,
+    classify,
+    merge_events,
+)
+
+# --- results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StageCell:
+    stage: str
+    holder: StageHolder | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSummary:
+    name: str
+    latest: Version | None
+    stages: tuple[StageCell, ...]
+    deprecated: bool
+    versions: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryView:
+    """``show``: every model, its latest version and who holds each stage."""
+
+    stages: tuple[str, ...]
+    models: tuple[ModelSummary, ...]
+    lags: tuple[StageTagLag, ...]
+    skipped: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelView:
+    """``show NAME``: one model's versions and stages."""
+
+    name: str
+    stages: tuple[StageCell, ...]
+    versions: tuple[Version, ...]
+    deprecated: bool
+    lags: tuple[StageTagLag, ...]
+    skipped: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    model: str | None
+    events: tuple[Event, ...]
+    newest_first: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDetail:
+    """``describe``: one version, how it was reached from what the user typed, its events."""
+
+    ref: str
+    version: Version
+    deprecated: bool
+    events: tuple[Event, ...]
+    lags: tuple[StageTagLag, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RefChange:
+    ref: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a write did: the events it recorded and every ref it changed."""
+
+    action: EventKind
+    model: str
+    version: Version | None
+    stage: str | None
+    replaced: SemVer | None
+    events: tuple[Event, ...]
+    refs: tuple[RefChange, ...]
+    repaired: tuple[StageTagLag, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """``doctor``: what the registry cannot read, stage tags that lag, stale lock files."""
+
+    skipped: tuple[Skipped, ...]
+    lags: tuple[StageTagLag, ...]
+    stale_locks: tuple[str, ...]
+    repaired: tuple[StageTagLag, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return not self.stale_locks and len(self.repaired) == len(self.lags)
+
+
+@dataclass(frozen=True, slots=True)
+class Initialized:
+    path: Path
+    config: RegistryConfig
+
+
+# --- opening and reading ----------------------------------------------------------------
+
+
+def _open(repo: Path | str | None) -> tuple[Git, RegistryConfig]:
+    git = Git.discover(None if repo is None else Path(repo))
+    return git, load_config(git.root)
+
+
+def _read_model(git: Git, name: str) -> Model | None:
+    by_model, _ = classify(git.list_tags(model_ref_patterns(name)))
+    tags = by_model.get(name)
+    return build_model(name, tags) if tags else None
+
+
+def _require_model(git: Git, name: str) -> Model:
+    model = _read_model(git, check_model_name(name))
+    if model is None:
+        raise ModelNotFound(name)
+    return model
+
+
+def _columns(config: RegistryConfig, models: Sequence[Model]) -> tuple[str, ...]:
+    extra = sorted({s for m in models for s in m.used_stages} - set(config.stages))
+    return (*config.stages, *extra)
+
+
+def _cells(model: Model, stages: Sequence[str]) -> tuple[StageCell, ...]:
+    return tuple(StageCell(s, model.holder(s)) for s in stages)
+
+
+def _resolve(model: Model, ref: ModelRef) -> Version:
+    if ref.stage is not None:
+        holder = model.holder(ref.stage)
+        found = model.find(holder.version) if holder is not None else None
+        if found is None:
+            raise StageEmpty(model.name, ref.stage)
+        return found
+    if ref.version is not None:
+        found = model.find(ref.version)
+        if found is None:
+            raise VersionNotFound(model.name, ref.version.tag)
+        return found
+    # NAME@latest (a bare NAME means the same where a version is expected)
+    if model.latest is None:
+        raise VersionNotFound(model.name, "latest (every version is archived)")
+    return model.latest
+
+
+def show(
+    name: str | None = None, *, include_all: bool = False, repo: Path | str | None = None
+) -> RegistryView | ModelView:
+    """The registry (every model) or, with ``name``, one model's versions and stages."""
+    git, config = _open(repo)
+    if name is not None:
+        model = _require_model(git, ModelRef.parse(name).model)
+        return ModelView(
+            name=model.name,
+            stages=_cells(model, _columns(config, [model])),
+            versions=tuple(v for v in model.versions if include_all or not v.archived),
+            deprecated=model.deprecated,
+            lags=model.lags,
+            skipped=model.skipped,
+        )
+    state = build_state(git.list_tags())
+    columns = _columns(config, state.models)
+    return RegistryView(
+        stages=columns,
+        models=tuple(
+            ModelSummary(
+                name=m.name,
+                latest=m.latest,
+                stages=_cells(m, columns),
+                deprecated=m.deprecated,
+                versions=sum(not v.archived for v in m.versions),
+            )
+            for m in state.models
+            if include_all or not m.deprecated
+        ),
+        lags=tuple(lag for m in state.models for lag in m.lags),
+        skipped=state.skipped + tuple(s for m in state.models for s in m.skipped),
+    )
+
+
+def history(
+    name: str | None = None, *, newest_first: bool = True, repo: Path | str | None = None
+) -> History:
+    """Every event of one model, or of all models, ordered by counter within a model."""
+    git, _ = _open(repo)
+    if name is not None:
+        model = _require_model(git, ModelRef.parse(name).model)
+        events = list(model.events)
+    else:
+        events = merge_events(build_state(git.list_tags()).models)
+    if newest_first:
+        events.reverse()
+    return History(model=name, events=tuple(events), newest_first=newest_first)
+
+
+def describe(ref: str, *, repo: Path | str | None = None) -> VersionDetail:
+    """One version, given as ``NAME@VERSION``, ``NAME@latest`` or ``NAME#STAGE``."""
+    git, _ = _open(repo)
+    target = ModelRef.parse(ref)
+    model = _require_model(git, target.model)
+    version = _resolve(model, target)
+    return VersionDetail(
+        ref=ref,
+        version=version,
+        deprecated=model.deprecated,
+        events=tuple(
+            e
+            for e in model.events
+            if e.version == version.version or e.kind is EventKind.DEPRECATED
+        ),
+        lags=model.lags,
+    )
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+class _Plan:
+    """The tags one write creates, in order: events first, moving stage tags last.
+
+    Event times strictly increase within a model (one second apart at least), so that
+    tools ordering by tag time (GTO, ``dvc artifacts get``) reach the counter order.
+    """
+
+    def __init__(self, git: Git, name: str, model: Model | None) -> None:
+        self.git = git
+        self.name = name
+        self.model = model
+        now = git.ident()
+        self.ident = now
+        self.time = max(now.timestamp, model.last_timestamp + 1 if model else 0)
+        self.counter = model.max_counter if model else 0
+        self.events: list[NewTag] = []
+        self.moves: dict[str, tuple[str | None, str]] = {}
+        self.adopted: set[str] = set()
+        self.repaired: tuple[StageTagLag, ...] = ()
+
+    def _stamp(self) -> Ident:
+        ident = Ident(self.ident.name, self.ident.email, self.time, self.ident.tz)
+        self.time += 1
+        return ident
+
+    def _adopt(self, stage: str) -> None:
+        # A GTO `--simple` stage tag is that stage's only record: before it moves, copy it
+        # into an event tag so that its history survives.
+        current = self.model.stage_tag(stage) if self.model else None
+        if current is None or current.counted or stage in self.adopted:
+            return
+        self.adopted.add(stage)
+        self.counter += 1
+        name = str(RegistryTag(self.name, Action.ASSIGN, stage=stage, counter=self.counter))
+        self.events.append(NewTag(name, current.target, current.tagger, current.message))
+
+    def repair(self) -> None:
+        """Point every lagging stage tag of the model where its events say."""
+        if self.model is None:
+            return
+        self.repaired = self.model.lags
+        for lag in self.model.lags:
+            self.moves[lag.stage] = (
+                lag.expected_commit,
+                f"{self.name} {lag.expected} is in {lag.stage} (repaired stage tag)",
+            )
+
+    def version(self, version: SemVer, commit: str, message: str) -> None:
+        self.events.append(
+            NewTag(str(version_tag(self.name, version)), commit, self._stamp(), message)
+        )
+
+    def event(self, action: Action, commit: str, message: str, stage: str | None = None) -> None:
+        if stage is not None:
+            self._adopt(stage)
+        self.counter += 1
+        tag = RegistryTag(self.name, action, stage=stage, counter=self.counter, version=None)
+        self.events.append(NewTag(str(tag), commit, self._stamp(), message))
+
+    def deregister(self, version: SemVer, commit: str, message: str) -> None:
+        self.counter += 1
+        tag = RegistryTag(self.name, Action.DEREGISTER, version=version, counter=self.counter)
+        self.events.append(NewTag(str(tag), commit, self._stamp(), message))
+
+    def set_stage(self, stage: str, commit: str | None, message: str) -> None:
+        self._adopt(stage)
+        self.moves[stage] = (commit, message)
+
+    def apply(self) -> tuple[RefChange, ...]:
+        stamp = Ident(self.ident.name, self.ident.email, self.time - 1, self.ident.tz)
+        moving: list[tuple[str, str | None, str | None, NewTag | None]] = []
+        for stage, (commit, message) in self.moves.items():
+            current = self.model.stage_tag(stage) if self.model else None
+            old = current.object if current else None
+            if commit is None:
+                if old is not None:
+                    moving.append((stage, old, None, None))
+            elif current is None or current.target != commit:
+                tag = NewTag(str(stage_tag(self.name, stage)), commit, stamp, message)
+                moving.append((stage, old, commit, tag))
+        new_tags = self.events + [t for *_, t in moving if t is not None]
+        oids = iter(self.git.write_tags(new_tags))
+        updates = [RefUpdate(f"refs/tags/{t.name}", next(oids), None) for t in self.events]
+        for stage, old, commit, _tag in moving:
+            ref = stage_tag(self.name, stage).ref
+            updates.append(RefUpdate(ref, next(oids) if commit is not None else None, old))
+        try:
+            self.git.update_refs(updates)
+        except ConcurrentUpdate as exc:
+            raise _explain_race(self.git, self.name, self.model, exc) from None
+        return tuple(RefChange(u.ref, u.old, u.new) for u in updates)
+
+    def finish(
+        self,
+        action: EventKind,
+        version: SemVer | None,
+        stage: str | None = None,
+        replaced: SemVer | None = None,
+    ) -> Change:
+        refs = self.apply()
+        fresh = _require_model(self.git, self.name)
+        written = {t.name for t in self.events}
+        return Change(
+            action=action,
+            model=self.name,
+            version=fresh.find(version) if version is not None else None,
+            stage=stage,
+            replaced=replaced,
+            events=tuple(e for e in fresh.events if e.tag in written),
+            refs=refs,
+            repaired=self.repaired,
+        )
+
+
+def _explain_race(git: Git, name: str, before: Model | None, exc: ConcurrentUpdate) -> Exception:
+    """Say what the other writer did, from the events it left."""
+    after = _read_model(git, name)
+    seen = before.max_counter if before else 0
+    newer = [e for e in (after.events if after else ()) if (e.counter or 0) > seen]
+    if not newer:
+        return exc
+    last = newer[-1]
+    what = " ".join(
+        part
+        for part in (
+            last.kind.value,
+            str(last.version) if last.version else "",
+            f"to {last.stage}" if last.kind is EventKind.PROMOTED and last.stage else "",
+            f"from {last.stage}" if last.kind is EventKind.DEMOTED and last.stage else "",
+        )
+        if part
+    )
+    return ConcurrentUpdate(
+        exc.ref, f"{last.author.name} {what} at {last.date.isoformat()} ({last.tag})"
+    )
+
+
+def _writable(model: Model) -> Model:
+    if model.deprecated:
+        raise ModelDeprecated(model.name)
+    return model
+
+
+def register(
+    name: str,
+    *,
+    rev: str = "HEAD",
+    version: str | None = None,
+    bump: Bump | None = None,
+    message: str | None = None,
+    model_type: str | None = None,
+    repo: Path | str | None = None,
+) -> Change:
+    """Tag ``rev`` as a new version of ``name``: ``version`` as given, or the latest bumped."""
+    check_model_name(name)
+    if version is not None and bump is not None:
+        raise UsageError("--version and --bump cannot be combined", "pass one of them")
+    git, config = _open(repo)
+    if model_type is not None:
+        config.check_type(model_type)
+    commit = git.resolve_commit(rev)
+    if commit is None:
+        if rev == "HEAD" and git.resolve_commit("HEAD") is None:
+            raise NoCommits()
+        raise RevisionNotFound(rev)
+    model = _read_model(git, name)
+    if model is not None:
+        _writable(model)
+        existing = model.at_commit(commit)
+        if existing is not None:
+            raise CommitAlreadyRegistered(name, commit, existing.version.tag)
+    if version is not None:
+        new = SemVer.parse(version)
+    else:
+        base = model.versions[0].version if model and model.versions else ZERO
+        new = base.bump(bump or Bump.MINOR)
+    clash = model.find(new) if model else None
+    if clash is not None:
+        raise VersionExists(name, new.tag, clash.tag)
+    text = message or f"Register {name} {new.tag}"
+    if model_type is not None:
+        text += f"\n\n{MODEL_TYPE}: {model_type}"
+    plan = _Plan(git, name, model)
+    plan.repair()
+    plan.version(new, commit, text)
+    return plan.finish(EventKind.REGISTERED, new)
+
+
+def _next_stage(config: RegistryConfig, model: Model, version: Version, ref: ModelRef) -> str:
+    if ref.stage is not None:
+        config.check_stage(ref.stage)
+        current: str | None = ref.stage
+    else:
+        held = [s for s in config.stages if s in version.stages]
+        current = held[-1] if held else None
+    nxt = config.next_stage(current)
+    if nxt is None:
+        raise NoNextStage(model.name, version.version.tag, current or "")
+    return nxt
+
+
+def promote(
+    ref: str,
+    *,
+    to: str | None = None,
+    message: str | None = None,
+    repo: Path | str | None = None,
+) -> Change:
+    """Give stage ``to`` (default: the next one) to the version ``ref`` names."""
+    git, config = _open(repo)
+    target = ModelRef.parse(ref)
+    if to is not None:
+        config.check_stage(check_stage_name(to))
+    model = _writable(_require_model(git, target.model))
+    version = _resolve(model, target)
+    if version.archived:
+        raise VersionArchived(model.name, version.version.tag)
+    stage = to or _next_stage(config, model, version, target)
+    old = model.holder(stage)
+    if old is not None and old.commit == version.commit:
+        raise AlreadyInStage(model.name, version.version.tag, stage)
+    plan = _Plan(git, model.name, model)
+    plan.repair()
+    if old is not None:
+        plan.event(
+            Action.UNASSIGN,
+            old.commit,
+            f"Replace {model.name} {old.version.tag} in {stage} by {version.version.tag}",
+            stage=stage,
+        )
+    text = message or f"Promote {model.name} {version.version.tag} to {stage}"
+    plan.event(Action.ASSIGN, version.commit, text, stage=stage)
+    plan.set_stage(stage, version.commit, f"{model.name} {version.version.tag} is in {stage}")
+    return plan.finish(
+        EventKind.PROMOTED, version.version, stage, replaced=old.version if old else None
+    )
+
+
+def demote(ref: str, *, message: str | None = None, repo: Path | str | None = None) -> Change:
+    """Empty the stage ``NAME#STAGE`` names. No earlier holder takes it back."""
+    git, config = _open(repo)
+    target = ModelRef.parse(ref)
+    if target.stage is None:
+        raise UsageError(f"{ref!r} names no stage", "write NAME#STAGE, e.g. churn#prod")
+    model = _writable(_require_model(git, target.model))
+    holder = model.holder(target.stage)
+    if holder is None:
+        if target.stage not in config.stages:
+            raise UnknownStage(target.stage, config.stages)
+        raise StageEmpty(model.name, target.stage)
+    plan = _Plan(git, model.name, model)
+    plan.repair()
+    text = message or f"Demote {model.name} {holder.version.tag} from {target.stage}"
+    plan.event(Action.UNASSIGN, holder.commit, text, stage=target.stage)
+    plan.set_stage(target.stage, None, text)
+    return plan.finish(EventKind.DEMOTED, holder.version, target.stage)
+
+
+def _empty_stages(plan: _Plan, model: Model, holders: Sequence[StageHolder], why: str) -> None:
+    for holder in holders:
+        plan.event(
+            Action.UNASSIGN,
+            holder.commit,
+            f"Demote {model.name} {holder.version.tag} from {holder.stage}: {why}",
+            stage=holder.stage,
+        )
+        plan.set_stage(holder.stage, None, why)
+
+
+def archive(ref: str, *, message: str | None = None, repo: Path | str | None = None) -> Change:
+    """Archive a version: out of every stage, kept in history, never promoted again."""
+    git, _ = _open(repo)
+    target = ModelRef.parse(ref)
+    model = _writable(_require_model(git, target.model))
+    version = _resolve(model, target)
+    if version.archived:
+        raise VersionArchived(model.name, version.version.tag)
+    plan = _Plan(git, model.name, model)
+    plan.repair()
+    held = [h for h in model.holders if h.commit == version.commit]
+    _empty_stages(plan, model, held, f"{version.version.tag} archived")
+    text = message or f"Archive {model.name} {version.version.tag}"
+    plan.deregister(version.version, version.commit, text)
+    return plan.finish(EventKind.ARCHIVED, version.version)
+
+
+def deprecate(name: str, *, message: str | None = None, repo: Path | str | None = None) -> Change:
+    """Retire a model: every stage emptied, no new versions or promotions."""
+    git, _ = _open(repo)
+    model = _writable(_require_model(git, ModelRef.parse(name).model))
+    plan = _Plan(git, model.name, model)
+    plan.repair()
+    _empty_stages(plan, model, model.holders, f"{model.name} deprecated")
+    anchor = model.latest or (model.versions[0] if model.versions else None)
+    commit = anchor.commit if anchor is not None else model.events[-1].commit
+    plan.event(Action.DEPRECATE, commit, message or f"Deprecate {model.name}")
+    return plan.finish(EventKind.DEPRECATED, None)
+
+
+def init(
+    *,
+    stages: Sequence[str] | None = None,
+    types: Sequence[str] | None = None,
+    repo: Path | str | None = None,
+) -> Initialized:
+    """Write ``git-model.yaml`` with the given (or default) stages and types."""
+    git = Git.discover(None if repo is None else Path(repo))
+    config = RegistryConfig()
+    if stages is not None:
+        config = RegistryConfig(stages=tuple(stages), types=config.types)
+    if types is not None:
+        config = RegistryConfig(stages=config.stages, types=tuple(types))
+    for stage in config.stages:
+        check_stage_name(stage)
+    for model_type in config.types or ():
+        check_name(model_type, "model type")
+    if len(set(config.stages)) != len(config.stages):
+        raise UsageError("a stage is listed twice", "list each stage once")
+    path = write_config(git.root, config)
+    return Initialized(path, config)
+
+
+def doctor(*, fix: bool = False, repo: Path | str | None = None) -> Diagnosis:
+    """Report unreadable tags, lagging stage tags and stale ref locks; ``fix`` repairs tags."""
+    git, _ = _open(repo)
+    state = build_state(git.list_tags())
+    lagging = [m for m in state.models if m.lags]
+    repaired: list[StageTagLag] = []
+    if fix:
+        for model in lagging:
+            plan = _Plan(git, model.name, model)
+            plan.repair()
+            plan.apply()
+            repaired.extend(plan.repaired)
+    locks = [git.git_dir / "packed-refs.lock", *(git.git_dir / "refs").rglob("*.lock")]
+    return Diagnosis(
+        skipped=state.skipped + tuple(s for m in state.models for s in m.skipped),
+        lags=tuple(lag for m in lagging for lag in m.lags),
+        stale_locks=tuple(str(p) for p in locks if p.exists()),
+        repaired=tuple(repaired),
+    )
