@@ -1,0 +1,264 @@
+"""``git model``: parses arguments, makes one API call, renders what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from git_model import api
+from git_model.errors import GitModelError, exit_code
+from git_model.semver import Bump
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="git-model",
+    help="A model registry that lives in your Git repository: versions are tags, "
+    "stages are moving tags, and every change is kept in history.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+MessageOption = Annotated[
+    str | None,
+    typer.Option("--message", "-m", help="Why: recorded in the tag message and in history."),
+]
+
+
+def _call(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Run one API call; turn a registry error into one line on stderr and its exit code."""
+    try:
+        return fn(*args, **kwargs)
+    except GitModelError as exc:
+        typer.echo(f"git-model: error: {exc}", err=True)
+        raise typer.Exit(exit_code(exc)) from None
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        import git_model  # noqa: PLC0415
+
+        typer.echo(f"git-model {git_model.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print git-model's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """A model registry that lives in your Git repository."""
+
+
+@app.command()
+def init(
+    stages: Annotated[
+        str | None,
+        typer.Option(help="Stages, first to last, comma-separated (default: dev,staging,prod)."),
+    ] = None,
+    types: Annotated[
+        str | None,
+        typer.Option(help="Allowed model types, comma-separated (default: any)."),
+    ] = None,
+) -> None:
+    """Write git-model.yaml, the registry's configuration, at the repository root."""
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(
+        api.init,
+        stages=_split(stages),
+        types=_split(types),
+    )
+    render.initialized(result)
+
+
+def _split(value: str | None) -> list[str] | None:
+    return None if value is None else [part.strip() for part in value.split(",") if part.strip()]
+
+
+@app.command()
+def register(
+    name: Annotated[str, typer.Argument(help="The model's name, e.g. churn or fraud/tx.")],
+    rev: Annotated[
+        str, typer.Option(help="The commit that holds the model (branch, tag or hash).")
+    ] = "HEAD",
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="The version to register, e.g. 1.3.0 or v2.0.0-rc.1."),
+    ] = None,
+    bump: Annotated[
+        Bump | None,
+        typer.Option(help="Register the latest version with this part incremented."),
+    ] = None,
+    model_type: Annotated[
+        str | None,
+        typer.Option("--type", help="The model's type (one of `types:` in git-model.yaml)."),
+    ] = None,
+    message: MessageOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a new version of a model: an annotated tag NAME@vX.Y.Z on a commit.
+
+    Without --version or --bump, the latest version's minor part is bumped (the first
+    version of a model is then 0.1.0).
+    """
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(
+        api.register,
+        name,
+        rev=rev,
+        version=version,
+        bump=bump,
+        message=message,
+        model_type=model_type,
+    )
+    render.print_json(result) if as_json else render.change(result)
+
+
+@app.command()
+def promote(
+    ref: Annotated[
+        str,
+        typer.Argument(help="What to promote: NAME@VERSION, NAME@latest or NAME#STAGE."),
+    ],
+    to: Annotated[
+        str | None,
+        typer.Option(help="The stage to promote to (default: the next stage)."),
+    ] = None,
+    message: MessageOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Put a version in a stage; whoever held it is recorded as replaced.
+
+    NAME#STAGE promotes whatever holds STAGE. Without --to, the version goes to the
+    stage after the last one it is in.
+    """
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.promote, ref, to=to, message=message)
+    render.print_json(result) if as_json else render.change(result)
+
+
+@app.command()
+def demote(
+    ref: Annotated[str, typer.Argument(help="The stage to empty: NAME#STAGE.")],
+    message: MessageOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Take a stage from the version that holds it. The stage is left empty."""
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.demote, ref, message=message)
+    render.print_json(result) if as_json else render.change(result)
+
+
+@app.command()
+def archive(
+    ref: Annotated[str, typer.Argument(help="The version to archive: NAME@VERSION or NAME#STAGE.")],
+    message: MessageOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Archive a version: out of every stage, kept in history, never promoted again."""
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.archive, ref, message=message)
+    render.print_json(result) if as_json else render.change(result)
+
+
+@app.command()
+def deprecate(
+    name: Annotated[str, typer.Argument(help="The model to retire.")],
+    message: MessageOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Retire a model: every stage emptied; it takes no new versions or promotions."""
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.deprecate, name, message=message)
+    render.print_json(result) if as_json else render.change(result)
+
+
+@app.command()
+def show(
+    name: Annotated[
+        str | None, typer.Argument(help="A model: list its versions instead of all models.")
+    ] = None,
+    include_all: Annotated[
+        bool,
+        typer.Option("--all", "-a", help="Include deprecated models and archived versions."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show every model with its latest version and who holds each stage."""
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.show, name, include_all=include_all)
+    if as_json:
+        render.print_json(result)
+    elif isinstance(result, api.ModelView):
+        render.model(result)
+    else:
+        render.registry(result)
+
+
+@app.command()
+def history(
+    name: Annotated[
+        str | None, typer.Argument(help="A model: only its events (default: all models).")
+    ] = None,
+    oldest_first: Annotated[
+        bool, typer.Option("--oldest-first", help="List the oldest event first.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Every registry event: who registered, promoted, demoted, archived what, when, why."""
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.history, name, newest_first=not oldest_first)
+    render.print_json(result) if as_json else render.history(result)
+
+
+@app.command()
+def describe(
+    ref: Annotated[str, typer.Argument(help="A version: NAME@VERSION, NAME@latest or NAME#STAGE.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Describe one version: its commit, who registered it when, its stages and events."""
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.describe, ref)
+    render.print_json(result) if as_json else render.detail(result)
+
+
+@app.command()
+def doctor(
+    fix: Annotated[bool, typer.Option(help="Repair stage tags that lag their events.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Check the registry: unreadable tags, stage tags that lag, stale lock files."""
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.doctor, fix=fix)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.diagnosis(result)
+    if not result.healthy:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app(prog_name="git-model")
