@@ -48,6 +48,7 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     )
     for var in _GIT_ENV_TO_CLEAR:
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
@@ -97,7 +98,11 @@ class Repo:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def git(self, *args: str, check: bool = True, input: str | None = None) -> str:
+    def git(
+        self, *args: str, check: bool = True, input: str | None = None, date: int | None = None
+    ) -> str:
+        """Run git here; ``date`` stamps what it writes (as GIT_COMMITTER_DATE would)."""
+        env = None if date is None else {**os.environ, "GIT_COMMITTER_DATE": f"@{date} +0000"}
         proc = subprocess.run(
             ["git", *args],
             cwd=self.path,
@@ -105,6 +110,7 @@ class Repo:
             text=True,
             input=input,
             check=False,
+            env=env,
         )
         if check and proc.returncode != 0:
             raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")

@@ -453,7 +453,7 @@ def register(
     else:
         base = model.versions[0].version if model and model.versions else ZERO
         new = base.bump(bump or Bump.MINOR)
-    clash = model.find(new) if model else None
+    clash = model.same_precedence(new) if model else None
     if clash is not None:
         raise VersionExists(name, new.tag, clash.tag)
     text = message or f"Register {name} {new.tag}"

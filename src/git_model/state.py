@@ -178,6 +178,10 @@ class Model:
         exact = next((v for v in self.versions if v.version == version), None)
         if exact is not None or version.build:
             return exact
+        return self.same_precedence(version)
+
+    def same_precedence(self, version: SemVer) -> Version | None:
+        """A version equal to ``version`` but for build metadata (so it cannot coexist)."""
         return next((v for v in self.versions if v.version.same_precedence(version)), None)
 
     def at_commit(self, commit: str) -> Version | None:

@@ -1,0 +1,159 @@
+"""The shape the code must keep: layers, one Git module, lazy heavy imports, and a constant
+number of Git processes per command whatever the registry's size."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Repo
+from tests.helpers import ok
+
+SRC = Path(__file__).parent.parent / "src" / "git_model"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _modules() -> dict[str, set[str]]:
+    return {str(p.relative_to(SRC)): _imports(p) for p in SRC.rglob("*.py")}
+
+
+def test_only_the_git_module_runs_processes_and_nothing_imports_gitpython_or_gto() -> None:
+    for module, imports in _modules().items():
+        roots = {name.split(".")[0] for name in imports}
+        assert not roots & {"git", "gto", "dvc", "scmrepo", "dulwich"}, module
+        if module != "gitcmd.py":
+            assert "subprocess" not in roots, f"{module} runs processes; only gitcmd.py may"
+
+
+def test_the_core_never_imports_the_cli_layer_or_prints() -> None:
+    for module, imports in _modules().items():
+        if module.startswith("cli/") or module == "__main__.py":  # the entry points
+            continue
+        roots = {name.split(".")[0] for name in imports}
+        assert not roots & {"typer", "rich", "click"}, module
+        assert "git_model.cli" not in imports, module
+        tree = ast.parse((SRC / module).read_text())
+        calls = [
+            n.func.id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        ]
+        assert "print" not in calls, module
+
+
+def _imported_modules(repo: Repo, *args: str) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "git_model", *args],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    assert "git_model.cli" in names  # the measurement itself works
+    return names
+
+
+@pytest.mark.parametrize("args", [["--help"], ["show"], ["show", "churn"], ["history"]])
+def test_reading_commands_do_not_import_dvc_gto_or_gitpython(repo: Repo, args: list[str]) -> None:
+    ok(repo, "register", "churn")
+    (repo.path / "git-model.yaml").write_text("stages: [dev, prod]\n")
+    names = _imported_modules(repo, *args)
+    roots = {name.split(".")[0] for name in names}
+    assert not roots & {"dvc", "gto", "git", "scmrepo", "dulwich"}
+
+
+def test_help_does_not_even_import_yaml(repo: Repo) -> None:
+    (repo.path / "git-model.yaml").write_text("stages: [dev, prod]\n")
+    assert not any(n.startswith("ruamel") for n in _imported_modules(repo, "--help"))
+
+
+# --- Git processes per command ------------------------------------------------------------
+
+
+def _git_calls(repo: Repo, monkeypatch: pytest.MonkeyPatch, *args: str) -> Counter[str]:
+    trace = repo.path.parent / "git-trace.log"
+    trace.unlink(missing_ok=True)
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    try:
+        ok(repo, *args)
+    finally:
+        monkeypatch.delenv("GIT_TRACE")
+    calls: Counter[str] = Counter()
+    for line in trace.read_text().splitlines():
+        if "trace: built-in: git " in line:
+            words = line.split("trace: built-in: git ", 1)[1].split()
+            command = next(w for w in words if not w.startswith("-"))
+            calls[command] += 1
+    return calls
+
+
+def _bulk_tags(repo: Repo, count: int) -> None:
+    """Add ``count`` registry tags of other models (and old versions) with fast-import."""
+    head = repo.git("rev-parse", "HEAD")
+    stream = []
+    for i in range(count):
+        model = f"bulk-{i % 50}"
+        name = f"{model}@v{i // 50}.0.0" if i % 3 else f"{model}#dev#{i}"
+        message = f"bulk tag {i}\n"
+        stream.append(
+            f"tag {name}\nfrom {head}\ntagger Bulk <bulk@example.com> {1767225600 + i} +0000\n"
+            f"data {len(message)}\n{message}"
+        )
+    repo.git("fast-import", "--quiet", input="".join(stream) + "done\n")
+
+
+COMMANDS = [
+    ("show",),
+    ("show", "churn"),
+    ("history", "churn"),
+    ("history",),
+    ("describe", "churn#dev"),
+    ("promote", "churn@latest", "--to", "prod"),
+    ("demote", "churn#prod"),
+    ("archive", "churn@0.1.0"),
+]
+
+
+def test_git_processes_per_command_do_not_grow_with_the_registry(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def measure() -> list[Counter[str]]:
+        ok(repo, "register", "churn", "--version", "0.1.0")
+        repo.commit("second")
+        ok(repo, "register", "churn", "--version", "0.2.0")
+        ok(repo, "promote", "churn@0.1.0", "--to", "dev")
+        repo.commit("third")
+        counts = [_git_calls(repo, monkeypatch, "register", "churn")]
+        counts += [_git_calls(repo, monkeypatch, *args) for args in COMMANDS]
+        for ref in repo.git("tag", "-l", "churn*").splitlines():
+            repo.git("tag", "-d", ref)
+        return counts
+
+    small = measure()
+    _bulk_tags(repo, 600)
+    large = measure()
+    assert small == large
+    reads = dict(zip(COMMANDS, small[1:], strict=True))
+    # Reading is one for-each-ref, whatever the number of tags.
+    for args in COMMANDS[:5]:
+        assert reads[args]["for-each-ref"] == 1, args
+    assert max(sum(c.values()) for c in small) <= 7

@@ -1,0 +1,134 @@
+"""Every wrong input: one line on stderr that names the fix, a non-zero exit code from the
+documented table, and every ref exactly as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from git_model.errors import EXIT_CODES, GitModelError, exit_code
+from tests.conftest import Repo
+from tests.helpers import ok
+
+
+@pytest.fixture
+def registry(repo: Repo) -> Repo:
+    """churn 1.0.0 (prod) and 1.1.0, other 0.1.0 archived, old-model deprecated."""
+    ok(repo, "register", "churn", "--version", "1.0.0")
+    ok(repo, "promote", "churn@1.0.0", "--to", "prod")
+    repo.commit("retrain")
+    ok(repo, "register", "churn", "--version", "1.1.0")
+    ok(repo, "register", "other")
+    ok(repo, "archive", "other@0.1.0")
+    repo.commit("old")
+    ok(repo, "register", "old-model")
+    ok(repo, "deprecate", "old-model")
+    return repo
+
+
+BAD = [
+    # (arguments, exit code, words the message must contain)
+    (["show", "chrun"], 5, ["no model named 'chrun'", "git model show"]),
+    (["describe", "churn@9.9.9"], 5, ["churn has no version v9.9.9", "show churn"]),
+    (["describe", "churn#staging"], 5, ["no version of churn is in 'staging'"]),
+    (["promote", "churn@9.9.9", "--to", "prod"], 5, ["no version v9.9.9"]),
+    (["promote", "ghost@1.0.0", "--to", "prod"], 5, ["no model named 'ghost'"]),
+    (["register", "churn", "--version", "1.1.0"], 6, ["already registered", "--bump"]),
+    (["register", "churn", "--version", "1.1.0+other"], 6, ["already registered"]),
+    (["register", "churn", "--rev", "HEAD~2"], 6, ["already holds churn v1.0.0", "promote"]),
+    (["register", "-churn"], 2, []),  # click: an option it does not know
+    (["register", "churn!"], 4, ["not a valid model name", "letters, digits"]),
+    (["register", "a//b"], 4, ["not a valid model name"]),
+    (["register", "churn", "--version", "1.2"], 4, ["not a semantic version", "MAJOR.MINOR"]),
+    (["register", "churn", "--version", "2.0.0", "--bump", "major"], 2, ["cannot be combined"]),
+    (["register", "churn", "--rev", "no-such-branch"], 5, ["does not name a commit"]),
+    (["register", "churn", "--rev", "--upload-pack=touch /tmp/x"], 5, ["does not name a commit"]),
+    (["promote", "churn@1.1.0", "--to", "pr od"], 4, ["not a valid stage name"]),
+    (["promote", "churn@1.1.0", "--to", "production"], 4, ["dev, staging, prod", "git-model.yaml"]),
+    (["promote", "churn@1.0.0", "--to", "prod"], 6, ["already in 'prod'"]),
+    (["promote", "churn@1.1"], 4, ["does not name a version"]),
+    (["promote", "other@0.1.0", "--to", "dev"], 7, ["archived", "register a new version"]),
+    (["archive", "other@0.1.0"], 7, ["archived"]),
+    (["demote", "churn#staging"], 5, ["no version of churn is in 'staging'"]),
+    (["demote", "churn#qa"], 4, ["'qa' is not one of the registry's stages"]),
+    (["demote", "churn@1.0.0"], 2, ["names no stage", "NAME#STAGE"]),
+    (["register", "old-model"], 7, ["deprecated", "new name"]),
+    (["promote", "old-model@0.1.0", "--to", "dev"], 7, ["deprecated"]),
+    (["deprecate", "old-model"], 7, ["deprecated"]),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "words"), BAD, ids=[" ".join(b[0]) for b in BAD])
+def test_bad_input_is_refused_cleanly(
+    registry: Repo, args: list[str], code: int, words: list[str]
+) -> None:
+    before = registry.refs()
+    result = registry.cli(*args)
+    assert result.exit_code == code, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    if code != 2 or words:
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith("git-model: error: ")
+        assert "; " in lines[0]  # what is wrong; how to fix it
+    for word in words:
+        assert word in result.stderr
+    assert registry.refs() == before
+    assert not Path("/tmp/x").exists() or "upload-pack" not in " ".join(args)
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    plain = Repo(tmp_path)
+    result = plain.cli("show")
+    assert result.exit_code == 3
+    assert "not inside a Git repository" in result.stderr
+    assert "git init" in result.stderr
+
+
+def test_no_commits_yet(empty_repo: Repo) -> None:
+    result = empty_repo.cli("register", "churn")
+    assert result.exit_code == 3
+    assert "no commits yet" in result.stderr
+    assert empty_repo.refs() == ""
+    assert "No models registered yet" in ok(empty_repo, "show")
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("stages: [dev, dev]\n", "lists 'dev' twice"),
+        ("stages: dev\n", "non-empty list"),
+        ("stagez: [dev]\n", "unknown key(s): stagez"),
+        ("stages: [dev, 'pr od']\n", "not a name"),
+        ("stages: [dev\n", "git-model.yaml:2: malformed YAML"),
+        ("a: &x [1]\nb: *x\n", "git-model.yaml:2: YAML aliases"),
+        ("[" * 30 + "]" * 30 + "\n", "nested deeper than 20"),
+        ("- 1\n", "must be a mapping"),
+    ],
+)
+def test_bad_config_names_the_file_and_line(repo: Repo, text: str, where: str) -> None:
+    (repo.path / "git-model.yaml").write_text(text)
+    before = repo.refs()
+    result = repo.cli("register", "churn")
+    assert result.exit_code == 9
+    assert where in result.stderr
+    assert repo.refs() == before
+
+
+def test_a_huge_config_is_refused_before_parsing(repo: Repo) -> None:
+    (repo.path / "git-model.yaml").write_text("# " + "x" * 300_000 + "\n")
+    result = repo.cli("show")
+    assert result.exit_code == 9
+    assert "larger than 256 KiB" in result.stderr
+
+
+def test_every_error_class_has_an_exit_code() -> None:
+    def subclasses(cls: type[GitModelError]) -> set[type[GitModelError]]:
+        found = set(cls.__subclasses__())
+        for sub in list(found):
+            found |= subclasses(sub)
+        return found
+
+    assert subclasses(GitModelError) <= set(EXIT_CODES)
+    assert exit_code(GitModelError("x", "y")) == 1
