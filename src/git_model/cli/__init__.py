@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from git_model import api
 from git_model.errors import GitModelError, exit_code
 from git_model.semver import Bump
+
+if TYPE_CHECKING:
+    from git_model.api import Change
+
+# Commands import the API and the renderer when they run, so that `--help` pays for
+# neither (start-up time is part of the product).
 
 T = TypeVar("T")
 
@@ -20,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rendering it with rich costs ~40 ms per start
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -37,6 +43,15 @@ def _call(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
     except GitModelError as exc:
         typer.echo(f"git-model: error: {exc}", err=True)
         raise typer.Exit(exit_code(exc)) from None
+
+
+def _report(result: Change, as_json: bool) -> None:
+    from git_model.cli import render  # noqa: PLC0415
+
+    if as_json:
+        render.print_json(result)
+    else:
+        render.change(result)
 
 
 def _version_callback(value: bool) -> None:
@@ -74,6 +89,7 @@ def init(
     ] = None,
 ) -> None:
     """Write git-model.yaml, the registry's configuration, at the repository root."""
+    from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
     result = _call(
@@ -114,7 +130,7 @@ def register(
     Without --version or --bump, the latest version's minor part is bumped (the first
     version of a model is then 0.1.0).
     """
-    from git_model.cli import render  # noqa: PLC0415
+    from git_model import api  # noqa: PLC0415
 
     result = _call(
         api.register,
@@ -125,7 +141,7 @@ def register(
         message=message,
         model_type=model_type,
     )
-    render.print_json(result) if as_json else render.change(result)
+    _report(result, as_json)
 
 
 @app.command()
@@ -146,10 +162,10 @@ def promote(
     NAME#STAGE promotes whatever holds STAGE. Without --to, the version goes to the
     stage after the last one it is in.
     """
-    from git_model.cli import render  # noqa: PLC0415
+    from git_model import api  # noqa: PLC0415
 
     result = _call(api.promote, ref, to=to, message=message)
-    render.print_json(result) if as_json else render.change(result)
+    _report(result, as_json)
 
 
 @app.command()
@@ -159,10 +175,10 @@ def demote(
     as_json: JsonOption = False,
 ) -> None:
     """Take a stage from the version that holds it. The stage is left empty."""
-    from git_model.cli import render  # noqa: PLC0415
+    from git_model import api  # noqa: PLC0415
 
     result = _call(api.demote, ref, message=message)
-    render.print_json(result) if as_json else render.change(result)
+    _report(result, as_json)
 
 
 @app.command()
@@ -172,10 +188,10 @@ def archive(
     as_json: JsonOption = False,
 ) -> None:
     """Archive a version: out of every stage, kept in history, never promoted again."""
-    from git_model.cli import render  # noqa: PLC0415
+    from git_model import api  # noqa: PLC0415
 
     result = _call(api.archive, ref, message=message)
-    render.print_json(result) if as_json else render.change(result)
+    _report(result, as_json)
 
 
 @app.command()
@@ -185,10 +201,10 @@ def deprecate(
     as_json: JsonOption = False,
 ) -> None:
     """Retire a model: every stage emptied; it takes no new versions or promotions."""
-    from git_model.cli import render  # noqa: PLC0415
+    from git_model import api  # noqa: PLC0415
 
     result = _call(api.deprecate, name, message=message)
-    render.print_json(result) if as_json else render.change(result)
+    _report(result, as_json)
 
 
 @app.command()
@@ -203,6 +219,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show every model with its latest version and who holds each stage."""
+    from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
     result = _call(api.show, name, include_all=include_all)
@@ -225,10 +242,14 @@ def history(
     as_json: JsonOption = False,
 ) -> None:
     """Every registry event: who registered, promoted, demoted, archived what, when, why."""
+    from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
     result = _call(api.history, name, newest_first=not oldest_first)
-    render.print_json(result) if as_json else render.history(result)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.history(result)
 
 
 @app.command()
@@ -237,10 +258,14 @@ def describe(
     as_json: JsonOption = False,
 ) -> None:
     """Describe one version: its commit, who registered it when, its stages and events."""
+    from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
     result = _call(api.describe, ref)
-    render.print_json(result) if as_json else render.detail(result)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.detail(result)
 
 
 @app.command()
@@ -249,6 +274,7 @@ def doctor(
     as_json: JsonOption = False,
 ) -> None:
     """Check the registry: unreadable tags, stage tags that lag, stale lock files."""
+    from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
     result = _call(api.doctor, fix=fix)

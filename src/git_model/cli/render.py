@@ -26,7 +26,10 @@ from git_model.api import (
 from git_model.semver import SemVer
 from git_model.state import Event, EventKind, StageTagLag, Version
 
+# Piped output is not cut to 80 columns: tables keep every column for grep and less.
 out = Console(highlight=False, soft_wrap=True)
+if not out.is_terminal:
+    out = Console(highlight=False, soft_wrap=True, width=160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 EMPTY = "[dim]-[/dim]"
 
@@ -56,6 +59,15 @@ def _v(version: SemVer | None) -> str:
     return version.tag if version is not None else EMPTY
 
 
+def _table(*columns: str) -> Table:
+    """A borderless table; every column but the last (free text) keeps to one line."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in columns[:-1]:
+        table.add_column(column, no_wrap=True)
+    table.add_column(columns[-1], overflow="fold")
+    return table
+
+
 def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
@@ -79,11 +91,7 @@ def registry(view: RegistryView) -> None:
     if not view.models:
         out.print("No models registered yet. Register one with `git model register NAME`.")
         return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("Model")
-    table.add_column("Latest")
-    for stage in view.stages:
-        table.add_column(stage)
+    table = _table("Model", "Latest", *view.stages)
     for model in view.models:
         name = f"{model.name} [dim](deprecated)[/dim]" if model.deprecated else model.name
         latest = _v(model.latest.version if model.latest else None)
@@ -96,9 +104,7 @@ def model(view: ModelView) -> None:
     status = " [dim](deprecated)[/dim]" if view.deprecated else ""
     stages = "  ".join(f"{c.stage}: {_cell(c)}" for c in view.stages)
     out.print(f"[bold]{view.name}[/bold]{status}  {stages}")
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("Version", "Stages", "Commit", "Registered by", "When", "Message"):
-        table.add_column(column)
+    table = _table("Version", "Stages", "Commit", "Registered by", "When", "Message")
     for version in view.versions:
         label = version.version.tag + (" [dim](archived)[/dim]" if version.archived else "")
         table.add_row(
@@ -127,9 +133,7 @@ def _event_row(event: Event) -> tuple[str, ...]:
 
 
 def _events_table(events: Iterable[Event]) -> Table:
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("#", "When", "Event", "Model", "Version", "Stage", "By", "Message"):
-        table.add_column(column)
+    table = _table("#", "When", "Event", "Model", "Version", "Stage", "By", "Message")
     for event in events:
         table.add_row(*_event_row(event))
     return table
