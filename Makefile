@@ -14,12 +14,18 @@ $(BIN)/python:
 		|| { echo "git-model needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+# An editable install does not place data files; the manual page (which `git model --help`
+# opens) is copied where `man` looks for a PATH entry's pages: <venv>/share/man.
+MANPAGE := $(VENV)/share/man/man1/git-model.1
+
+$(VENV)/.installed-base: pyproject.toml man/git-model.1 | $(BIN)/python
 	$(PIP) -e .
+	@install -D -m 644 man/git-model.1 $(MANPAGE)
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml man/git-model.1 | $(BIN)/python
 	$(PIP) -e '.[test]'
+	@install -D -m 644 man/git-model.1 $(MANPAGE)
 	@touch $@
 
 demo: $(VENV)/.installed-base

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
 
 from git_model.cli import app
-from tests.conftest import Repo
+from tests.conftest import BIN, Repo
 from tests.helpers import ok
+
+ROOT = Path(__file__).parent.parent
 
 
 def _commands() -> dict[str, Any]:
@@ -85,3 +92,32 @@ def test_human_output_of_writes(repo: Repo) -> None:
     assert "churn#prod!#2, churn#prod#3, churn#prod" in text
     text = ok(repo, "demote", "churn#prod")
     assert text.splitlines()[0] == "Demoted churn v0.2.0 from prod; prod is now empty"
+
+
+def test_the_manual_page_is_generated_from_the_cli() -> None:
+    script = ROOT / "scripts" / "gen_man.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout
+
+
+@pytest.mark.skipif(shutil.which("man") is None, reason="this machine has no `man`")
+def test_git_model_dash_dash_help_opens_the_manual_page(repo: Repo, tmp_path: Path) -> None:
+    # Git turns `git model --help` into `man git-model`; man finds pages in ../share/man
+    # of every PATH entry, where the install puts ours.
+    prefix = tmp_path / "prefix"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin" / "git-model").symlink_to(BIN / "git-model")
+    (prefix / "share" / "man" / "man1").mkdir(parents=True)
+    shutil.copy(ROOT / "man" / "git-model.1", prefix / "share" / "man" / "man1")
+    proc = subprocess.run(
+        ["git", "model", "--help"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PATH": f"{prefix / 'bin'}:/usr/bin:/bin", "MANPAGER": "cat"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "git model register" in proc.stdout
