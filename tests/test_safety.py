@@ -117,7 +117,7 @@ def test_a_write_that_lost_a_race_says_who_won_and_changes_nothing(
     result = churn.cli("promote", "churn@1.0.0", "--to", "staging")
     assert result.exit_code == 8
     assert "changed while this command ran" in result.stderr
-    assert "promoted 1.1.0 to staging" in result.stderr
+    assert "promoted v1.1.0 to staging" in result.stderr
     assert "churn#staging#3" in result.stderr
     assert "re-run" in result.stderr
     assert churn.refs() == after_b

@@ -403,7 +403,7 @@ def _explain_race(git: Git, name: str, before: Model | None, exc: ConcurrentUpda
         part
         for part in (
             last.kind.value,
-            str(last.version) if last.version else "",
+            last.version.tag if last.version else "",
             f"to {last.stage}" if last.kind is EventKind.PROMOTED and last.stage else "",
             f"from {last.stage}" if last.kind is EventKind.DEMOTED and last.stage else "",
         )
