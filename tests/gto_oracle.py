@@ -172,6 +172,16 @@ class Ev:
     message: str
 
 
+# git-model ends the messages it writes with a trailer block marking them as its own
+# (`Written-By: git-model`, maybe more `Key: value` lines); it shows the text before it.
+_OUR_TRAILERS = re.compile(r"\n\n(?:[A-Za-z][A-Za-z0-9-]*: .*\n)*Written-By: git-model(?:\n.*)*\Z")
+
+
+def text_of(message: str) -> str:
+    """A tag message as git-model shows it: without git-model's own trailer block."""
+    return _OUR_TRAILERS.sub("", message.strip())
+
+
 def gto_events(history: Sequence[dict[str, Any]]) -> list[Ev]:
     """``gto history --json``, in GTO's order."""
     return [
@@ -184,7 +194,7 @@ def gto_events(history: Sequence[dict[str, Any]]) -> list[Ev]:
             commit=e["commit"],
             when=datetime.fromisoformat(e["timestamp"]),
             author=(e["author"], e["author_email"]),
-            message=e["message"],
+            message=text_of(e["message"]),
         )
         for e in history
     ]

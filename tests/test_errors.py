@@ -9,7 +9,7 @@ import pytest
 
 from git_model.errors import EXIT_CODES, GitModelError, exit_code
 from tests.conftest import Repo
-from tests.helpers import ok
+from tests.helpers import data, ok
 
 
 @pytest.fixture
@@ -37,6 +37,15 @@ BAD = [
     (["register", "churn", "--version", "1.1.0"], 6, ["already registered", "--bump"]),
     (["register", "churn", "--version", "1.1.0+other"], 6, ["already registered"]),
     (["register", "churn", "--rev", "HEAD~2"], 6, ["already holds churn v1.0.0", "promote"]),
+    (
+        ["register", "other", "--rev", "HEAD~1"],
+        6,
+        ["holds other v0.1.0 (archived)", "--allow-empty"],
+    ),
+    (["register", "churn", "--rev", "HEAD~2", "--version", "1.0"], 4, ["not a semantic version"]),
+    (["init", "--stages", ""], 2, ["non-empty list"]),
+    (["init", "--types", "a,a"], 2, ["lists 'a' twice"]),
+    (["init", "--stages", "dev,pr od"], 2, ["not a name"]),
     (["register", "-churn"], 2, []),  # click: an option it does not know
     (["register", "churn!"], 4, ["not a valid model name", "letters, digits"]),
     (["register", "a//b"], 4, ["not a valid model name"]),
@@ -76,6 +85,23 @@ def test_bad_input_is_refused_cleanly(
         assert word in result.stderr
     assert registry.refs() == before
     assert not Path("/tmp/x").exists() or "upload-pack" not in " ".join(args)
+
+
+def test_stage_events_on_a_commit_without_a_version_make_no_model(repo: Repo) -> None:
+    repo.git("tag", "-a", "-m", "by hand", "ghost#prod#1")
+    before = repo.refs()
+    result = repo.cli("deprecate", "ghost")
+    assert result.exit_code == 5
+    assert "no model named 'ghost'" in result.stderr
+    assert repo.refs() == before
+    assert data(repo, "show")["models"] == []
+    skipped = data(repo, "doctor")["skipped"]
+    assert skipped == [
+        {
+            "tag": "ghost#prod#1",
+            "reason": f"its commit {repo.git('rev-parse', 'HEAD')[:12]} holds no version",
+        }
+    ]
 
 
 def test_not_a_git_repository(tmp_path: Path) -> None:

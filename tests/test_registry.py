@@ -312,3 +312,22 @@ def test_commands_work_from_a_subdirectory(repo: Repo) -> None:
     sub = Repo(repo.path / "models")
     ok(sub, "register", "churn")
     assert data(sub, "promote", "churn@0.1.0")["stage"] == "qa"
+
+
+def test_messages_are_kept_whole_and_only_our_own_trailers_are_read(repo: Repo) -> None:
+    message = "Retrained on March\n\nFixes: DATA-12\nModel-Type: forged"
+    ok(repo, "register", "churn", "-m", message)
+    version = data(repo, "describe", "churn@0.1.0")["version"]
+    assert version["message"] == message
+    assert version["model_type"] is None
+    assert data(repo, "history", "churn")["events"][0]["message"] == message
+    raw = repo.git("tag", "-l", "--format=%(contents)", "churn@v0.1.0")
+    assert raw.endswith("Written-By: git-model")
+
+
+def test_stages_are_listed_in_the_registry_order(repo: Repo) -> None:
+    ok(repo, "register", "churn")
+    for stage in ("prod", "dev", "staging"):
+        ok(repo, "promote", "churn@0.1.0", "--to", stage)
+    assert data(repo, "describe", "churn@0.1.0")["version"]["stages"] == ["dev", "staging", "prod"]
+    assert data(repo, "history", "churn#prod")["model"] == "churn"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Sequence
 
 import pytest
 
@@ -83,6 +84,18 @@ def test_a_missing_stage_tag_is_reported_and_doctor_fixes_it(churn: Repo) -> Non
     assert churn.cli("doctor").exit_code == 0
 
 
+def test_a_first_promotion_cut_short_is_reported(repo: Repo) -> None:
+    """The model keeps no stage tag yet; its event says git-model wrote it, so the missing
+    tag is a lag (a GTO registry, whose events carry no such mark, keeps none)."""
+    ok(repo, "register", "churn")
+    ok(repo, "promote", "churn@0.1.0", "--to", "prod")
+    repo.git("tag", "-d", "churn#prod")  # as if the write stopped before its last ref
+    [lag] = data(repo, "show", "churn")["lags"]
+    assert (lag["stage"], lag["expected"], lag["actual_commit"]) == ("prod", "0.1.0", None)
+    ok(repo, "doctor", "--fix")
+    assert "churn#prod" in repo.tags()
+
+
 def test_a_held_ref_lock_is_busy_and_changes_nothing(churn: Repo) -> None:
     lock = churn.path / ".git" / "refs" / "tags" / "churn#prod.lock"
     lock.write_text("")
@@ -110,8 +123,8 @@ def test_a_write_that_lost_a_race_says_who_won_and_changes_nothing(
     real = api._read_model
     reads = iter([stale])
 
-    def first_read_is_stale(git: api.Git, name: str) -> Model | None:
-        return next(reads, None) or real(git, name)
+    def first_read_is_stale(git: api.Git, name: str, *order: Sequence[str]) -> Model | None:
+        return next(reads, None) or real(git, name, *order)
 
     monkeypatch.setattr(api, "_read_model", first_read_is_stale)
     result = churn.cli("promote", "churn@1.0.0", "--to", "staging")

@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from git_model.config import RegistryConfig, load_config, write_config
+from git_model.config import (
+    DEFAULT_STAGES,
+    RegistryConfig,
+    load_config,
+    make_config,
+    write_config,
+)
 from git_model.errors import (
     AlreadyInStage,
     CommitAlreadyRegistered,
@@ -36,7 +42,6 @@ from git_model.names import (
     ModelRef,
     RegistryTag,
     check_model_name,
-    check_name,
     check_stage_name,
     model_ref_patterns,
     stage_tag,
@@ -56,6 +61,7 @@ from git_model.state import (
     build_state,
     classify,
     merge_events,
+    with_trailers,
 )
 
 # --- results ------------------------------------------------------------------------------
@@ -165,14 +171,16 @@ def _open(repo: Path | str | None) -> tuple[Git, RegistryConfig]:
     return git, load_config(git.root)
 
 
-def _read_model(git: Git, name: str) -> Model | None:
+def _read_model(git: Git, name: str, stage_order: Sequence[str] = ()) -> Model | None:
+    """One model (None when it has no version), from one for-each-ref of its tags only."""
     by_model, _ = classify(git.list_tags(model_ref_patterns(name)))
     tags = by_model.get(name)
-    return build_model(name, tags) if tags else None
+    model = build_model(name, tags, stage_order) if tags else None
+    return model if model is not None and model.versions else None
 
 
-def _require_model(git: Git, name: str) -> Model:
-    model = _read_model(git, check_model_name(name))
+def _require_model(git: Git, config: RegistryConfig, name: str) -> Model:
+    model = _read_model(git, check_model_name(name), config.stages)
     if model is None:
         raise ModelNotFound(name)
     return model
@@ -211,7 +219,7 @@ def show(
     """The registry (every model) or, with ``name``, one model's versions and stages."""
     git, config = _open(repo)
     if name is not None:
-        model = _require_model(git, ModelRef.parse(name).model)
+        model = _require_model(git, config, ModelRef.parse(name).model)
         return ModelView(
             name=model.name,
             stages=_cells(model, _columns(config, [model])),
@@ -220,7 +228,7 @@ def show(
             lags=model.lags,
             skipped=model.skipped,
         )
-    state = build_state(git.list_tags())
+    state = build_state(git.list_tags(), config.stages)
     columns = _columns(config, state.models)
     return RegistryView(
         stages=columns,
@@ -236,7 +244,7 @@ def show(
             if include_all or not m.deprecated
         ),
         lags=tuple(lag for m in state.models for lag in m.lags),
-        skipped=state.skipped + tuple(s for m in state.models for s in m.skipped),
+        skipped=state.skipped,
     )
 
 
@@ -244,22 +252,24 @@ def history(
     name: str | None = None, *, newest_first: bool = True, repo: Path | str | None = None
 ) -> History:
     """Every event of one model, or of all models, ordered by counter within a model."""
-    git, _ = _open(repo)
+    git, config = _open(repo)
+    model_name = None
     if name is not None:
-        model = _require_model(git, ModelRef.parse(name).model)
+        model = _require_model(git, config, ModelRef.parse(name).model)
+        model_name = model.name
         events = list(model.events)
     else:
-        events = merge_events(build_state(git.list_tags()).models)
+        events = merge_events(build_state(git.list_tags(), config.stages).models)
     if newest_first:
         events.reverse()
-    return History(model=name, events=tuple(events), newest_first=newest_first)
+    return History(model=model_name, events=tuple(events), newest_first=newest_first)
 
 
 def describe(ref: str, *, repo: Path | str | None = None) -> VersionDetail:
     """One version, given as ``NAME@VERSION``, ``NAME@latest`` or ``NAME#STAGE``."""
-    git, _ = _open(repo)
+    git, config = _open(repo)
     target = ModelRef.parse(ref)
-    model = _require_model(git, target.model)
+    model = _require_model(git, config, target.model)
     version = _resolve(model, target)
     return VersionDetail(
         ref=ref,
@@ -284,8 +294,9 @@ class _Plan:
     tools ordering by tag time (GTO, ``dvc artifacts get``) reach the counter order.
     """
 
-    def __init__(self, git: Git, name: str, model: Model | None) -> None:
+    def __init__(self, git: Git, config: RegistryConfig, name: str, model: Model | None) -> None:
         self.git = git
+        self.config = config
         self.name = name
         self.model = model
         now = git.ident()
@@ -319,27 +330,31 @@ class _Plan:
             return
         self.repaired = self.model.lags
         for lag in self.model.lags:
+            held = lag.expected.tag if lag.expected else "nothing"
             self.moves[lag.stage] = (
                 lag.expected_commit,
-                f"{self.name} {lag.expected} is in {lag.stage} (repaired stage tag)",
+                f"{self.name} {held} is in {lag.stage} (repaired stage tag)",
             )
 
-    def version(self, version: SemVer, commit: str, message: str) -> None:
-        self.events.append(
-            NewTag(str(version_tag(self.name, version)), commit, self._stamp(), message)
-        )
+    def version(
+        self, version: SemVer, commit: str, message: str, trailers: Sequence[tuple[str, str]]
+    ) -> None:
+        name = str(version_tag(self.name, version))
+        self.events.append(NewTag(name, commit, self._stamp(), with_trailers(message, trailers)))
 
-    def event(self, action: Action, commit: str, message: str, stage: str | None = None) -> None:
+    def event(
+        self,
+        action: Action,
+        commit: str,
+        message: str,
+        stage: str | None = None,
+        version: SemVer | None = None,
+    ) -> None:
         if stage is not None:
             self._adopt(stage)
         self.counter += 1
-        tag = RegistryTag(self.name, action, stage=stage, counter=self.counter, version=None)
-        self.events.append(NewTag(str(tag), commit, self._stamp(), message))
-
-    def deregister(self, version: SemVer, commit: str, message: str) -> None:
-        self.counter += 1
-        tag = RegistryTag(self.name, Action.DEREGISTER, version=version, counter=self.counter)
-        self.events.append(NewTag(str(tag), commit, self._stamp(), message))
+        tag = RegistryTag(self.name, action, version=version, stage=stage, counter=self.counter)
+        self.events.append(NewTag(str(tag), commit, self._stamp(), with_trailers(message)))
 
     def set_stage(self, stage: str, commit: str | None, message: str) -> None:
         self._adopt(stage)
@@ -355,7 +370,8 @@ class _Plan:
                 if old is not None:
                     moving.append((stage, old, None, None))
             elif current is None or current.target != commit:
-                tag = NewTag(str(stage_tag(self.name, stage)), commit, stamp, message)
+                name = str(stage_tag(self.name, stage))
+                tag = NewTag(name, commit, stamp, with_trailers(message))
                 moving.append((stage, old, commit, tag))
         new_tags = self.events + [t for *_, t in moving if t is not None]
         oids = iter(self.git.write_tags(new_tags))
@@ -377,7 +393,7 @@ class _Plan:
         replaced: SemVer | None = None,
     ) -> Change:
         refs = self.apply()
-        fresh = _require_model(self.git, self.name)
+        fresh = _require_model(self.git, self.config, self.name)
         written = {t.name for t in self.events}
         return Change(
             action=action,
@@ -434,6 +450,7 @@ def register(
     check_model_name(name)
     if version is not None and bump is not None:
         raise UsageError("--version and --bump cannot be combined", "pass one of them")
+    wanted = SemVer.parse(version) if version is not None else None
     git, config = _open(repo)
     if model_type is not None:
         config.check_type(model_type)
@@ -442,14 +459,14 @@ def register(
         if rev == "HEAD" and git.resolve_commit("HEAD") is None:
             raise NoCommits()
         raise RevisionNotFound(rev)
-    model = _read_model(git, name)
+    model = _read_model(git, name, config.stages)
     if model is not None:
         _writable(model)
         existing = model.at_commit(commit)
         if existing is not None:
-            raise CommitAlreadyRegistered(name, commit, existing.version.tag)
-    if version is not None:
-        new = SemVer.parse(version)
+            raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
+    if wanted is not None:
+        new = wanted
     else:
         base = model.versions[0].version if model and model.versions else ZERO
         new = base.bump(bump or Bump.MINOR)
@@ -457,11 +474,10 @@ def register(
     if clash is not None:
         raise VersionExists(name, new.tag, clash.tag)
     text = message or f"Register {name} {new.tag}"
-    if model_type is not None:
-        text += f"\n\n{MODEL_TYPE}: {model_type}"
-    plan = _Plan(git, name, model)
+    trailers = [(MODEL_TYPE, model_type)] if model_type is not None else []
+    plan = _Plan(git, config, name, model)
     plan.repair()
-    plan.version(new, commit, text)
+    plan.version(new, commit, text, trailers)
     return plan.finish(EventKind.REGISTERED, new)
 
 
@@ -490,7 +506,7 @@ def promote(
     target = ModelRef.parse(ref)
     if to is not None:
         config.check_stage(check_stage_name(to))
-    model = _writable(_require_model(git, target.model))
+    model = _writable(_require_model(git, config, target.model))
     version = _resolve(model, target)
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
@@ -498,7 +514,7 @@ def promote(
     old = model.holder(stage)
     if old is not None and old.commit == version.commit:
         raise AlreadyInStage(model.name, version.version.tag, stage)
-    plan = _Plan(git, model.name, model)
+    plan = _Plan(git, config, model.name, model)
     plan.repair()
     if old is not None:
         plan.event(
@@ -521,13 +537,13 @@ def demote(ref: str, *, message: str | None = None, repo: Path | str | None = No
     target = ModelRef.parse(ref)
     if target.stage is None:
         raise UsageError(f"{ref!r} names no stage", "write NAME#STAGE, e.g. churn#prod")
-    model = _writable(_require_model(git, target.model))
+    model = _writable(_require_model(git, config, target.model))
     holder = model.holder(target.stage)
     if holder is None:
         if target.stage not in config.stages:
             raise UnknownStage(target.stage, config.stages)
         raise StageEmpty(model.name, target.stage)
-    plan = _Plan(git, model.name, model)
+    plan = _Plan(git, config, model.name, model)
     plan.repair()
     text = message or f"Demote {model.name} {holder.version.tag} from {target.stage}"
     plan.event(Action.UNASSIGN, holder.commit, text, stage=target.stage)
@@ -548,26 +564,26 @@ def _empty_stages(plan: _Plan, model: Model, holders: Sequence[StageHolder], why
 
 def archive(ref: str, *, message: str | None = None, repo: Path | str | None = None) -> Change:
     """Archive a version: out of every stage, kept in history, never promoted again."""
-    git, _ = _open(repo)
+    git, config = _open(repo)
     target = ModelRef.parse(ref)
-    model = _writable(_require_model(git, target.model))
+    model = _writable(_require_model(git, config, target.model))
     version = _resolve(model, target)
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
-    plan = _Plan(git, model.name, model)
+    plan = _Plan(git, config, model.name, model)
     plan.repair()
     held = [h for h in model.holders if h.commit == version.commit]
     _empty_stages(plan, model, held, f"{version.version.tag} archived")
     text = message or f"Archive {model.name} {version.version.tag}"
-    plan.deregister(version.version, version.commit, text)
+    plan.event(Action.DEREGISTER, version.commit, text, version=version.version)
     return plan.finish(EventKind.ARCHIVED, version.version)
 
 
 def deprecate(name: str, *, message: str | None = None, repo: Path | str | None = None) -> Change:
     """Retire a model: every stage emptied, no new versions or promotions."""
-    git, _ = _open(repo)
-    model = _writable(_require_model(git, ModelRef.parse(name).model))
-    plan = _Plan(git, model.name, model)
+    git, config = _open(repo)
+    model = _writable(_require_model(git, config, ModelRef.parse(name).model))
+    plan = _Plan(git, config, model.name, model)
     plan.repair()
     _empty_stages(plan, model, model.holders, f"{model.name} deprecated")
     anchor = model.latest or (model.versions[0] if model.versions else None)
@@ -584,36 +600,31 @@ def init(
 ) -> Initialized:
     """Write ``git-model.yaml`` with the given (or default) stages and types."""
     git = Git.discover(None if repo is None else Path(repo))
-    config = RegistryConfig()
-    if stages is not None:
-        config = RegistryConfig(stages=tuple(stages), types=config.types)
-    if types is not None:
-        config = RegistryConfig(stages=config.stages, types=tuple(types))
-    for stage in config.stages:
-        check_stage_name(stage)
-    for model_type in config.types or ():
-        check_name(model_type, "model type")
-    if len(set(config.stages)) != len(config.stages):
-        raise UsageError("a stage is listed twice", "list each stage once")
+    try:
+        config = make_config(DEFAULT_STAGES if stages is None else stages, types)
+    except ValueError as exc:
+        raise UsageError(
+            str(exc), "list names separated by commas, e.g. dev,staging,prod"
+        ) from None
     path = write_config(git.root, config)
     return Initialized(path, config)
 
 
 def doctor(*, fix: bool = False, repo: Path | str | None = None) -> Diagnosis:
     """Report unreadable tags, lagging stage tags and stale ref locks; ``fix`` repairs tags."""
-    git, _ = _open(repo)
-    state = build_state(git.list_tags())
+    git, config = _open(repo)
+    state = build_state(git.list_tags(), config.stages)
     lagging = [m for m in state.models if m.lags]
     repaired: list[StageTagLag] = []
     if fix:
         for model in lagging:
-            plan = _Plan(git, model.name, model)
+            plan = _Plan(git, config, model.name, model)
             plan.repair()
             plan.apply()
             repaired.extend(plan.repaired)
     locks = [git.git_dir / "packed-refs.lock", *(git.git_dir / "refs").rglob("*.lock")]
     return Diagnosis(
-        skipped=state.skipped + tuple(s for m in state.models for s in m.skipped),
+        skipped=state.skipped,
         lags=tuple(lag for m in lagging for lag in m.lags),
         stale_locks=tuple(str(p) for p in locks if p.exists()),
         repaired=tuple(repaired),

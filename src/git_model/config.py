@@ -93,20 +93,28 @@ def load_yaml(path: Path, text: str) -> Any:
         raise ConfigError(str(path), f"malformed YAML: {exc}") from None
 
 
-def _names(path: Path, key: str, value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise ConfigError(str(path), f"`{key}` must be a non-empty list of names")
+def _names(key: str, value: object) -> tuple[str, ...]:
+    """A list of distinct names; ValueError says what is wrong with it."""
+    if not isinstance(value, list | tuple) or not value:
+        raise ValueError(f"`{key}` must be a non-empty list of names")
     names: list[str] = []
     for item in value:
         if not isinstance(item, str) or not is_stage_name(item):
-            raise ConfigError(
-                str(path),
-                f"`{key}` holds {item!r}, which is not a name (letters, digits, '-', '_')",
+            raise ValueError(
+                f"`{key}` holds {item!r}, which is not a name (letters, digits, '-', '_', '/')"
             )
         if item in names:
-            raise ConfigError(str(path), f"`{key}` lists {item!r} twice")
+            raise ValueError(f"`{key}` lists {item!r} twice")
         names.append(item)
     return tuple(names)
+
+
+def make_config(stages: object = DEFAULT_STAGES, types: object = None) -> RegistryConfig:
+    """A configuration from lists of names (types None: any); ValueError if invalid."""
+    return RegistryConfig(
+        stages=_names("stages", stages),
+        types=None if types is None else _names("types", types),
+    )
 
 
 def load_config(root: Path) -> RegistryConfig:
@@ -126,9 +134,10 @@ def load_config(root: Path) -> RegistryConfig:
     unknown = sorted(set(data) - {"stages", "types"})
     if unknown:
         raise ConfigError(str(path), f"unknown key(s): {', '.join(map(str, unknown))}")
-    stages = _names(path, "stages", data["stages"]) if "stages" in data else DEFAULT_STAGES
-    types = _names(path, "types", data["types"]) if "types" in data else None
-    return RegistryConfig(stages=stages, types=types)
+    try:
+        return make_config(data.get("stages", DEFAULT_STAGES), data.get("types"))
+    except ValueError as exc:
+        raise ConfigError(str(path), str(exc)) from None
 
 
 def write_config(root: Path, config: RegistryConfig) -> Path:

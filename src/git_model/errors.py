@@ -71,12 +71,16 @@ class UsageError(GitModelError):
     """Arguments that cannot go together, or miss a part."""
 
 
+_NAME_EXAMPLES = {"model name": "'churn' or 'fraud/tx-classifier'", "stage name": "'prod'"}
+
+
 class InvalidName(GitModelError):
     def __init__(self, value: str, kind: str = "model name") -> None:
+        example = _NAME_EXAMPLES.get(kind, "'classifier'")
         super().__init__(
             f"{value!r} is not a valid {kind}",
-            "use letters, digits, '-', '_' and '/' (for namespaces), starting and ending "
-            "with a letter or digit, e.g. 'churn' or 'fraud/tx-classifier'",
+            "use letters, digits, '-', '_' and '/', starting and ending with a letter or "
+            f"digit, e.g. {example}",
         )
         self.value = value
         self.kind = kind
@@ -186,15 +190,23 @@ class VersionExists(GitModelError):
 
 
 class CommitAlreadyRegistered(GitModelError):
-    def __init__(self, model: str, commit: str, version: str) -> None:
+    def __init__(self, model: str, commit: str, version: str, archived: bool) -> None:
+        if archived:
+            hint = (
+                "a commit holds one version of a model for good: make a new commit (even "
+                "`git commit --allow-empty`) and register that"
+            )
+        else:
+            hint = f"promote {model}@{version} instead, or commit the new model and register that"
+        held = f"{model} {version}" + (" (archived)" if archived else "")
         super().__init__(
-            f"commit {commit[:12]} already holds {model} {version}; one commit holds one "
-            "version of a model",
-            f"promote {model}@{version} instead, or commit the new model and register that",
+            f"commit {commit[:12]} already holds {held}; one commit holds one version of a model",
+            hint,
         )
         self.model = model
         self.commit = commit
         self.version = version
+        self.archived = archived
 
 
 class AlreadyInStage(GitModelError):

@@ -58,16 +58,24 @@ _PRIORITY = {
 
 _TRAILER_RE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9-]*): (?P<value>.*)")
 MODEL_TYPE = "Model-Type"
+WRITTEN_BY = ("Written-By", "git-model")
+
+
+def with_trailers(message: str, trailers: Sequence[tuple[str, str]] = ()) -> str:
+    """A tag message as git-model writes it: the text, then a trailer block that marks it."""
+    block = "\n".join(f"{key}: {value}" for key, value in (WRITTEN_BY, *trailers))
+    return f"{message.strip()}\n\n{block}\n"
 
 
 def split_trailers(message: str) -> tuple[str, dict[str, str]]:
-    """Split ``Key: value`` lines off the last paragraph of a message (as Git trailers)."""
+    """The text and trailers of a message git-model wrote; other messages stay whole."""
     text = message.strip()
     body, sep, last = text.rpartition("\n\n")
     matches = [_TRAILER_RE.fullmatch(line) for line in last.splitlines()]
-    if not sep or not matches or not all(matches):
+    trailers = {m["key"]: m["value"] for m in matches if m}
+    if not sep or not all(matches) or trailers.get(WRITTEN_BY[0]) != WRITTEN_BY[1]:
         return text, {}
-    return body.strip(), {m["key"]: m["value"] for m in matches if m}
+    return body.strip(), trailers
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,9 +279,11 @@ def _person(ident: Ident) -> Person:
 class _ModelBuilder:
     """Replays one model's tags (see the module docstring for the rule)."""
 
-    def __init__(self, name: str, tags: Sequence[_Tag]) -> None:
+    def __init__(self, name: str, tags: Sequence[_Tag], stage_order: Sequence[str]) -> None:
         self.name = name
         self.tags = tags
+        self.stage_order = {stage: i for i, stage in enumerate(stage_order)}
+        self.newest: dict[str, _Tag] = {}  # stage -> its newest event
         self.skipped: list[Skipped] = []
         self.counted = {t.parsed.stage for t in tags if t.parsed.counter is not None}
         self.moving: dict[str, _Tag] = {}
@@ -336,7 +346,7 @@ class _ModelBuilder:
             commit=record.target,
             author=_person(tag.ident),
             date=ident_time(tag.ident),
-            message=record.message.strip(),
+            message=split_trailers(record.message)[0],
         )
 
     def _apply(self, event: Event) -> None:
@@ -359,6 +369,11 @@ class _ModelBuilder:
             if current is not None and current.commit == event.commit:
                 del self.holders[stage]
 
+    def _in_order(self, stages: Iterable[str]) -> tuple[str, ...]:
+        """Stages in the registry's order; others after them, by name."""
+        last = len(self.stage_order)
+        return tuple(sorted(stages, key=lambda s: (self.stage_order.get(s, last), s)))
+
     def _versions(self) -> list[Version]:
         versions = []
         for version, tag in self.registered.items():
@@ -374,8 +389,8 @@ class _ModelBuilder:
                     message=message,
                     model_type=trailers.get(MODEL_TYPE),
                     archived=version in self.archived,
-                    stages=tuple(
-                        s for s, h in sorted(self.holders.items()) if h.version == version
+                    stages=self._in_order(
+                        s for s, h in self.holders.items() if h.version == version
                     ),
                 )
             )
@@ -389,9 +404,10 @@ class _ModelBuilder:
             tag = self.moving.get(stage)
             expected = holder.commit if holder else None
             actual = tag.record.target if tag else None
-            # A missing stage tag is a lag only where the model keeps stage tags at all
-            # (GTO's incremental registries have none).
-            if expected == actual or (actual is None and not self.moving):
+            # A missing stage tag is a lag where git-model wrote the stage's newest event
+            # (a write cut short before its last ref) or keeps stage tags for the model;
+            # GTO's incremental registries have none, and need none.
+            if expected == actual or (actual is None and not self._keeps_stage_tags(stage)):
                 continue
             lags.append(
                 StageTagLag(
@@ -405,17 +421,24 @@ class _ModelBuilder:
             )
         return lags
 
+    def _keeps_stage_tags(self, stage: str) -> bool:
+        newest = self.newest.get(stage)
+        ours = newest is not None and bool(split_trailers(newest.record.message)[1])
+        return ours or bool(self.moving)
+
     def build(self) -> Model:
         for tag in _order(self._register(self._event_tags())):
             event = self._event(tag)
             if event is not None:
                 self.events.append(event)
                 self._apply(event)
+                if event.stage is not None:
+                    self.newest[event.stage] = tag
         counters = [t.parsed.counter for t in self.tags if t.parsed.counter is not None]
         return Model(
             name=self.name,
             versions=tuple(self._versions()),
-            holders=tuple(sorted(self.holders.values(), key=lambda h: h.stage)),
+            holders=tuple(self.holders[s] for s in self._in_order(self.holders)),
             events=tuple(self.events),
             deprecated=self.deprecated,
             lags=tuple(self._lags()),
@@ -436,14 +459,25 @@ class _ModelBuilder:
         )
 
 
-def build_model(name: str, tags: Sequence[_Tag]) -> Model:
-    return _ModelBuilder(name, tags).build()
+def build_model(name: str, tags: Sequence[_Tag], stage_order: Sequence[str] = ()) -> Model:
+    """One model's state; ``stage_order`` orders the stages it reports."""
+    return _ModelBuilder(name, tags, stage_order).build()
 
 
-def build_state(records: Iterable[TagRecord]) -> RegistryState:
+def build_state(records: Iterable[TagRecord], stage_order: Sequence[str] = ()) -> RegistryState:
+    """Every model with at least one version (the tags of others are reported skipped)."""
     by_model, skipped = classify(records)
-    models = tuple(build_model(name, tags) for name, tags in sorted(by_model.items()))
-    return RegistryState(models, tuple(skipped))
+    models = []
+    for name, tags in sorted(by_model.items()):
+        model = build_model(name, tags, stage_order)
+        skipped += model.skipped
+        if model.versions:
+            models.append(model)
+        else:
+            seen = {s.tag for s in model.skipped}
+            reason = f"{name} has no registered version"
+            skipped += [Skipped(t.record.name, reason) for t in tags if t.record.name not in seen]
+    return RegistryState(tuple(models), tuple(skipped))
 
 
 def merge_events(models: Iterable[Model]) -> list[Event]:
