@@ -57,6 +57,9 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", USER_EMAIL)
     monkeypatch.setenv("GIT_COMMITTER_NAME", USER_NAME)
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", USER_EMAIL)
+    # DVC: no analytics (no network in tests), its machine-wide cache under the test HOME.
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    monkeypatch.setenv("DVC_SITE_CACHE_DIR", str(home / "dvc-site-cache"))
     return home
 
 
@@ -177,3 +180,25 @@ def empty_repo(tmp_path: Path, clock: Clock) -> Repo:
     r = Repo(path)
     r.git("init", "-q")
     return r
+
+
+def dvc(repo: Repo, *args: str) -> str:
+    """Run the real `dvc` command line in a repository (as a user would)."""
+    proc = subprocess.run(
+        [str(BIN / "dvc"), *args], cwd=repo.path, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"dvc {' '.join(args)} failed: {proc.stderr}")
+    return proc.stdout
+
+
+@pytest.fixture
+def dvc_repo(repo: Repo, tmp_path: Path) -> Repo:
+    """A repository with DVC initialised, a local-directory DVC remote, all committed."""
+    storage = tmp_path / "dvc-storage"
+    storage.mkdir()
+    dvc(repo, "init", "-q")
+    dvc(repo, "remote", "add", "-d", "storage", str(storage))
+    repo.git("add", ".dvc", ".dvcignore")
+    repo.git("commit", "-q", "-m", "Use DVC")
+    return repo

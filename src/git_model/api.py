@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from git_model import artifacts
 from git_model.config import (
     DEFAULT_STAGES,
     RegistryConfig,
@@ -22,6 +23,10 @@ from git_model.config import (
 )
 from git_model.errors import (
     AlreadyInStage,
+    ArtifactChanged,
+    ArtifactError,
+    ArtifactMissing,
+    ArtifactNotDeclared,
     CommitAlreadyRegistered,
     ConcurrentUpdate,
     ModelDeprecated,
@@ -30,6 +35,7 @@ from git_model.errors import (
     NoNextStage,
     RevisionNotFound,
     StageEmpty,
+    UncommittedChanges,
     UnknownStage,
     UsageError,
     VersionArchived,
@@ -50,6 +56,7 @@ from git_model.names import (
 from git_model.semver import ZERO, Bump, SemVer
 from git_model.state import (
     MODEL_TYPE,
+    Artifact,
     Event,
     EventKind,
     Model,
@@ -141,6 +148,7 @@ class Change:
     events: tuple[Event, ...]
     refs: tuple[RefChange, ...]
     repaired: tuple[StageTagLag, ...]
+    committed: tuple[str, ...] = ()  # files of the declaration commit register made first
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +330,8 @@ class _Plan:
         self.adopted.add(stage)
         self.counter += 1
         name = str(RegistryTag(self.name, Action.ASSIGN, stage=stage, counter=self.counter))
-        self.events.append(NewTag(name, current.target, current.tagger, current.message))
+        tagger = current.tagger or self._stamp()
+        self.events.append(NewTag(name, current.target, tagger, current.message))
 
     def repair(self) -> None:
         """Point every lagging stage tag of the model where its events say."""
@@ -391,6 +400,7 @@ class _Plan:
         version: SemVer | None,
         stage: str | None = None,
         replaced: SemVer | None = None,
+        committed: tuple[str, ...] = (),
     ) -> Change:
         refs = self.apply()
         fresh = _require_model(self.git, self.config, self.name)
@@ -404,6 +414,7 @@ class _Plan:
             events=tuple(e for e in fresh.events if e.tag in written),
             refs=refs,
             repaired=self.repaired,
+            committed=committed,
         )
 
 
@@ -425,9 +436,9 @@ def _explain_race(git: Git, name: str, before: Model | None, exc: ConcurrentUpda
         )
         if part
     )
-    return ConcurrentUpdate(
-        exc.ref, f"{last.author.name} {what} at {last.date.isoformat()} ({last.tag})"
-    )
+    who = last.author.name if last.author else "someone"
+    when = f" at {last.date.isoformat()}" if last.date else ""
+    return ConcurrentUpdate(exc.ref, f"{who} {what}{when} ({last.tag})")
 
 
 def _writable(model: Model) -> Model:
@@ -436,35 +447,94 @@ def _writable(model: Model) -> Model:
     return model
 
 
-def register(
-    name: str,
-    *,
-    rev: str = "HEAD",
-    version: str | None = None,
-    bump: Bump | None = None,
-    message: str | None = None,
-    model_type: str | None = None,
-    repo: Path | str | None = None,
-) -> Change:
-    """Tag ``rev`` as a new version of ``name``: ``version`` as given, or the latest bumped."""
-    check_model_name(name)
-    if version is not None and bump is not None:
-        raise UsageError("--version and --bump cannot be combined", "pass one of them")
-    wanted = SemVer.parse(version) if version is not None else None
-    git, config = _open(repo)
-    if model_type is not None:
-        config.check_type(model_type)
+def _repo_path(git: Git, path: str | Path) -> str:
+    """``path`` (absolute, or relative to the current directory) relative to the work tree."""
+    if git.work_tree is None:
+        raise UsageError("a bare repository has no work tree to take --path from", "run in a clone")
+    full = (Path.cwd() / path).resolve()
+    try:
+        return full.relative_to(git.work_tree.resolve()).as_posix()
+    except ValueError:
+        raise UsageError(
+            f"{path} is outside the repository {git.work_tree}", "pass a path inside it"
+        ) from None
+
+
+def _head_declares(git: Git, head: str, name: str, path: str) -> bool:
+    """Whether HEAD declares ``name``'s artifact at ``path`` exactly as it is on disk (else
+    the declaration must be committed first); refuse a declaration at another path."""
+    declared = artifacts.declared_path(git, head, name)
+    if declared is not None and declared != path:
+        raise ArtifactError(
+            f"{artifacts.Declaration.of(name).dvc_yaml} declares {name}'s artifact at "
+            f"{declared}, not {path}",
+            f"pass --path {declared}, or change the declaration in dvc.yaml and commit it",
+        )
+    if declared is None or git.work_tree is None:
+        return False
+    try:
+        artifact = artifacts.recorded(git, head, name)
+    except ArtifactError:  # declared, but its .dvc file is not committed yet
+        return False
+    return artifact is not None and _disk_matches(git, git.work_tree, artifact)
+
+
+def _commit_declaration(
+    git: Git, root: Path, name: str, path: str, model_type: str | None
+) -> tuple[str, tuple[str, ...]]:
+    """Track ``path`` with DVC, declare it in dvc.yaml, and commit exactly those files."""
+    decl = artifacts.Declaration.of(name)
+    if not (root / path).exists():
+        raise ArtifactMissing(path)
+    dirty = git.dirty([decl.dvc_yaml])
+    if dirty:
+        raise UncommittedChanges(dirty)
+    workspace = artifacts.Workspace(root)
+    touched = workspace.track(path)
+    if artifacts.declared_path(git, "HEAD", name) is None:
+        touched += workspace.declare(decl, path, model_type)
+    files = tuple(sorted(git.dirty(touched)))
+    commit = git.commit_paths(files, f"Record model {name}'s artifact {path}")
+    return commit, files
+
+
+def _disk_matches(git: Git, root: Path, artifact: Artifact) -> bool:
+    """Whether the work tree holds the artifact HEAD records (true when it holds none:
+    a clone without `dvc pull` has nothing to mistake it for)."""
+    on_disk = root / artifact.path
+    if not on_disk.exists():
+        return True
+    if git.dirty([f"{artifact.path}.dvc"]):
+        return False
+    if artifact.is_dir:
+        return not artifacts.Workspace(root).changed(artifact.path)
+    return artifacts.md5_of(on_disk) == artifact.md5
+
+
+def _commit_of(git: Git, rev: str) -> str:
     commit = git.resolve_commit(rev)
     if commit is None:
         if rev == "HEAD" and git.resolve_commit("HEAD") is None:
             raise NoCommits()
         raise RevisionNotFound(rev)
-    model = _read_model(git, name, config.stages)
-    if model is not None:
-        _writable(model)
-        existing = model.at_commit(commit)
-        if existing is not None:
-            raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
+    return commit
+
+
+def _check_declared(git: Git, commit: str, name: str, path: str) -> None:
+    declared = artifacts.declared_path(git, commit, name)
+    if declared is None:
+        raise ArtifactNotDeclared(name, f"commit {commit[:12]}")
+    if declared != path:
+        raise ArtifactError(
+            f"commit {commit[:12]} declares {name}'s artifact at {declared}, not {path}",
+            f"pass --path {declared}",
+        )
+
+
+def _new_version(
+    name: str, model: Model | None, wanted: SemVer | None, bump: Bump | None
+) -> SemVer:
+    """The version to register: as asked, or the highest one bumped (minor by default)."""
     if wanted is not None:
         new = wanted
     else:
@@ -473,12 +543,66 @@ def register(
     clash = model.same_precedence(new) if model else None
     if clash is not None:
         raise VersionExists(name, new.tag, clash.tag)
+    return new
+
+
+def register(
+    name: str,
+    *,
+    rev: str | None = None,
+    version: str | None = None,
+    bump: Bump | None = None,
+    path: str | Path | None = None,
+    message: str | None = None,
+    model_type: str | None = None,
+    repo: Path | str | None = None,
+) -> Change:
+    """Tag ``rev`` (default HEAD) as a new version of ``name``: ``version`` as given, or the
+    latest bumped.
+
+    With ``path``, the version carries that DVC-tracked artifact: when ``rev`` is not given
+    and HEAD does not yet declare the artifact as it is on disk, git-model tracks it,
+    declares it in dvc.yaml and commits exactly those files first, then tags that commit.
+    """
+    check_model_name(name)
+    if version is not None and bump is not None:
+        raise UsageError("--version and --bump cannot be combined", "pass one of them")
+    wanted = SemVer.parse(version) if version is not None else None
+    git, config = _open(repo)
+    if model_type is not None:
+        config.check_type(model_type)
+    commit = _commit_of(git, rev or "HEAD")
+    head = commit if rev is None else git.resolve_commit("HEAD")
+    artifact_path = _repo_path(git, path) if path is not None else None
+    declare = (
+        artifact_path is not None
+        and rev is None
+        and not _head_declares(git, commit, name, artifact_path)
+    )
+    if artifact_path is not None and not declare:
+        _check_declared(git, commit, name, artifact_path)
+    model = _read_model(git, name, config.stages)
+    if model is not None:
+        _writable(model)
+        existing = None if declare else model.at_commit(commit)
+        if existing is not None:
+            raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
+    new = _new_version(name, model, wanted, bump)
+    committed: tuple[str, ...] = ()
+    if declare and artifact_path is not None and git.work_tree is not None:
+        commit, committed = _commit_declaration(git, git.work_tree, name, artifact_path, model_type)
+        head = commit
+    artifact = artifacts.recorded(git, commit, name)
+    root = git.work_tree
+    if artifact and root and commit == head and not _disk_matches(git, root, artifact):
+        raise ArtifactChanged(name, artifact.path, commit)
     text = message or f"Register {name} {new.tag}"
     trailers = [(MODEL_TYPE, model_type)] if model_type is not None else []
+    trailers += artifact.trailers() if artifact is not None else []
     plan = _Plan(git, config, name, model)
     plan.repair()
     plan.version(new, commit, text, trailers)
-    return plan.finish(EventKind.REGISTERED, new)
+    return plan.finish(EventKind.REGISTERED, new, committed=committed)
 
 
 def _next_stage(config: RegistryConfig, model: Model, version: Version, ref: ModelRef) -> str:

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from git_model.errors import ConfigError, ConfigExists, UnknownStage, UnknownType
+from git_model.errors import ConfigError, ConfigExists, InvalidFile, UnknownStage, UnknownType
 from git_model.names import is_stage_name
+from git_model.safeyaml import load_yaml
 
 CONFIG_FILE = "git-model.yaml"
 DEFAULT_STAGES = ("dev", "staging", "prod")
-MAX_BYTES = 256 * 1024
-MAX_DEPTH = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,41 +56,6 @@ class RegistryConfig:
         return "\n".join(lines) + "\n"
 
 
-def load_yaml(path: Path, text: str) -> Any:
-    """Parse YAML safely: refuse aliases and nesting beyond MAX_DEPTH, name file and line."""
-    from ruamel.yaml import YAML  # noqa: PLC0415  (lazy: only when a file exists)
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError  # noqa: PLC0415
-    from ruamel.yaml.events import (  # noqa: PLC0415
-        AliasEvent,
-        CollectionEndEvent,
-        CollectionStartEvent,
-    )
-
-    if len(text.encode()) > MAX_BYTES:
-        raise ConfigError(str(path), f"larger than {MAX_BYTES // 1024} KiB")
-    yaml = YAML(typ="safe", pure=True)
-    try:
-        depth = 0
-        for event in yaml.parse(text):
-            if isinstance(event, AliasEvent):
-                line = event.start_mark.line + 1 if event.start_mark else "?"
-                raise ConfigError(f"{path}:{line}", "YAML aliases (*name) are not allowed")
-            if isinstance(event, CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    line = event.start_mark.line + 1 if event.start_mark else "?"
-                    raise ConfigError(f"{path}:{line}", f"nested deeper than {MAX_DEPTH}")
-            elif isinstance(event, CollectionEndEvent):
-                depth -= 1
-        return yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ConfigError(where, f"malformed YAML: {exc.problem or exc.context}") from None
-    except YAMLError as exc:
-        raise ConfigError(str(path), f"malformed YAML: {exc}") from None
-
-
 def _names(key: str, value: object) -> tuple[str, ...]:
     """A list of distinct names; ValueError says what is wrong with it."""
     if not isinstance(value, list | tuple) or not value:
@@ -126,7 +89,10 @@ def load_config(root: Path) -> RegistryConfig:
         return RegistryConfig()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), f"cannot be read ({exc})") from None
-    data = load_yaml(path, text)
+    try:
+        data = load_yaml(str(path), text)
+    except InvalidFile as exc:
+        raise ConfigError(exc.path, exc.detail) from None
     if data is None:
         return RegistryConfig()
     if not isinstance(data, dict):

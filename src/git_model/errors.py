@@ -239,6 +239,62 @@ class ModelDeprecated(GitModelError):
         self.model = model
 
 
+# --- artifacts ----------------------------------------------------------------------------
+
+
+class ArtifactError(GitModelError):
+    """DVC could not track, push or download an artifact, or what it gave is wrong."""
+
+
+class ArtifactMissing(GitModelError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path} does not exist",
+            "save the trained model there first, or pass the right --path",
+        )
+        self.path = path
+
+
+class ArtifactNotDeclared(GitModelError):
+    def __init__(self, model: str, where: str) -> None:
+        super().__init__(
+            f"{where} declares no artifact for {model} (no `artifacts: {model}:` in dvc.yaml)",
+            f"register it with `git model register {model} --path PATH`",
+        )
+        self.model = model
+        self.where = where
+
+
+class ArtifactChanged(GitModelError):
+    def __init__(self, model: str, path: str, commit: str) -> None:
+        super().__init__(
+            f"{path} on disk differs from what commit {commit[:12]} records for {model}; "
+            "registering would tag a model other than the one you have",
+            f"pass --path {path} to commit and register what is on disk, or register the "
+            "commit you mean with --rev",
+        )
+        self.model = model
+        self.path = path
+        self.commit = commit
+
+
+class UncommittedChanges(GitModelError):
+    def __init__(self, paths: Sequence[str]) -> None:
+        super().__init__(
+            f"{', '.join(paths)} ha{'ve' if len(paths) > 1 else 's'} uncommitted changes, and "
+            "registering must commit the model's declaration there",
+            "commit or stash those changes first, so that the registration commit holds only "
+            "the model's files",
+        )
+        self.paths = tuple(paths)
+
+
+class OutputExists(GitModelError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path} already exists", "choose another -o PATH, or pass --force")
+        self.path = path
+
+
 # --- other writers ---------------------------------------------------------------------
 
 
@@ -265,14 +321,22 @@ class RegistryBusy(GitModelError):
 # --- configuration ------------------------------------------------------------------
 
 
-class ConfigError(GitModelError):
-    def __init__(self, path: str, detail: str) -> None:
-        super().__init__(
-            f"{path}: {detail}",
-            "fix the file (see docs/configuration.md), or delete it to use the defaults",
-        )
+class InvalidFile(GitModelError):
+    """A file the registry reads (YAML) that it cannot read safely."""
+
+    def __init__(self, path: str, detail: str, hint: str = "fix the file and re-run") -> None:
+        super().__init__(f"{path}: {detail}", hint)
         self.path = path
         self.detail = detail
+
+
+class ConfigError(InvalidFile):
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(
+            path,
+            detail,
+            "fix the file (see docs/configuration.md), or delete it to use the defaults",
+        )
 
 
 class ConfigExists(GitModelError):
@@ -308,9 +372,16 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     ModelDeprecated: 7,
     ConcurrentUpdate: 8,
     RegistryBusy: 8,
+    InvalidFile: 9,
     ConfigError: 9,
     ConfigExists: 9,
     GitFailed: 10,
+    ArtifactError: 11,
+    ArtifactMissing: 5,
+    ArtifactNotDeclared: 5,
+    ArtifactChanged: 6,
+    UncommittedChanges: 6,
+    OutputExists: 6,
 }
 
 

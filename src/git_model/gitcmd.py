@@ -213,6 +213,42 @@ class Git:
         )
         return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
+    def read_blobs(self, specs: Sequence[str]) -> list[bytes | None]:
+        """The contents of ``REV:PATH`` objects, in one ``cat-file --batch`` (None: missing)."""
+        if not specs:
+            return []
+        out = self.run("cat-file", "--batch", stdin="".join(f"{s}\n" for s in specs).encode())
+        data, pos = out.stdout, 0
+        found: list[bytes | None] = []
+        for _ in specs:
+            end = data.index(b"\n", pos)
+            header = data[pos:end].split()
+            pos = end + 1
+            if len(header) == 3 and header[1] == b"blob":
+                size = int(header[2])
+                found.append(data[pos : pos + size])
+                pos += size + 1
+            elif len(header) == 3:  # a tree or another object where a file was expected
+                pos += int(header[2]) + 1
+                found.append(None)
+            else:  # "<spec> missing"
+                found.append(None)
+        return found
+
+    def dirty(self, paths: Sequence[str]) -> list[str]:
+        """Which of ``paths`` differ from HEAD (staged or not; untracked files count)."""
+        out = self.run(
+            "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths
+        ).stdout.decode(errors="replace")
+        entries = [e for e in out.split("\0") if e]
+        return [e[3:] for e in entries if len(e) > 3]
+
+    def commit_paths(self, paths: Sequence[str], message: str) -> str:
+        """Commit exactly ``paths`` as they are in the work tree; leave all else as it is."""
+        self.run("add", "--", *paths)
+        self.run("commit", "--quiet", "--only", "-m", message, "--", *paths)
+        return self.run("rev-parse", "HEAD").stdout.decode().strip()
+
     def ident(self) -> Ident:
         """Who writes now: Git's committer identity, honouring GIT_COMMITTER_DATE."""
         proc = self.run("var", "GIT_COMMITTER_IDENT", check=False)

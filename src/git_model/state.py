@@ -23,12 +23,14 @@ import heapq
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 
 from git_model.gitcmd import Ident, TagRecord
 from git_model.names import Action, RegistryTag
 from git_model.semver import SemVer
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 class EventKind(StrEnum):
@@ -59,6 +61,10 @@ _PRIORITY = {
 _TRAILER_RE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9-]*): (?P<value>.*)")
 MODEL_TYPE = "Model-Type"
 WRITTEN_BY = ("Written-By", "git-model")
+ARTIFACT_PATH = "Artifact-Path"
+ARTIFACT_MD5 = "Artifact-Md5"
+ARTIFACT_SIZE = "Artifact-Size"
+ARTIFACT_FILES = "Artifact-Files"
 
 
 def with_trailers(message: str, trailers: Sequence[tuple[str, str]] = ()) -> str:
@@ -85,6 +91,7 @@ class Person:
 
 
 def ident_time(ident: Ident) -> datetime:
+    """The tagger's time, in the tagger's time zone."""
     sign = -1 if ident.tz.startswith("-") else 1
     offset = timedelta(hours=int(ident.tz[1:3]), minutes=int(ident.tz[3:5])) * sign
     return datetime.fromtimestamp(ident.timestamp, timezone(offset))
@@ -101,9 +108,48 @@ class Event:
     counter: int | None
     tag: str
     commit: str
-    author: Person
-    date: datetime
+    author: Person | None  # None where only a remote's listing was read
+    date: datetime | None
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A model's artifact as a commit records it: where it is and what DVC hashed.
+
+    ``md5`` is DVC's hash: of the file, or for a directory of its ``.dir`` manifest
+    (then ``files`` counts the files in it).
+    """
+
+    path: str
+    md5: str
+    size: int | None
+    files: int | None = None
+
+    @property
+    def is_dir(self) -> bool:
+        return self.md5.endswith(".dir")
+
+    def trailers(self) -> list[tuple[str, str]]:
+        found = [(ARTIFACT_PATH, self.path), (ARTIFACT_MD5, self.md5)]
+        if self.size is not None:
+            found.append((ARTIFACT_SIZE, str(self.size)))
+        if self.files is not None:
+            found.append((ARTIFACT_FILES, str(self.files)))
+        return found
+
+    @classmethod
+    def from_trailers(cls, trailers: dict[str, str]) -> Artifact | None:
+        path, md5 = trailers.get(ARTIFACT_PATH), trailers.get(ARTIFACT_MD5)
+        if path is None or md5 is None:
+            return None
+        size, files = trailers.get(ARTIFACT_SIZE, ""), trailers.get(ARTIFACT_FILES, "")
+        return cls(
+            path,
+            md5,
+            int(size) if size.isdigit() else None,
+            int(files) if files.isdigit() else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +160,11 @@ class Version:
     version: SemVer
     tag: str
     commit: str
-    author: Person
-    date: datetime
+    author: Person | None  # None where only a remote's listing was read
+    date: datetime | None
     message: str
     model_type: str | None
+    artifact: Artifact | None
     archived: bool
     stages: tuple[str, ...]
 
@@ -129,8 +176,8 @@ class StageHolder:
     stage: str
     version: SemVer
     commit: str
-    since: datetime
-    by: Person
+    since: datetime | None
+    by: Person | None
     event: str
 
 
@@ -162,7 +209,7 @@ class StageTagRef:
     object: str
     target: str
     counted: bool  # False: the stage has no counter events (a GTO --simple tag)
-    tagger: Ident
+    tagger: Ident | None
     message: str
 
 
@@ -224,11 +271,19 @@ class RegistryState:
 class _Tag:
     parsed: RegistryTag
     record: TagRecord
-    ident: Ident
+    ident: Ident | None  # None: listed by a remote, whose tag objects are not here
 
     @property
     def time(self) -> int:
-        return self.ident.timestamp
+        return self.ident.timestamp if self.ident else 0
+
+    @property
+    def author(self) -> Person | None:
+        return Person(self.ident.name, self.ident.email) if self.ident else None
+
+    @property
+    def date(self) -> datetime | None:
+        return ident_time(self.ident) if self.ident else None
 
 
 def classify(records: Iterable[TagRecord]) -> tuple[dict[str, list[_Tag]], list[Skipped]]:
@@ -241,7 +296,7 @@ def classify(records: Iterable[TagRecord]) -> tuple[dict[str, list[_Tag]], list[
             if "@" in record.name or "#" in record.name:
                 skipped.append(Skipped(record.name, "does not follow the registry tag grammar"))
             continue
-        if not record.annotated or record.tagger is None:
+        if not record.annotated:
             skipped.append(Skipped(record.name, "lightweight tag (registry tags are annotated)"))
             continue
         if record.target_type != "commit":
@@ -270,10 +325,6 @@ def _order(events: list[_Tag]) -> list[_Tag]:
         merged.append(tag)
     merged.extend(uncounted[i:])
     return merged
-
-
-def _person(ident: Ident) -> Person:
-    return Person(ident.name, ident.email)
 
 
 class _ModelBuilder:
@@ -344,8 +395,8 @@ class _ModelBuilder:
             counter=parsed.counter,
             tag=record.name,
             commit=record.target,
-            author=_person(tag.ident),
-            date=ident_time(tag.ident),
+            author=tag.author,
+            date=tag.date,
             message=split_trailers(record.message)[0],
         )
 
@@ -384,10 +435,11 @@ class _ModelBuilder:
                     version=version,
                     tag=tag.record.name,
                     commit=tag.record.target,
-                    author=_person(tag.ident),
-                    date=ident_time(tag.ident),
+                    author=tag.author,
+                    date=tag.date,
                     message=message,
                     model_type=trailers.get(MODEL_TYPE),
+                    artifact=Artifact.from_trailers(trailers),
                     archived=version in self.archived,
                     stages=self._in_order(
                         s for s, h in self.holders.items() if h.version == version
@@ -482,4 +534,4 @@ def build_state(records: Iterable[TagRecord], stage_order: Sequence[str] = ()) -
 
 def merge_events(models: Iterable[Model]) -> list[Event]:
     """All models' events, oldest first: by time across models, by counter within one."""
-    return list(heapq.merge(*(m.events for m in models), key=lambda e: e.date))
+    return list(heapq.merge(*(m.events for m in models), key=lambda e: e.date or _EPOCH))

@@ -108,8 +108,9 @@ def _split(value: str | None) -> list[str] | None:
 def register(
     name: Annotated[str, typer.Argument(help="The model's name, e.g. churn or fraud/tx.")],
     rev: Annotated[
-        str, typer.Option(help="The commit that holds the model (branch, tag or hash).")
-    ] = "HEAD",
+        str | None,
+        typer.Option(help="The commit that holds the model (branch, tag or hash; default HEAD)."),
+    ] = None,
     version: Annotated[
         str | None,
         typer.Option("--version", help="The version to register, e.g. 1.3.0 or v2.0.0-rc.1."),
@@ -117,6 +118,13 @@ def register(
     bump: Annotated[
         Bump | None,
         typer.Option(help="Register the latest version with this part incremented."),
+    ] = None,
+    path: Annotated[
+        str | None,
+        typer.Option(
+            help="The model's artifact (file or directory), tracked with DVC and declared in "
+            "dvc.yaml; committed first if HEAD does not declare it yet."
+        ),
     ] = None,
     model_type: Annotated[
         str | None,
@@ -128,7 +136,8 @@ def register(
     """Register a new version of a model: an annotated tag NAME@vX.Y.Z on a commit.
 
     Without --version or --bump, the latest version's minor part is bumped (the first
-    version of a model is then 0.1.0).
+    version of a model is then 0.1.0). With --path, the version records the artifact's
+    DVC hash and size.
     """
     from git_model import api  # noqa: PLC0415
 
@@ -138,6 +147,7 @@ def register(
         rev=rev,
         version=version,
         bump=bump,
+        path=path,
         message=message,
         model_type=model_type,
     )

@@ -24,7 +24,7 @@ from git_model.api import (
     VersionDetail,
 )
 from git_model.semver import SemVer
-from git_model.state import Event, EventKind, StageTagLag, Version
+from git_model.state import Event, EventKind, Person, StageTagLag, Version
 
 # Piped output is not cut to 80 columns: tables keep every column for grep and less.
 out = Console(highlight=False, soft_wrap=True)
@@ -68,8 +68,14 @@ def _table(*columns: str) -> Table:
     return table
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else EMPTY
+
+
+def _who(person: Person | None, email: bool = False) -> str:
+    if person is None:
+        return EMPTY
+    return f"{person.name} <{person.email}>" if email else person.name
 
 
 def _cell(cell: StageCell) -> str:
@@ -111,7 +117,7 @@ def model(view: ModelView) -> None:
             label,
             ", ".join(version.stages) or EMPTY,
             version.commit[:7],
-            version.author.name,
+            _who(version.author),
             _when(version.date),
             version.message.splitlines()[0] if version.message else "",
         )
@@ -127,7 +133,7 @@ def _event_row(event: Event) -> tuple[str, ...]:
         event.model,
         _v(event.version) if event.version else EMPTY,
         event.stage or EMPTY,
-        event.author.name,
+        _who(event.author),
         event.message.splitlines()[0] if event.message else "",
     )
 
@@ -153,8 +159,8 @@ def _version_lines(version: Version) -> list[tuple[str, str]]:
         ("Stages", ", ".join(version.stages) or "none"),
         ("Tag", version.tag),
         ("Commit", version.commit),
-        ("Registered by", f"{version.author.name} <{version.author.email}>"),
-        ("Registered at", version.date.isoformat()),
+        ("Registered by", _who(version.author, email=True)),
+        ("Registered at", version.date.isoformat() if version.date else EMPTY),
         ("Type", version.model_type or "not recorded"),
         ("Message", version.message),
     ]
@@ -184,12 +190,20 @@ _VERBS = {
 
 
 def change(result: Change) -> None:
+    if result.committed and result.version is not None:
+        out.print(
+            f"Committed the model's declaration as {result.version.commit[:7]}: "
+            f"{', '.join(result.committed)}"
+        )
     what = result.model
     if result.version is not None:
         what += f" {result.version.version.tag}"
     line = f"{_VERBS[result.action]} {what}"
     if result.action is EventKind.REGISTERED and result.version is not None:
         line += f" at {result.version.commit[:7]} (tag {result.version.tag})"
+        artifact = result.version.artifact
+        if artifact is not None:
+            line += f"\n  artifact {artifact.path}: md5 {artifact.md5}, {_size(artifact.size)}"
     elif result.action is EventKind.PROMOTED:
         line += f" to {result.stage}"
         if result.replaced is not None:
@@ -204,6 +218,19 @@ def change(result: Change) -> None:
         says = lag.expected.tag if lag.expected else "nothing"
         out.print(f"Repaired stage tag {lag.tag}: it now says {says}, as its events do")
     out.print(f"[dim]Tags written: {', '.join(_short(r.ref, r.new) for r in result.refs)}[/dim]")
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return "size unknown"
+    if size < 1024:
+        return f"{size} bytes"
+    value, unit = size / 1024, "KiB"
+    for larger in ("MiB", "GiB", "TiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, larger
+    return f"{value:.1f} {unit}"
 
 
 def _short(ref: str, new: str | None) -> str:

@@ -1,0 +1,252 @@
+"""Model artifacts: declared in ``dvc.yaml`` (``artifacts:``), tracked and moved by DVC.
+
+A model named ``churn`` is declared in the repository's ``dvc.yaml``; ``dir/sub:churn`` in
+``dir/sub/dvc.yaml`` (GTO's and DVC's convention). The declaration gives the artifact's
+path; the ``.dvc`` file beside it (or ``dvc.lock``, for a pipeline's output) gives DVC's
+hash and size. Reading what a commit declares needs only Git (one ``cat-file --batch``);
+DVC is imported by the operations that move data: tracking, pushing, downloading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from git_model.errors import ArtifactError, InvalidFile
+from git_model.safeyaml import load_yaml
+from git_model.state import Artifact
+
+if TYPE_CHECKING:
+    from dvc.repo import Repo
+
+    from git_model.gitcmd import Git
+
+DVC_YAML = "dvc.yaml"
+DVC_LOCK = "dvc.lock"
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """Where a model is declared: the dvc.yaml file, and its name in it."""
+
+    model: str
+    dvc_yaml: str
+    name: str
+
+    @classmethod
+    def of(cls, model: str) -> Declaration:
+        directory, _, name = model.rpartition(":")
+        if directory.endswith(DVC_YAML):
+            directory = posixpath.dirname(directory)
+        return cls(model, posixpath.join(directory, DVC_YAML) if directory else DVC_YAML, name)
+
+    @property
+    def directory(self) -> str:
+        return posixpath.dirname(self.dvc_yaml)
+
+    def relative(self, path: str) -> str:
+        """A repository path as written in this dvc.yaml (relative to its directory)."""
+        return posixpath.relpath(path, self.directory or ".")
+
+
+def _yaml(label: str, blob: bytes | None) -> Any:
+    if blob is None:
+        return None
+    try:
+        return load_yaml(label, blob.decode())
+    except UnicodeDecodeError:
+        raise InvalidFile(label, "is not UTF-8 text") from None
+
+
+def _out(outs: object, path: str, base: str) -> dict[str, Any] | None:
+    """The entry of ``outs`` (paths relative to ``base``) whose path is ``path``."""
+    if not isinstance(outs, list):
+        return None
+    for out in outs:
+        where = out.get("path") if isinstance(out, dict) else None
+        if where is not None and posixpath.normpath(posixpath.join(base, str(where))) == path:
+            return out  # type: ignore[no-any-return]
+    return None
+
+
+def _pipeline_out(lock: object, path: str, base: str) -> dict[str, Any] | None:
+    """The output ``path`` of a pipeline stage, as dvc.lock records it."""
+    stages = lock.get("stages") if isinstance(lock, dict) else None
+    for stage in stages.values() if isinstance(stages, dict) else ():
+        found = _out(stage.get("outs"), path, base) if isinstance(stage, dict) else None
+        if found is not None:
+            return found
+    return None
+
+
+def declared_path(git: Git, commit: str, model: str) -> str | None:
+    """The artifact path ``model``'s dvc.yaml declares at ``commit`` (repository-relative)."""
+    decl = Declaration.of(model)
+    [blob] = git.read_blobs([f"{commit}:{decl.dvc_yaml}"])
+    data = _yaml(f"{decl.dvc_yaml} at {commit[:12]}", blob)
+    artifacts = data.get("artifacts") if isinstance(data, dict) else None
+    entry = artifacts.get(decl.name) if isinstance(artifacts, dict) else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+        return None
+    return posixpath.normpath(posixpath.join(decl.directory, entry["path"]))
+
+
+def recorded(git: Git, commit: str, model: str) -> Artifact | None:
+    """The artifact ``model`` has at ``commit``: declared path, DVC hash and size."""
+    path = declared_path(git, commit, model)
+    if path is None:
+        return None
+    decl = Declaration.of(model)
+    lock = posixpath.join(decl.directory, DVC_LOCK)
+    pointer, lock_blob = git.read_blobs([f"{commit}:{path}.dvc", f"{commit}:{lock}"])
+    data = _yaml(f"{path}.dvc at {commit[:12]}", pointer)
+    out = _out(data.get("outs"), path, posixpath.dirname(path)) if isinstance(data, dict) else None
+    if out is None:
+        out = _pipeline_out(_yaml(f"{lock} at {commit[:12]}", lock_blob), path, decl.directory)
+    if out is None or not isinstance(out.get("md5"), str):
+        raise ArtifactError(
+            f"{model}'s artifact {path} is declared at {commit[:12]} but not tracked by DVC",
+            f"track it with `dvc add {path}` and commit, or register with --path {path}",
+        )
+    size, files = out.get("size"), out.get("nfiles")
+    return Artifact(
+        path=path,
+        md5=out["md5"],
+        size=size if isinstance(size, int) else None,
+        files=files if isinstance(files, int) else None,
+    )
+
+
+def md5_of(path: Path) -> str:
+    """DVC's hash of a file: the MD5 of its bytes."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- DVC ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _dvc_errors(what: str) -> Iterator[None]:
+    from dvc.exceptions import DvcException  # noqa: PLC0415
+
+    try:
+        yield
+    except DvcException as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ArtifactError(f"DVC could not {what}: {detail}", _dvc_hint(exc)) from None
+
+
+def _dvc_hint(exc: Exception) -> str:
+    name = type(exc).__name__
+    if name == "NotDvcRepoError":
+        return "run `dvc init` and commit .dvc/, then re-run"
+    if name == "OutputAlreadyTrackedError":
+        return "the file is committed to Git itself: `git rm --cached` it so that DVC tracks it"
+    if "Remote" in name or "remote" in str(exc):
+        return "configure a DVC remote (`dvc remote add -d NAME URL`) and check it is reachable"
+    return "fix what DVC reports, then re-run"
+
+
+class Workspace:
+    """The DVC project in a work tree (imports DVC)."""
+
+    def __init__(self, root: Path) -> None:
+        with _dvc_errors("open the project"):
+            from dvc.repo import Repo  # noqa: PLC0415
+
+            self.repo: Repo = Repo(str(root))
+        self.root = root
+        # git-model commits what it means to; DVC must neither stage nor print advice.
+        self.repo.scm_context.quiet = True
+        self.repo.scm_context.autostage = False
+
+    def track(self, path: str) -> list[str]:
+        """``dvc add PATH``; the files that may change: its .dvc file and a .gitignore."""
+        with _dvc_errors(f"track {path}"):
+            self.repo.add([str(self.root / path)])
+        return [f"{path}.dvc", posixpath.join(posixpath.dirname(path), ".gitignore")]
+
+    def declare(self, decl: Declaration, path: str, model_type: str | None) -> list[str]:
+        """Add the model to ``artifacts:`` in its dvc.yaml; the file that changes."""
+        from dvc.annotations import Artifact as DvcArtifact  # noqa: PLC0415
+
+        entry = DvcArtifact(path=decl.relative(path), type=model_type)
+        with _dvc_errors(f"declare {decl.model} in {decl.dvc_yaml}"):
+            self.repo.artifacts.add(decl.name, entry, dvcfile=str(self.root / decl.dvc_yaml))
+        return [decl.dvc_yaml]
+
+    def changed(self, path: str) -> bool:
+        """Whether the work tree's ``path`` differs from what its .dvc file records."""
+        with _dvc_errors(f"compare {path} with its .dvc file"):
+            return bool(self.repo.status(targets=[str(self.root / path)]))
+
+    def push(self, path: str, commit: str) -> None:
+        """Push the artifact ``path`` as ``commit`` records it to the default DVC remote."""
+        with _dvc_errors(f"push {path}"), self.repo.switch(commit):
+            self.repo.push(targets=[path])
+
+
+def download(source: str, commit: str, model: str, out: Path, expected: Artifact) -> Artifact:
+    """Download ``model``'s artifact at ``commit`` from ``source`` (a repository path or URL)
+    through DVC (its cache, else its remote) to ``out``; verify it against ``expected``."""
+    from dvc.fs import download as dvc_download  # noqa: PLC0415
+    from dvc.repo import Repo  # noqa: PLC0415
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".git-model-", dir=out.parent) as tmp:
+        staged = Path(tmp) / out.name
+        with (
+            _dvc_errors(f"download {expected.path}"),
+            Repo.open(url=source, rev=commit, subrepos=True, uninitialized=True) as repo,
+        ):
+            fs = repo.dvcfs
+            info = fs.info(expected.path)
+            dvc_download(fs, expected.path, str(staged))
+            files = (
+                {f: i.get("md5") for f, i in fs.find(expected.path, detail=True).items()}
+                if info.get("type") == "directory"
+                else None
+            )
+        found = info.get("md5") or info.get("dvc_info", {}).get("md5")
+        if found != expected.md5:
+            raise ArtifactError(
+                f"{model}'s artifact at {commit[:12]} has DVC hash {found}, but the version "
+                f"recorded {expected.md5}",
+                "the repository's .dvc file was changed after registration; report it",
+            )
+        _verify(staged, expected, files)
+        if out.exists():
+            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        staged.rename(out)
+    return expected
+
+
+def _verify(path: Path, expected: Artifact, files: dict[str, Any] | None) -> None:
+    if files is None:
+        got = md5_of(path)
+        if got != expected.md5:
+            raise ArtifactError(
+                f"the downloaded {expected.path} has MD5 {got}, not {expected.md5}: it is corrupt",
+                "the DVC remote holds damaged data; push the artifact again from a good copy",
+            )
+        return
+    prefix = expected.path.rstrip("/") + "/"
+    for name, md5 in files.items():
+        local = path / name.removeprefix(prefix)
+        if md5 and md5_of(local) != md5:
+            raise ArtifactError(
+                f"the downloaded file {name} does not match its DVC hash: it is corrupt",
+                "the DVC remote holds damaged data; push the artifact again from a good copy",
+            )

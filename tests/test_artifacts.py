@@ -1,0 +1,183 @@
+"""Registering DVC-tracked artifacts, with the real DVC: what gets tracked, declared and
+committed, and what is refused."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from tests.conftest import Repo, dvc
+from tests.helpers import data, ok
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def _save_model(repo: Repo, relpath: str = "models/churn.pkl", size: int = 50_000) -> Path:
+    path = repo.path / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def test_register_path_tracks_declares_and_commits_exactly_the_declaration(
+    dvc_repo: Repo,
+) -> None:
+    model = _save_model(dvc_repo)
+    # The user's own work in progress, staged and not, must stay out of the commit.
+    (dvc_repo.path / "train.py").write_text("print('train')\n")
+    dvc_repo.git("add", "train.py")
+    (dvc_repo.path / "notes.md").write_text("todo\n")
+    head = dvc_repo.git("rev-parse", "HEAD")
+
+    result = dvc_repo.cli("register", "churn", "--path", "models/churn.pkl", "--type", "model")
+    assert result.exit_code == 0, result.stderr
+    assert "Committed the model's declaration as" in result.stdout
+    assert "models/churn.pkl: md5 " in result.stdout
+
+    commit = dvc_repo.git("rev-parse", "HEAD")
+    assert dvc_repo.git("rev-parse", "HEAD~1") == head
+    changed = dvc_repo.git("show", "--name-only", "--format=", "HEAD").splitlines()
+    assert changed == ["dvc.yaml", "models/.gitignore", "models/churn.pkl.dvc"]
+    assert dvc_repo.git("status", "--porcelain").splitlines() == ["A  train.py", "?? notes.md"]
+    assert dvc_repo.git("rev-parse", "churn@v0.1.0^{commit}") == commit
+    assert "churn:\n    path: models/churn.pkl\n    type: model" in dvc_repo.git(
+        "show", "HEAD:dvc.yaml"
+    )
+
+    version = data(dvc_repo, "describe", "churn@0.1.0")["version"]
+    assert version["artifact"] == {
+        "path": "models/churn.pkl",
+        "md5": _md5(model),
+        "size": 50_000,
+        "files": None,
+    }
+    tag_message = dvc_repo.git("tag", "-l", "--format=%(contents)", "churn@v0.1.0")
+    assert f"Artifact-Md5: {_md5(model)}" in tag_message
+
+
+def test_register_path_already_declared_tags_head_without_committing(dvc_repo: Repo) -> None:
+    _save_model(dvc_repo)
+    ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    dvc_repo.commit("unrelated work", files={"README.md": "readme\n"})
+    head = dvc_repo.git("rev-parse", "HEAD")
+    result = data(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    assert result["committed"] == []
+    assert result["version"]["commit"] == head
+    assert result["version"]["artifact"]["path"] == "models/churn.pkl"
+
+
+def test_a_changed_artifact_is_committed_with_path_and_refused_without(dvc_repo: Repo) -> None:
+    _save_model(dvc_repo)
+    ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    dvc_repo.commit("unrelated work", files={"README.md": "readme\n"})
+    retrained = _save_model(dvc_repo)  # retrained, not recorded
+    before = dvc_repo.refs()
+    refused = dvc_repo.cli("register", "churn")
+    assert refused.exit_code == 6
+    assert "models/churn.pkl on disk differs from what commit" in refused.stderr
+    assert "--path models/churn.pkl" in refused.stderr
+    assert dvc_repo.refs() == before
+
+    result = data(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    assert result["committed"] == ["models/churn.pkl.dvc"]
+    assert result["version"]["version"] == "0.2.0"
+    assert result["version"]["artifact"]["md5"] == _md5(retrained)
+
+
+def test_registering_an_older_commit_with_rev_ignores_the_disk(dvc_repo: Repo) -> None:
+    _save_model(dvc_repo)
+    ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl", "--version", "1.0.0")
+    first = dvc_repo.git("rev-parse", "HEAD")
+    dvc_repo.commit("more", files={"README.md": "x\n"})
+    _save_model(dvc_repo)
+    ok(dvc_repo, "archive", "churn@1.0.0")
+    dvc_repo.git("commit", "-q", "--allow-empty", "-m", "again")
+    result = data(dvc_repo, "register", "churn", "--rev", "HEAD~1", "--path", "models/churn.pkl")
+    assert result["version"]["commit"] != first
+    assert result["committed"] == []
+
+
+def test_refusals_change_nothing(dvc_repo: Repo, tmp_path: Path) -> None:
+    _save_model(dvc_repo)
+    (dvc_repo.path / "dvc.yaml").write_text("stages: {}\n")  # uncommitted work in dvc.yaml
+    cases = [
+        (["register", "churn", "--path", "models/churn.pkl"], 6, "dvc.yaml has uncommitted"),
+        (["register", "churn", "--path", "models/nothing.pkl"], 5, "does not exist"),
+        (["register", "churn", "--path", str(tmp_path / "x.pkl")], 2, "outside the repository"),
+        (
+            ["register", "churn", "--rev", "HEAD", "--path", "models/churn.pkl"],
+            5,
+            "declares no artifact for churn",
+        ),
+    ]
+    for args, code, words in cases:
+        before_refs, before_status = dvc_repo.refs(), dvc_repo.git("status", "--porcelain")
+        result = dvc_repo.cli(*args)
+        assert result.exit_code == code, (args, result.stderr)
+        assert words in result.stderr
+        assert dvc_repo.refs() == before_refs
+        assert dvc_repo.git("status", "--porcelain") == before_status
+
+
+def test_a_declaration_at_another_path_is_refused(dvc_repo: Repo) -> None:
+    _save_model(dvc_repo)
+    _save_model(dvc_repo, "models/other.pkl")
+    ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    dvc_repo.commit("more", files={"README.md": "x\n"})
+    result = dvc_repo.cli("register", "churn", "--path", "models/other.pkl")
+    assert result.exit_code == 11
+    assert "declares churn's artifact at models/churn.pkl, not models/other.pkl" in result.stderr
+
+
+def test_a_directory_artifact(dvc_repo: Repo) -> None:
+    for name in ("weights.bin", "config.json", "sub/tokenizer.json"):
+        _save_model(dvc_repo, f"models/bert/{name}", 1000)
+    result = data(dvc_repo, "register", "bert", "--path", "models/bert")
+    artifact = result["version"]["artifact"]
+    assert artifact["md5"].endswith(".dir")
+    assert artifact["files"] == 3
+    assert result["committed"] == ["dvc.yaml", "models/.gitignore", "models/bert.dvc"]
+    dvc_repo.commit("more", files={"README.md": "x\n"})
+    (dvc_repo.path / "models/bert/config.json").write_text("{}")
+    refused = dvc_repo.cli("register", "bert")
+    assert refused.exit_code == 6
+
+
+def test_a_repository_without_dvc_says_how_to_start(repo: Repo) -> None:
+    _save_model(repo)
+    before = repo.refs()
+    result = repo.cli("register", "churn", "--path", "models/churn.pkl")
+    assert result.exit_code == 11
+    assert "dvc init" in result.stderr
+    assert repo.refs() == before
+
+
+def test_a_pipeline_output_is_read_from_dvc_lock(dvc_repo: Repo) -> None:
+    (dvc_repo.path / "train.py").write_text(
+        "import os\nos.makedirs('models', exist_ok=True)\n"
+        "open('models/churn.pkl', 'wb').write(b'weights' * 1000)\n"
+    )
+    dvc(
+        dvc_repo,
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "train",
+        "-d",
+        "train.py",
+        "-o",
+        "models/churn.pkl",
+        "python train.py",
+    )
+    dvc(dvc_repo, "repro", "-q")
+    with (dvc_repo.path / "dvc.yaml").open("a") as handle:
+        handle.write("artifacts:\n  churn:\n    path: models/churn.pkl\n    type: model\n")
+    dvc_repo.git("add", "-A")
+    dvc_repo.git("commit", "-q", "-m", "Train churn")
+    result = data(dvc_repo, "register", "churn")
+    assert result["version"]["artifact"]["md5"] == _md5(dvc_repo.path / "models/churn.pkl")
+    assert result["committed"] == []
