@@ -9,9 +9,10 @@ the next command understands and repairs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from git_model import artifacts
 from git_model.config import (
@@ -33,8 +34,10 @@ from git_model.errors import (
     ModelNotFound,
     NoCommits,
     NoNextStage,
+    NotARepository,
     RevisionNotFound,
     StageEmpty,
+    TagConflict,
     UncommittedChanges,
     UnknownStage,
     UsageError,
@@ -42,13 +45,23 @@ from git_model.errors import (
     VersionExists,
     VersionNotFound,
 )
-from git_model.gitcmd import Git, Ident, NewTag, RefUpdate
+from git_model.gitcmd import (
+    Git,
+    Ident,
+    NewTag,
+    RefUpdate,
+    TagRecord,
+    absolute_url,
+    check_remote,
+    ls_remote,
+)
 from git_model.names import (
     Action,
     ModelRef,
     RegistryTag,
     check_model_name,
     check_stage_name,
+    model_in_tag,
     model_ref_patterns,
     stage_tag,
     version_tag,
@@ -149,6 +162,7 @@ class Change:
     refs: tuple[RefChange, ...]
     repaired: tuple[StageTagLag, ...]
     committed: tuple[str, ...] = ()  # files of the declaration commit register made first
+    pushed: str | None = None  # the remote the change was pushed to
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +180,29 @@ class Diagnosis:
 
 
 @dataclass(frozen=True, slots=True)
+class Fetched:
+    """``get``: which version's artifact was downloaded, from where, to where, verified."""
+
+    model: str
+    version: SemVer
+    commit: str
+    source: str
+    artifact: Artifact
+    path: Path
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Synced:
+    """``fetch``: the registry tags brought from a remote, and what that left to repair."""
+
+    remote: str
+    fetched: tuple[str, ...]
+    repaired: tuple[StageTagLag, ...]
+    conflicts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Initialized:
     path: Path
     config: RegistryConfig
@@ -179,12 +216,47 @@ def _open(repo: Path | str | None) -> tuple[Git, RegistryConfig]:
     return git, load_config(git.root)
 
 
-def _read_model(git: Git, name: str, stage_order: Sequence[str] = ()) -> Model | None:
-    """One model (None when it has no version), from one for-each-ref of its tags only."""
-    by_model, _ = classify(git.list_tags(model_ref_patterns(name)))
+TagLister = Callable[[Sequence[str]], list[TagRecord]]
+
+
+def _model_from(records: list[TagRecord], name: str, stage_order: Sequence[str]) -> Model | None:
+    """One model from its tags (None when it has no version)."""
+    by_model, _ = classify(records)
     tags = by_model.get(name)
     model = build_model(name, tags, stage_order) if tags else None
     return model if model is not None and model.versions else None
+
+
+def _read_model(git: Git, name: str, stage_order: Sequence[str] = ()) -> Model | None:
+    """One model, from one for-each-ref of its tags only."""
+    return _model_from(git.list_tags(model_ref_patterns(name)), name, stage_order)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    config: RegistryConfig
+    list_tags: TagLister
+    url: str  # where DVC finds the repository
+    git: Git | None  # the local repository, when it is what is read
+
+
+def _reader(repo: Path | str | None, source: str | None) -> _Reader:
+    """What reads the registry: this repository's tags, or with ``source`` a remote's
+    listing (``git ls-remote``: names and commits; no taggers, dates or messages)."""
+    try:
+        git = Git.discover(None if repo is None else Path(repo))
+    except NotARepository:
+        if source is None:
+            raise
+        url = absolute_url(check_remote(source), Path.cwd())
+        return _Reader(RegistryConfig(), lambda patterns: ls_remote(url, patterns), url, None)
+    config = load_config(git.root)
+    if source is not None:
+        url = git.remote_url(source)
+        return _Reader(config, lambda patterns: ls_remote(url, patterns), url, None)
+    return _Reader(
+        config, lambda patterns: git.list_tags(patterns or ("refs/tags",)), str(git.root), git
+    )
 
 
 def _require_model(git: Git, config: RegistryConfig, name: str) -> Model:
@@ -222,12 +294,21 @@ def _resolve(model: Model, ref: ModelRef) -> Version:
 
 
 def show(
-    name: str | None = None, *, include_all: bool = False, repo: Path | str | None = None
+    name: str | None = None,
+    *,
+    include_all: bool = False,
+    source: str | None = None,
+    repo: Path | str | None = None,
 ) -> RegistryView | ModelView:
-    """The registry (every model) or, with ``name``, one model's versions and stages."""
-    git, config = _open(repo)
+    """The registry (every model) or, with ``name``, one model's versions and stages; with
+    ``source``, a remote's, read without fetching (authors, dates and messages unknown)."""
+    reader = _reader(repo, source)
+    config = reader.config
     if name is not None:
-        model = _require_model(git, config, ModelRef.parse(name).model)
+        wanted = ModelRef.parse(name).model
+        model = _model_from(reader.list_tags(model_ref_patterns(wanted)), wanted, config.stages)
+        if model is None:
+            raise ModelNotFound(wanted)
         return ModelView(
             name=model.name,
             stages=_cells(model, _columns(config, [model])),
@@ -236,7 +317,7 @@ def show(
             lags=model.lags,
             skipped=model.skipped,
         )
-    state = build_state(git.list_tags(), config.stages)
+    state = build_state(reader.list_tags(()), config.stages)
     columns = _columns(config, state.models)
     return RegistryView(
         stages=columns,
@@ -254,6 +335,74 @@ def show(
         lags=tuple(lag for m in state.models for lag in m.lags),
         skipped=state.skipped,
     )
+
+
+def _locate(
+    ref: str, repo: Path | str | None, source: str | None
+) -> tuple[Model, Version, str, Artifact | None]:
+    """The model and version ``ref`` names, where DVC finds the repository, and the
+    artifact the version recorded (None when only a remote's listing was read)."""
+    reader = _reader(repo, source)
+    target = ModelRef.parse(ref)
+    patterns = model_ref_patterns(target.model)
+    model = _model_from(reader.list_tags(patterns), target.model, reader.config.stages)
+    if model is None:
+        raise ModelNotFound(target.model)
+    version = _resolve(model, target)
+    expected = version.artifact
+    if expected is None and reader.git is not None:
+        expected = artifacts.recorded(reader.git, version.commit, model.name)
+        if expected is None:
+            raise ArtifactNotDeclared(model.name, f"{model.name} {version.version.tag}")
+    return model, version, reader.url, expected
+
+
+def get(
+    ref: str,
+    *,
+    out: Path | str | None = None,
+    source: str | None = None,
+    force: bool = False,
+    repo: Path | str | None = None,
+) -> Fetched:
+    """Download the artifact of the version ``ref`` names (``NAME@VERSION``,
+    ``NAME@latest``, ``NAME#STAGE``) from this repository's DVC cache or remote, or from
+    the repository ``source`` (a remote name, URL or path: nothing is cloned by you), and
+    verify it against the hashes DVC and the version recorded."""
+    model, version, url, expected = _locate(ref, repo, source)
+    found, path = artifacts.download(
+        url,
+        version.commit,
+        model.name,
+        expected,
+        out=None if out is None else Path(out),
+        force=force,
+    )
+    return Fetched(model.name, version.version, version.commit, url, found, path, True)
+
+
+def cache_dir() -> Path:
+    """Where ``artifact_path`` keeps artifacts: $XDG_CACHE_HOME/git-model/artifacts."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "git-model" / "artifacts"
+
+
+def artifact_path(ref: str, *, source: str | None = None, repo: Path | str | None = None) -> Path:
+    """A local path to the artifact of ``ref`` (e.g. ``"churn#prod"``), for deployment
+    code: downloaded and verified once per commit into the cache, then reused."""
+    model, version, url, expected = _locate(ref, repo, source)
+    slot = cache_dir() / version.commit / model_in_tag(model.name)
+    if expected is not None:
+        cached = slot / PurePosixPath(expected.path).name
+        if cached.exists():
+            return cached
+    else:  # a remote's listing does not say the artifact's name; a finished one is here
+        done = [p for p in slot.glob("*") if not p.name.startswith(".")] if slot.is_dir() else []
+        if done:
+            return done[0]
+    slot.mkdir(parents=True, exist_ok=True)
+    _, path = artifacts.download(url, version.commit, model.name, expected, out=slot, force=True)
+    return path
 
 
 def history(
@@ -302,11 +451,19 @@ class _Plan:
     tools ordering by tag time (GTO, ``dvc artifacts get``) reach the counter order.
     """
 
-    def __init__(self, git: Git, config: RegistryConfig, name: str, model: Model | None) -> None:
+    def __init__(
+        self,
+        git: Git,
+        config: RegistryConfig,
+        name: str,
+        model: Model | None,
+        remote: _Remote | None = None,
+    ) -> None:
         self.git = git
         self.config = config
         self.name = name
         self.model = model
+        self.remote = remote
         now = git.ident()
         self.ident = now
         self.time = max(now.timestamp, model.last_timestamp + 1 if model else 0)
@@ -387,7 +544,18 @@ class _Plan:
         updates = [RefUpdate(f"refs/tags/{t.name}", next(oids), None) for t in self.events]
         for stage, old, commit, _tag in moving:
             ref = stage_tag(self.name, stage).ref
-            updates.append(RefUpdate(ref, next(oids) if commit is not None else None, old))
+            new = next(oids) if commit is not None else None
+            updates.append(RefUpdate(ref, new, old, moving=True))
+        if self.remote is not None:
+            # The remote first: if someone else got there first, nothing changes anywhere.
+            refused = self.git.push_refs(self.remote.name, updates, self.remote.values)
+            if refused:
+                ref, reason = refused[0]
+                _sync(self.git, self.remote.name, self.name)
+                lost = ConcurrentUpdate(
+                    ref.removeprefix("refs/tags/"), f"{self.remote.name} {reason}"
+                )
+                raise _explain_race(self.git, self.name, self.model, lost)
         try:
             self.git.update_refs(updates)
         except ConcurrentUpdate as exc:
@@ -415,7 +583,44 @@ class _Plan:
             refs=refs,
             repaired=self.repaired,
             committed=committed,
+            pushed=self.remote.name if self.remote else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Remote:
+    name: str
+    values: dict[str, str]  # ref -> object, as the remote had them when last read
+    fetched: tuple[str, ...]  # tags brought in or moved here
+    conflicts: tuple[str, ...]  # events here that differ from the remote's
+
+
+def _sync(git: Git, remote: str, name: str | None = None, strict: bool = True) -> _Remote:
+    """Bring a model's tags (all registry tags without ``name``) from ``remote``: the
+    events this clone lacks and the stage tags that moved there. An event here that
+    differs from the remote's (this clone wrote events it never pushed) is kept, and
+    refused when ``strict``."""
+    patterns = model_ref_patterns(name) if name else ()
+    theirs = [t for t in git.ls_remote(remote, patterns) if RegistryTag.parse(t.name)]
+    ours = {t.name: t.object for t in git.list_tags(patterns or ("refs/tags",))}
+    conflicts = tuple(
+        sorted(
+            t.name
+            for t in theirs
+            if t.name in ours and ours[t.name] != t.object and not _is_stage_tag(t.name)
+        )
+    )
+    if conflicts and strict:
+        raise TagConflict(remote, conflicts)
+    wanted = [t.name for t in theirs if ours.get(t.name) != t.object and t.name not in conflicts]
+    git.fetch_tags(remote, wanted)
+    values = {f"refs/tags/{t.name}": t.object for t in theirs}
+    return _Remote(remote, values, tuple(wanted), conflicts)
+
+
+def _is_stage_tag(name: str) -> bool:
+    parsed = RegistryTag.parse(name)
+    return parsed is not None and parsed.is_stage_tag
 
 
 def _explain_race(git: Git, name: str, before: Model | None, exc: ConcurrentUpdate) -> Exception:
@@ -555,6 +760,7 @@ def register(
     path: str | Path | None = None,
     message: str | None = None,
     model_type: str | None = None,
+    push: str | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Tag ``rev`` (default HEAD) as a new version of ``name``: ``version`` as given, or the
@@ -581,6 +787,7 @@ def register(
     )
     if artifact_path is not None and not declare:
         _check_declared(git, commit, name, artifact_path)
+    remote = _sync(git, push, name) if push else None
     model = _read_model(git, name, config.stages)
     if model is not None:
         _writable(model)
@@ -599,10 +806,19 @@ def register(
     text = message or f"Register {name} {new.tag}"
     trailers = [(MODEL_TYPE, model_type)] if model_type is not None else []
     trailers += artifact.trailers() if artifact is not None else []
-    plan = _Plan(git, config, name, model)
+    if remote is not None and artifact is not None and root is not None:
+        artifacts.Workspace(root).ensure_pushed(name, artifact.path, commit)
+    plan = _Plan(git, config, name, model, remote)
     plan.repair()
     plan.version(new, commit, text, trailers)
     return plan.finish(EventKind.REGISTERED, new, committed=committed)
+
+
+def _ensure_artifact_pushed(git: Git, name: str, version: Version) -> None:
+    """Before a stage tag points at a version, its artifact must be in the DVC remote."""
+    artifact = version.artifact or artifacts.recorded(git, version.commit, name)
+    if artifact is not None and git.work_tree is not None:
+        artifacts.Workspace(git.work_tree).ensure_pushed(name, artifact.path, version.commit)
 
 
 def _next_stage(config: RegistryConfig, model: Model, version: Version, ref: ModelRef) -> str:
@@ -623,6 +839,7 @@ def promote(
     *,
     to: str | None = None,
     message: str | None = None,
+    push: str | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Give stage ``to`` (default: the next one) to the version ``ref`` names."""
@@ -630,6 +847,7 @@ def promote(
     target = ModelRef.parse(ref)
     if to is not None:
         config.check_stage(check_stage_name(to))
+    remote = _sync(git, push, target.model) if push else None
     model = _writable(_require_model(git, config, target.model))
     version = _resolve(model, target)
     if version.archived:
@@ -638,7 +856,9 @@ def promote(
     old = model.holder(stage)
     if old is not None and old.commit == version.commit:
         raise AlreadyInStage(model.name, version.version.tag, stage)
-    plan = _Plan(git, config, model.name, model)
+    if remote is not None:
+        _ensure_artifact_pushed(git, model.name, version)
+    plan = _Plan(git, config, model.name, model, remote)
     plan.repair()
     if old is not None:
         plan.event(
@@ -655,19 +875,26 @@ def promote(
     )
 
 
-def demote(ref: str, *, message: str | None = None, repo: Path | str | None = None) -> Change:
+def demote(
+    ref: str,
+    *,
+    message: str | None = None,
+    push: str | None = None,
+    repo: Path | str | None = None,
+) -> Change:
     """Empty the stage ``NAME#STAGE`` names. No earlier holder takes it back."""
     git, config = _open(repo)
     target = ModelRef.parse(ref)
     if target.stage is None:
         raise UsageError(f"{ref!r} names no stage", "write NAME#STAGE, e.g. churn#prod")
+    remote = _sync(git, push, target.model) if push else None
     model = _writable(_require_model(git, config, target.model))
     holder = model.holder(target.stage)
     if holder is None:
         if target.stage not in config.stages:
             raise UnknownStage(target.stage, config.stages)
         raise StageEmpty(model.name, target.stage)
-    plan = _Plan(git, config, model.name, model)
+    plan = _Plan(git, config, model.name, model, remote)
     plan.repair()
     text = message or f"Demote {model.name} {holder.version.tag} from {target.stage}"
     plan.event(Action.UNASSIGN, holder.commit, text, stage=target.stage)
@@ -686,15 +913,22 @@ def _empty_stages(plan: _Plan, model: Model, holders: Sequence[StageHolder], why
         plan.set_stage(holder.stage, None, why)
 
 
-def archive(ref: str, *, message: str | None = None, repo: Path | str | None = None) -> Change:
+def archive(
+    ref: str,
+    *,
+    message: str | None = None,
+    push: str | None = None,
+    repo: Path | str | None = None,
+) -> Change:
     """Archive a version: out of every stage, kept in history, never promoted again."""
     git, config = _open(repo)
     target = ModelRef.parse(ref)
+    remote = _sync(git, push, target.model) if push else None
     model = _writable(_require_model(git, config, target.model))
     version = _resolve(model, target)
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
-    plan = _Plan(git, config, model.name, model)
+    plan = _Plan(git, config, model.name, model, remote)
     plan.repair()
     held = [h for h in model.holders if h.commit == version.commit]
     _empty_stages(plan, model, held, f"{version.version.tag} archived")
@@ -703,11 +937,19 @@ def archive(ref: str, *, message: str | None = None, repo: Path | str | None = N
     return plan.finish(EventKind.ARCHIVED, version.version)
 
 
-def deprecate(name: str, *, message: str | None = None, repo: Path | str | None = None) -> Change:
+def deprecate(
+    name: str,
+    *,
+    message: str | None = None,
+    push: str | None = None,
+    repo: Path | str | None = None,
+) -> Change:
     """Retire a model: every stage emptied, no new versions or promotions."""
     git, config = _open(repo)
-    model = _writable(_require_model(git, config, ModelRef.parse(name).model))
-    plan = _Plan(git, config, model.name, model)
+    wanted = ModelRef.parse(name).model
+    remote = _sync(git, push, wanted) if push else None
+    model = _writable(_require_model(git, config, wanted))
+    plan = _Plan(git, config, model.name, model, remote)
     plan.repair()
     _empty_stages(plan, model, model.holders, f"{model.name} deprecated")
     anchor = model.latest or (model.versions[0] if model.versions else None)
@@ -734,22 +976,39 @@ def init(
     return Initialized(path, config)
 
 
+def fetch(remote: str = "origin", *, repo: Path | str | None = None) -> Synced:
+    """Bring the registry from ``remote``: new events, and stage tags moved there (which a
+    plain ``git fetch`` refuses to update); then point every local stage tag where the
+    events say. Local events that differ from the remote's are kept and reported."""
+    git, config = _open(repo)
+    synced = _sync(git, remote, strict=False)
+    repaired = _repair(git, config, build_state(git.list_tags(), config.stages).models)
+    return Synced(remote, synced.fetched, repaired, synced.conflicts)
+
+
+def _repair(git: Git, config: RegistryConfig, models: Sequence[Model]) -> tuple[StageTagLag, ...]:
+    """Point every lagging stage tag of ``models`` where its events say (a transaction per
+    model); return the lags repaired."""
+    repaired: list[StageTagLag] = []
+    for model in models:
+        if model.lags:
+            plan = _Plan(git, config, model.name, model)
+            plan.repair()
+            plan.apply()
+            repaired.extend(plan.repaired)
+    return tuple(repaired)
+
+
 def doctor(*, fix: bool = False, repo: Path | str | None = None) -> Diagnosis:
     """Report unreadable tags, lagging stage tags and stale ref locks; ``fix`` repairs tags."""
     git, config = _open(repo)
     state = build_state(git.list_tags(), config.stages)
     lagging = [m for m in state.models if m.lags]
-    repaired: list[StageTagLag] = []
-    if fix:
-        for model in lagging:
-            plan = _Plan(git, config, model.name, model)
-            plan.repair()
-            plan.apply()
-            repaired.extend(plan.repaired)
+    repaired = _repair(git, config, lagging) if fix else ()
     locks = [git.git_dir / "packed-refs.lock", *(git.git_dir / "refs").rglob("*.lock")]
     return Diagnosis(
         skipped=state.skipped,
         lags=tuple(lag for m in lagging for lag in m.lags),
         stale_locks=tuple(str(p) for p in locks if p.exists()),
-        repaired=tuple(repaired),
+        repaired=repaired,
     )

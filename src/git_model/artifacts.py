@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from git_model.errors import ArtifactError, InvalidFile
+from git_model.errors import ArtifactError, ArtifactNotDeclared, InvalidFile, OutputExists
 from git_model.safeyaml import load_yaml
 from git_model.state import Artifact
 
@@ -192,45 +192,96 @@ class Workspace:
         with _dvc_errors(f"compare {path} with its .dvc file"):
             return bool(self.repo.status(targets=[str(self.root / path)]))
 
-    def push(self, path: str, commit: str) -> None:
-        """Push the artifact ``path`` as ``commit`` records it to the default DVC remote."""
+    def ensure_pushed(self, model: str, path: str, commit: str) -> None:
+        """Push the artifact ``path`` as ``commit`` records it to the default DVC remote
+        (from this clone's cache, if it holds it), then check that the remote has it."""
         with _dvc_errors(f"push {path}"), self.repo.switch(commit):
             self.repo.push(targets=[path])
+            states = self.repo.status(targets=[path], cloud=True)
+        missing = sorted(p for p, state in states.items() if state in ("new", "missing"))
+        if missing:
+            raise ArtifactError(
+                f"{model}'s artifact {path} at {commit[:12]} is not in the DVC remote, and "
+                "this clone's DVC cache does not hold it to push it",
+                "push it from the clone that registered it (`dvc push`), then re-run",
+            )
 
 
-def download(source: str, commit: str, model: str, out: Path, expected: Artifact) -> Artifact:
-    """Download ``model``'s artifact at ``commit`` from ``source`` (a repository path or URL)
-    through DVC (its cache, else its remote) to ``out``; verify it against ``expected``."""
+def _target(out: Path | None, path: str, force: bool) -> Path:
+    """Where to write the artifact ``path``: ``out``, inside ``out`` if it is a directory,
+    or beside the caller under its own name."""
+    name = posixpath.basename(path.rstrip("/"))
+    target = Path.cwd() / name if out is None else (out / name if out.is_dir() else out)
+    if target.exists() and not force:
+        raise OutputExists(str(target))
+    return target
+
+
+def _info(repo: Repo, model: str, commit: str, expected: Artifact | None) -> Artifact:
+    """What DVC records at ``commit`` for ``model``'s artifact; it must be what the
+    version recorded at registration."""
+    from dvc.exceptions import ArtifactNotFoundError  # noqa: PLC0415
+
+    try:
+        path = expected.path if expected else Path(repo.artifacts.get_path(model)).as_posix()
+    except ArtifactNotFoundError:
+        raise ArtifactNotDeclared(model, f"commit {commit[:12]}") from None
+    info = repo.dvcfs.info(path)
+    dvc_info = info.get("dvc_info") or {}
+    found = Artifact(
+        path=path,
+        md5=info.get("md5") or dvc_info.get("md5", ""),
+        size=info.get("size"),
+        files=dvc_info.get("nfiles"),
+    )
+    if expected is not None and found.md5 != expected.md5:
+        raise ArtifactError(
+            f"{model}'s artifact at {commit[:12]} has DVC hash {found.md5}, but the version "
+            f"recorded {expected.md5} when it was registered",
+            "the version's commit was rewritten after registration; register it again",
+        )
+    return found
+
+
+def download(
+    source: str,
+    commit: str,
+    model: str,
+    expected: Artifact | None,
+    *,
+    out: Path | None = None,
+    force: bool = False,
+) -> tuple[Artifact, Path]:
+    """Download ``model``'s artifact at ``commit`` from ``source`` (a repository path or
+    URL) through DVC (its cache, else its remote), verify every byte against DVC's hashes,
+    then move it to ``out``. Returns what was downloaded and where it is."""
     from dvc.fs import download as dvc_download  # noqa: PLC0415
     from dvc.repo import Repo  # noqa: PLC0415
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".git-model-", dir=out.parent) as tmp:
-        staged = Path(tmp) / out.name
-        with (
-            _dvc_errors(f"download {expected.path}"),
-            Repo.open(url=source, rev=commit, subrepos=True, uninitialized=True) as repo,
-        ):
-            fs = repo.dvcfs
-            info = fs.info(expected.path)
-            dvc_download(fs, expected.path, str(staged))
+    with (
+        _dvc_errors(f"download {model}'s artifact"),
+        Repo.open(url=source, rev=commit, subrepos=True, uninitialized=True) as repo,
+    ):
+        found = _info(repo, model, commit, expected)
+        target = _target(out, found.path, force)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fs = repo.dvcfs
+        with tempfile.TemporaryDirectory(prefix=".git-model-", dir=target.parent) as tmp:
+            staged = Path(tmp) / target.name
+            dvc_download(fs, found.path, str(staged))
             files = (
-                {f: i.get("md5") for f, i in fs.find(expected.path, detail=True).items()}
-                if info.get("type") == "directory"
+                {
+                    f: (i.get("dvc_info") or {}).get("md5")
+                    for f, i in fs.find(found.path, detail=True).items()
+                }
+                if found.is_dir
                 else None
             )
-        found = info.get("md5") or info.get("dvc_info", {}).get("md5")
-        if found != expected.md5:
-            raise ArtifactError(
-                f"{model}'s artifact at {commit[:12]} has DVC hash {found}, but the version "
-                f"recorded {expected.md5}",
-                "the repository's .dvc file was changed after registration; report it",
-            )
-        _verify(staged, expected, files)
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        staged.rename(out)
-    return expected
+            _verify(staged, found, files)
+            if target.is_dir():
+                shutil.rmtree(target)
+            staged.replace(target)
+    return found, target
 
 
 def _verify(path: Path, expected: Artifact, files: dict[str, Any] | None) -> None:

@@ -295,6 +295,42 @@ class OutputExists(GitModelError):
         self.path = path
 
 
+# --- remotes ------------------------------------------------------------------------------
+
+
+class InvalidRemote(GitModelError):
+    def __init__(self, remote: str) -> None:
+        super().__init__(
+            f"{remote!r} is not a remote git-model will use",
+            "name a configured remote (origin) or a URL or path; options and transport "
+            "helpers (`ext::`) are refused",
+        )
+        self.remote = remote
+
+
+class RemoteError(GitModelError):
+    def __init__(self, remote: str, detail: str) -> None:
+        super().__init__(
+            f"cannot reach {remote}: {detail}",
+            "check the remote's URL (`git remote -v`), your network and your access",
+        )
+        self.remote = remote
+        self.detail = detail
+
+
+class TagConflict(GitModelError):
+    def __init__(self, remote: str, tags: Sequence[str]) -> None:
+        listed = ", ".join(tags[:3]) + (f" and {len(tags) - 3} more" if len(tags) > 3 else "")
+        super().__init__(
+            f"{listed} here differ{'s' if len(tags) == 1 else ''} from {remote}'s: this clone "
+            "recorded events that were never pushed while others recorded theirs",
+            f"drop the local ones (`git tag -d {tags[0]}` ...), then `git model fetch "
+            f"{remote}` and redo the change",
+        )
+        self.remote = remote
+        self.tags = tuple(tags)
+
+
 # --- other writers ---------------------------------------------------------------------
 
 
@@ -382,6 +418,9 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     ArtifactChanged: 6,
     UncommittedChanges: 6,
     OutputExists: 6,
+    InvalidRemote: 4,
+    RemoteError: 12,
+    TagConflict: 8,
 }
 
 

@@ -28,8 +28,10 @@ from git_model.errors import (
     ConcurrentUpdate,
     GitFailed,
     IdentityMissing,
+    InvalidRemote,
     NotARepository,
     RegistryBusy,
+    RemoteError,
 )
 
 ZERO_OID = "0" * 40
@@ -98,11 +100,13 @@ class NewTag:
 
 @dataclass(frozen=True, slots=True)
 class RefUpdate:
-    """One ref change: create (old is None), update, or delete (new is None)."""
+    """One ref change: create (old is None), update, or delete (new is None). A ``moving``
+    ref (a stage tag) may be replaced on a remote; any other ref is only ever created."""
 
     ref: str
     new: str | None
     old: str | None
+    moving: bool = False
 
     def command(self) -> bytes:
         if self.old is None and self.new is not None:
@@ -119,6 +123,68 @@ def _parse_ident(text: str) -> Ident | None:
     if match is None:
         return None
     return Ident(match["name"], match["email"], int(match["ts"]), match["tz"])
+
+
+# Transport helpers run arbitrary commands (`ext::sh -c ...`); never let a URL reach one.
+_SAFE = ("-c", "protocol.ext.allow=never")
+
+
+def check_remote(remote: str) -> str:
+    """A remote name, URL or path that is safe to hand to Git."""
+    if not remote or remote.startswith("-") or "::" in remote:
+        raise InvalidRemote(remote)
+    return remote
+
+
+def _remote_tags(out: str) -> list[TagRecord]:
+    """``ls-remote`` lines to tag records; annotated tags are the ones with a peeled line."""
+    oids: dict[str, str] = {}
+    peeled: dict[str, str] = {}
+    for line in out.splitlines():
+        oid, _, ref = line.partition("\t")
+        if not ref.startswith("refs/tags/"):
+            continue
+        if ref.endswith("^{}"):
+            peeled[ref[len("refs/tags/") : -3]] = oid
+        else:
+            oids[ref[len("refs/tags/") :]] = oid
+    return [
+        TagRecord(
+            name=name,
+            object_type="tag" if name in peeled else "commit",
+            object=oid,
+            target=peeled.get(name, oid),
+            target_type="commit",  # what a remote's listing cannot say; assumed
+            tagger=None,
+            message="",
+        )
+        for name, oid in oids.items()
+    ]
+
+
+def absolute_url(url: str, base: Path) -> str:
+    """A local path (relative to ``base``) made absolute; URLs as they are."""
+    if "://" in url or (":" in url.split("/", 1)[0] and not Path(url).exists()):
+        return url  # scheme://... or scp-like host:path
+    return str((base / url).resolve())
+
+
+def ls_remote(
+    remote: str, patterns: Sequence[str] = (), cwd: Path | None = None
+) -> list[TagRecord]:
+    """A remote's tags (names, objects, peeled commits) without fetching anything."""
+    proc = subprocess.run(
+        ["git", *_SAFE, "ls-remote", "--tags", check_remote(remote), *patterns],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+    )
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        raise RemoteError(remote, lines[0] if lines else f"exit code {proc.returncode}")
+    return _remote_tags(proc.stdout)
 
 
 class Git:
@@ -200,6 +266,75 @@ class Git:
                 )
             )
         return records
+
+    def fetch_tags(self, remote: str, names: Sequence[str]) -> None:
+        """Fetch exactly these tags from ``remote``, replacing local ones, in one process."""
+        if not names:
+            return
+        refspecs = "".join(f"+refs/tags/{n}:refs/tags/{n}\n" for n in names)
+        proc = self.run(
+            *_SAFE,
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--stdin",
+            check_remote(remote),
+            stdin=refspecs.encode(),
+            check=False,
+            env={"GIT_TERMINAL_PROMPT": "0"},
+        )
+        if proc.returncode != 0:
+            lines = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise RemoteError(remote, lines[0] if lines else f"exit code {proc.returncode}")
+
+    def push_refs(
+        self, remote: str, updates: Sequence[RefUpdate], remote_values: dict[str, str]
+    ) -> list[tuple[str, str]]:
+        """Push ``updates`` in one ``git push --atomic``: all of them or none. Moving refs
+        carry a lease on the value ``remote_values`` says the remote has (absent: must not
+        exist), so a push never overwrites a change it did not see; other refs are created
+        only. Returns the refused refs with Git's reason (empty: all pushed)."""
+        args = ["push", "--atomic", "--porcelain"]
+        refspecs = []
+        for u in updates:
+            seen = remote_values.get(u.ref)
+            if u.moving:
+                if u.new is None and seen is None:
+                    continue  # nothing to delete there
+                args.append(f"--force-with-lease={u.ref}:{seen or ''}")
+                refspecs.append(f"+{u.new}:{u.ref}" if u.new else f":{u.ref}")
+            elif u.new is not None:
+                refspecs.append(f"{u.new}:{u.ref}")
+        if not refspecs:
+            return []
+        proc = self.run(
+            *_SAFE,
+            *args,
+            check_remote(remote),
+            *refspecs,
+            check=False,
+            env={"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+        refused = []
+        for line in proc.stdout.decode(errors="replace").splitlines():
+            flag, _, rest = line.partition("\t")
+            if flag == "!":
+                spec, _, reason = rest.partition("\t")
+                refused.append((spec.rpartition(":")[2], reason))
+        if proc.returncode != 0 and not refused:
+            lines = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise RemoteError(remote, lines[-1] if lines else f"exit code {proc.returncode}")
+        return refused
+
+    def ls_remote(self, remote: str, patterns: Sequence[str] = ()) -> list[TagRecord]:
+        return ls_remote(remote, patterns, cwd=self.root)
+
+    def remote_url(self, remote: str) -> str:
+        """The URL of a configured remote; a URL or path as it is (a path made absolute)."""
+        proc = self.run("remote", "get-url", "--", check_remote(remote), check=False)
+        url = proc.stdout.decode().strip() if proc.returncode == 0 else remote
+        return absolute_url(url, self.root if proc.returncode == 0 else Path.cwd())
 
     def resolve_commit(self, rev: str) -> str | None:
         """The commit ``rev`` names, or None."""

@@ -30,6 +30,16 @@ app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+PushOption = Annotated[
+    bool,
+    typer.Option(
+        "--push",
+        help="Publish the change to the remote in one atomic push (artifact first, then the "
+        "tags), after fetching what others changed there; refused if someone else changed "
+        "the same tags meanwhile.",
+    ),
+]
+RemoteOption = Annotated[str, typer.Option("--remote", help="The remote --push and fetch use.")]
 MessageOption = Annotated[
     str | None,
     typer.Option("--message", "-m", help="Why: recorded in the tag message and in history."),
@@ -131,6 +141,8 @@ def register(
         typer.Option("--type", help="The model's type (one of `types:` in git-model.yaml)."),
     ] = None,
     message: MessageOption = None,
+    push: PushOption = False,
+    remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
     """Register a new version of a model: an annotated tag NAME@vX.Y.Z on a commit.
@@ -150,6 +162,7 @@ def register(
         path=path,
         message=message,
         model_type=model_type,
+        push=remote if push else None,
     )
     _report(result, as_json)
 
@@ -165,6 +178,8 @@ def promote(
         typer.Option(help="The stage to promote to (default: the next stage)."),
     ] = None,
     message: MessageOption = None,
+    push: PushOption = False,
+    remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
     """Put a version in a stage; whoever held it is recorded as replaced.
@@ -174,7 +189,7 @@ def promote(
     """
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.promote, ref, to=to, message=message)
+    result = _call(api.promote, ref, to=to, message=message, push=remote if push else None)
     _report(result, as_json)
 
 
@@ -182,12 +197,14 @@ def promote(
 def demote(
     ref: Annotated[str, typer.Argument(help="The stage to empty: NAME#STAGE.")],
     message: MessageOption = None,
+    push: PushOption = False,
+    remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
     """Take a stage from the version that holds it. The stage is left empty."""
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.demote, ref, message=message)
+    result = _call(api.demote, ref, message=message, push=remote if push else None)
     _report(result, as_json)
 
 
@@ -195,12 +212,14 @@ def demote(
 def archive(
     ref: Annotated[str, typer.Argument(help="The version to archive: NAME@VERSION or NAME#STAGE.")],
     message: MessageOption = None,
+    push: PushOption = False,
+    remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
     """Archive a version: out of every stage, kept in history, never promoted again."""
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.archive, ref, message=message)
+    result = _call(api.archive, ref, message=message, push=remote if push else None)
     _report(result, as_json)
 
 
@@ -208,13 +227,25 @@ def archive(
 def deprecate(
     name: Annotated[str, typer.Argument(help="The model to retire.")],
     message: MessageOption = None,
+    push: PushOption = False,
+    remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
     """Retire a model: every stage emptied; it takes no new versions or promotions."""
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.deprecate, name, message=message)
+    result = _call(api.deprecate, name, message=message, push=remote if push else None)
     _report(result, as_json)
+
+
+SourceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--repo",
+        help="Read another repository's registry: a remote's name, a URL or a path "
+        "(nothing is cloned).",
+    ),
+]
 
 
 @app.command()
@@ -226,13 +257,18 @@ def show(
         bool,
         typer.Option("--all", "-a", help="Include deprecated models and archived versions."),
     ] = False,
+    source: SourceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show every model with its latest version and who holds each stage."""
+    """Show every model with its latest version and who holds each stage.
+
+    With --repo, the registry is read from the remote's tag listing alone: versions and
+    stages, but no authors, dates or messages (fetch for those).
+    """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = _call(api.show, name, include_all=include_all)
+    result = _call(api.show, name, include_all=include_all, source=source)
     if as_json:
         render.print_json(result)
     elif isinstance(result, api.ModelView):
@@ -276,6 +312,54 @@ def describe(
         render.print_json(result)
     else:
         render.detail(result)
+
+
+@app.command()
+def fetch(
+    remote: Annotated[str, typer.Argument(help="The remote to fetch from.")] = "origin",
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch the registry from a remote, including the stage tags that moved there.
+
+    A plain `git fetch` refuses to update a moved tag and says nothing; this brings every
+    new event and moved stage tag, then points the local stage tags where the events say.
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.fetch, remote)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.synced(result)
+    if result.conflicts:
+        raise typer.Exit(8)
+
+
+@app.command()
+def get(
+    ref: Annotated[
+        str, typer.Argument(help="The version: NAME@VERSION, NAME@latest or NAME#STAGE.")
+    ],
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out", "-o", help="Where to write it (a file, or a directory to write it into)."
+        ),
+    ] = None,
+    source: SourceOption = None,
+    force: Annotated[bool, typer.Option(help="Overwrite what is at the output path.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Download a version's artifact through DVC and verify it against its recorded hash."""
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.get, ref, out=out, source=source, force=force)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.fetched(result)
 
 
 @app.command()

@@ -16,11 +16,13 @@ from rich.table import Table
 from git_model.api import (
     Change,
     Diagnosis,
+    Fetched,
     History,
     Initialized,
     ModelView,
     RegistryView,
     StageCell,
+    Synced,
     VersionDetail,
 )
 from git_model.semver import SemVer
@@ -88,8 +90,9 @@ def warn_lags(lags: Iterable[StageTagLag]) -> None:
         points = lag.actual_commit[:7] if lag.actual_commit else "nowhere (missing)"
         err.print(
             f"[yellow]warning:[/yellow] stage tag {lag.tag} points at {points} but its events "
-            f"put {says} in {lag.stage}; the events are what counts, and the next write to "
-            f"{lag.model} (or `git model doctor --fix`) repairs the tag"
+            f"put {says} in {lag.stage}; the events are what counts: `git model fetch` (if "
+            f"the tag moved on a remote), the next write to {lag.model} or `git model doctor "
+            "--fix` repairs the tag"
         )
 
 
@@ -218,6 +221,8 @@ def change(result: Change) -> None:
         says = lag.expected.tag if lag.expected else "nothing"
         out.print(f"Repaired stage tag {lag.tag}: it now says {says}, as its events do")
     out.print(f"[dim]Tags written: {', '.join(_short(r.ref, r.new) for r in result.refs)}[/dim]")
+    if result.pushed:
+        out.print(f"Pushed to {result.pushed}")
 
 
 def _size(size: int | None) -> str:
@@ -236,6 +241,32 @@ def _size(size: int | None) -> str:
 def _short(ref: str, new: str | None) -> str:
     name = ref.removeprefix("refs/tags/")
     return f"{name} (deleted)" if new is None else name
+
+
+def synced(result: Synced) -> None:
+    if result.fetched:
+        out.print(f"Fetched {len(result.fetched)} registry tags from {result.remote}")
+    else:
+        out.print(f"The registry is up to date with {result.remote}")
+    for lag in result.repaired:
+        says = lag.expected.tag if lag.expected else "nothing"
+        out.print(f"Repaired stage tag {lag.tag}: it now says {says}, as its events do")
+    if result.conflicts:
+        err.print(
+            f"[red]error:[/red] {len(result.conflicts)} local tags differ from "
+            f"{result.remote}'s and were kept: {', '.join(result.conflicts)}; this clone "
+            "recorded events it never pushed: delete them (`git tag -d ...`) and fetch again"
+        )
+
+
+def fetched(result: Fetched) -> None:
+    artifact = result.artifact
+    what = f"{artifact.files} files, " if artifact.files is not None else ""
+    out.print(
+        f"Downloaded {result.model} {result.version.tag} ({artifact.path}, {what}"
+        f"{_size(artifact.size)}) to {result.path}"
+    )
+    out.print(f"[dim]Verified: md5 {artifact.md5}, as recorded at {result.commit[:7]}[/dim]")
 
 
 def initialized(result: Initialized) -> None:
