@@ -363,6 +363,7 @@ def get(
     out: Path | str | None = None,
     source: str | None = None,
     force: bool = False,
+    progress: artifacts.Progress | None = None,
     repo: Path | str | None = None,
 ) -> Fetched:
     """Download the artifact of the version ``ref`` names (``NAME@VERSION``,
@@ -377,6 +378,7 @@ def get(
         expected,
         out=None if out is None else Path(out),
         force=force,
+        progress=progress,
     )
     return Fetched(model.name, version.version, version.commit, url, found, path, True)
 

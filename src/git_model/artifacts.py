@@ -13,8 +13,9 @@ import hashlib
 import posixpath
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -207,6 +208,36 @@ class Workspace:
             )
 
 
+Progress = Callable[[int, int | None], None]  # bytes so far, bytes in all (if known)
+
+
+@contextmanager
+def _watch(folder: Path, total: int | None, report: Progress | None) -> Iterator[None]:
+    """Report how many bytes have arrived in ``folder`` while the body runs. DVC reports
+    progress for some remotes only; the bytes on disk tell it for every remote."""
+    if report is None:
+        yield
+        return
+    done = threading.Event()
+
+    def arrived() -> int:
+        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+    def poll() -> None:
+        while not done.wait(0.2):
+            with suppress(OSError):  # a file renamed or removed while counted
+                report(arrived(), total)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        report(total if total is not None else arrived(), total)
+
+
 def _target(out: Path | None, path: str, force: bool) -> Path:
     """Where to write the artifact ``path``: ``out``, inside ``out`` if it is a directory,
     or beside the caller under its own name."""
@@ -251,10 +282,12 @@ def download(
     *,
     out: Path | None = None,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> tuple[Artifact, Path]:
     """Download ``model``'s artifact at ``commit`` from ``source`` (a repository path or
     URL) through DVC (its cache, else its remote), verify every byte against DVC's hashes,
-    then move it to ``out``. Returns what was downloaded and where it is."""
+    then move it to ``out``. Returns what was downloaded and where it is. ``progress`` is
+    called with the bytes downloaded so far, several times a second."""
     from dvc.fs import download as dvc_download  # noqa: PLC0415
     from dvc.repo import Repo  # noqa: PLC0415
 
@@ -268,7 +301,8 @@ def download(
         fs = repo.dvcfs
         with tempfile.TemporaryDirectory(prefix=".git-model-", dir=target.parent) as tmp:
             staged = Path(tmp) / target.name
-            dvc_download(fs, found.path, str(staged))
+            with _watch(Path(tmp), found.size, progress):
+                dvc_download(fs, found.path, str(staged))
             files = (
                 {
                     f: (i.get("dvc_info") or {}).get("md5")

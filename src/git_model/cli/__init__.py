@@ -355,7 +355,8 @@ def get(
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = _call(api.get, ref, out=out, source=source, force=force)
+    with render.transfer(f"Downloading {ref}", enabled=not as_json) as progress:
+        result = _call(api.get, ref, out=out, source=source, force=force, progress=progress)
     if as_json:
         render.print_json(result)
     else:

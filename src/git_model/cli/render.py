@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -257,6 +258,29 @@ def synced(result: Synced) -> None:
             f"{result.remote}'s and were kept: {', '.join(result.conflicts)}; this clone "
             "recorded events it never pushed: delete them (`git tag -d ...`) and fetch again"
         )
+
+
+@contextmanager
+def transfer(what: str, enabled: bool) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A progress bar on a terminal's standard error; the callback the API reports to."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TransferSpeedColumn,
+    )
+
+    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(f"{what}", *columns, console=err, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def report(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield report
 
 
 def fetched(result: Fetched) -> None:
