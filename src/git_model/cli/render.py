@@ -246,7 +246,8 @@ def _short(ref: str, new: str | None) -> str:
 
 def synced(result: Synced) -> None:
     if result.fetched:
-        out.print(f"Fetched {len(result.fetched)} registry tags from {result.remote}")
+        count = len(result.fetched)
+        out.print(f"Fetched {count} registry tag{'s' if count > 1 else ''} from {result.remote}")
     else:
         out.print(f"The registry is up to date with {result.remote}")
     for lag in result.repaired:
