@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import Repo, dvc
@@ -181,3 +183,32 @@ def test_a_pipeline_output_is_read_from_dvc_lock(dvc_repo: Repo) -> None:
     result = data(dvc_repo, "register", "churn")
     assert result["version"]["artifact"]["md5"] == _md5(dvc_repo.path / "models/churn.pkl")
     assert result["committed"] == []
+
+
+def _imported(repo: Repo, *args: str) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "git_model", *args],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+def test_moving_artifacts_imports_dvc_but_never_gto(dvc_repo: Repo, tmp_path: Path) -> None:
+    """DVC's own artifacts API imports GTO; the registry reads and writes dvc.yaml itself."""
+    _save_model(dvc_repo)
+    registering = _imported(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    assert "dvc" in registering
+    assert "gto" not in registering
+    out = tmp_path / "out.pkl"
+    for args in (["-o", str(out)], ["-o", str(out), "--force", "--repo", str(dvc_repo.path)]):
+        getting = _imported(dvc_repo, "get", "churn@latest", *args)
+        assert "dvc" in getting
+        assert "gto" not in getting

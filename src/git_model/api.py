@@ -550,7 +550,10 @@ class _Plan:
             updates.append(RefUpdate(ref, new, old, moving=True))
         if self.remote is not None:
             # The remote first: if someone else got there first, nothing changes anywhere.
-            refused = self.git.push_refs(self.remote.name, updates, self.remote.values)
+            # Events this clone wrote earlier without pushing go first: what is published
+            # is the state this write was planned on.
+            earlier = [RefUpdate(f"refs/tags/{t}", oid, None) for t, oid in self.remote.unpushed]
+            refused = self.git.push_refs(self.remote.name, earlier + updates, self.remote.values)
             if refused:
                 ref, reason = refused[0]
                 _sync(self.git, self.remote.name, self.name)
@@ -594,30 +597,41 @@ class _Remote:
     name: str
     values: dict[str, str]  # ref -> object, as the remote had them when last read
     fetched: tuple[str, ...]  # tags brought in or moved here
-    conflicts: tuple[str, ...]  # events here that differ from the remote's
+    conflicts: tuple[str, ...]  # events here that clash with the remote's
+    unpushed: tuple[tuple[str, str], ...]  # (tag, object): events only here, no clash
 
 
 def _sync(git: Git, remote: str, name: str | None = None, strict: bool = True) -> _Remote:
     """Bring a model's tags (all registry tags without ``name``) from ``remote``: the
-    events this clone lacks and the stage tags that moved there. An event here that
-    differs from the remote's (this clone wrote events it never pushed) is kept, and
-    refused when ``strict``."""
+    events this clone lacks and the stage tags that moved there. Events written here and
+    never pushed are kept; those that clash with the remote's (the same name with another
+    object, or a counter the remote has used) are refused when ``strict``."""
     patterns = model_ref_patterns(name) if name else ()
-    theirs = [t for t in git.ls_remote(remote, patterns) if RegistryTag.parse(t.name)]
+    theirs = {
+        t.name: t.object for t in git.ls_remote(remote, patterns) if RegistryTag.parse(t.name)
+    }
+    used: dict[str, set[int]] = {}
+    for tag in theirs:
+        parsed = RegistryTag.parse(tag)
+        if parsed is not None and parsed.counter is not None:
+            used.setdefault(parsed.model, set()).add(parsed.counter)
     ours = {t.name: t.object for t in git.list_tags(patterns or ("refs/tags",))}
-    conflicts = tuple(
-        sorted(
-            t.name
-            for t in theirs
-            if t.name in ours and ours[t.name] != t.object and not _is_stage_tag(t.name)
-        )
-    )
+    conflicts, unpushed = [], []
+    for tag, oid in sorted(ours.items()):
+        parsed = RegistryTag.parse(tag)
+        if parsed is None or parsed.is_stage_tag or theirs.get(tag) == oid:
+            continue
+        counter_used = parsed.counter is not None and parsed.counter in used.get(parsed.model, ())
+        if tag in theirs or counter_used:
+            conflicts.append(tag)
+        else:
+            unpushed.append((tag, oid))
     if conflicts and strict:
         raise TagConflict(remote, conflicts)
-    wanted = [t.name for t in theirs if ours.get(t.name) != t.object and t.name not in conflicts]
+    wanted = [t for t, oid in theirs.items() if ours.get(t) != oid and t not in conflicts]
     git.fetch_tags(remote, wanted)
-    values = {f"refs/tags/{t.name}": t.object for t in theirs}
-    return _Remote(remote, values, tuple(wanted), conflicts)
+    values = {f"refs/tags/{t}": oid for t, oid in theirs.items()}
+    return _Remote(remote, values, tuple(wanted), tuple(conflicts), tuple(unpushed))
 
 
 def _is_stage_tag(name: str) -> bool:

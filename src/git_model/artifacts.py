@@ -10,6 +10,7 @@ DVC is imported by the operations that move data: tracking, pushing, downloading
 from __future__ import annotations
 
 import hashlib
+import logging
 import posixpath
 import shutil
 import tempfile
@@ -88,16 +89,20 @@ def _pipeline_out(lock: object, path: str, base: str) -> dict[str, Any] | None:
     return None
 
 
-def declared_path(git: Git, commit: str, model: str) -> str | None:
-    """The artifact path ``model``'s dvc.yaml declares at ``commit`` (repository-relative)."""
-    decl = Declaration.of(model)
-    [blob] = git.read_blobs([f"{commit}:{decl.dvc_yaml}"])
-    data = _yaml(f"{decl.dvc_yaml} at {commit[:12]}", blob)
-    artifacts = data.get("artifacts") if isinstance(data, dict) else None
+def _path_in(decl: Declaration, dvc_yaml: object) -> str | None:
+    """The artifact path a parsed dvc.yaml declares for ``decl`` (repository-relative)."""
+    artifacts = dvc_yaml.get("artifacts") if isinstance(dvc_yaml, dict) else None
     entry = artifacts.get(decl.name) if isinstance(artifacts, dict) else None
     if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
         return None
     return posixpath.normpath(posixpath.join(decl.directory, entry["path"]))
+
+
+def declared_path(git: Git, commit: str, model: str) -> str | None:
+    """The artifact path ``model``'s dvc.yaml declares at ``commit`` (repository-relative)."""
+    decl = Declaration.of(model)
+    [blob] = git.read_blobs([f"{commit}:{decl.dvc_yaml}"])
+    return _path_in(decl, _yaml(f"{decl.dvc_yaml} at {commit[:12]}", blob))
 
 
 def recorded(git: Git, commit: str, model: str) -> Artifact | None:
@@ -138,15 +143,42 @@ def md5_of(path: Path) -> str:
 # --- DVC ---------------------------------------------------------------------------------
 
 
+_DVC_LOGGERS = ("dvc", "dvc_data", "dvc_objects")
+
+
+def _quiet_dvc() -> None:
+    """Importing DVC binds its loggers to the standard output and error of that moment
+    (``dvc.logger.setup``). The registry is a library and never prints: DVC's handlers go,
+    a null handler stays, so its records reach only handlers the host program set up (and
+    what DVC would warn about, our errors say)."""
+    from dvc.logger import LoggerHandler  # noqa: PLC0415
+
+    for name in _DVC_LOGGERS:
+        log = logging.getLogger(name)
+        for handler in [h for h in log.handlers if isinstance(h, LoggerHandler)]:
+            log.removeHandler(handler)
+        if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+            log.addHandler(logging.NullHandler())
+        log.setLevel(logging.NOTSET)
+
+
 @contextmanager
 def _dvc_errors(what: str) -> Iterator[None]:
+    """DVC's failures as one-line registry errors."""
     from dvc.exceptions import DvcException  # noqa: PLC0415
 
+    _quiet_dvc()
     try:
         yield
     except DvcException as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ArtifactError(f"DVC could not {what}: {detail}", _dvc_hint(exc)) from None
+    except FileNotFoundError as exc:  # raised by DVC's filesystem when no copy exists
+        raise ArtifactError(
+            f"DVC could not {what}: it is in neither the DVC cache nor the DVC remote "
+            f"({exc.strerror or exc})",
+            "push it from the clone that registered it (`dvc push`), then re-run",
+        ) from None
 
 
 def _dvc_hint(exc: Exception) -> str:
@@ -180,12 +212,19 @@ class Workspace:
         return [f"{path}.dvc", posixpath.join(posixpath.dirname(path), ".gitignore")]
 
     def declare(self, decl: Declaration, path: str, model_type: str | None) -> list[str]:
-        """Add the model to ``artifacts:`` in its dvc.yaml; the file that changes."""
-        from dvc.annotations import Artifact as DvcArtifact  # noqa: PLC0415
+        """Add the model to ``artifacts:`` in its dvc.yaml (DVC's round-trip YAML editor,
+        which keeps comments); the file that changes. DVC's own ``artifacts.add`` would
+        import GTO, which the registry never does."""
+        from dvc.utils.serialize import modify_yaml  # noqa: PLC0415
 
-        entry = DvcArtifact(path=decl.relative(path), type=model_type)
-        with _dvc_errors(f"declare {decl.model} in {decl.dvc_yaml}"):
-            self.repo.artifacts.add(decl.name, entry, dvcfile=str(self.root / decl.dvc_yaml))
+        entry: dict[str, str] = {"path": decl.relative(path)}
+        if model_type is not None:
+            entry["type"] = model_type
+        with (
+            _dvc_errors(f"declare {decl.model} in {decl.dvc_yaml}"),
+            modify_yaml(str(self.root / decl.dvc_yaml)) as data,
+        ):
+            data.setdefault("artifacts", {})[decl.name] = entry
         return [decl.dvc_yaml]
 
     def changed(self, path: str) -> bool:
@@ -242,21 +281,31 @@ def _target(out: Path | None, path: str, force: bool) -> Path:
     """Where to write the artifact ``path``: ``out``, inside ``out`` if it is a directory,
     or beside the caller under its own name."""
     name = posixpath.basename(path.rstrip("/"))
-    target = Path.cwd() / name if out is None else (out / name if out.is_dir() else out)
+    base = Path.cwd() if out is None else out.absolute()
+    target = base / name if base.is_dir() else base
     if target.exists() and not force:
         raise OutputExists(str(target))
     return target
 
 
+def _declared_in(repo: Repo, model: str, commit: str) -> str:
+    """The artifact path ``model``'s dvc.yaml declares in a repository DVC opened at
+    ``commit`` (read here: DVC's own artifacts API imports GTO)."""
+    decl = Declaration.of(model)
+    try:
+        blob = repo.fs.read_bytes(repo.fs.join(repo.root_dir, decl.dvc_yaml))
+    except FileNotFoundError:
+        blob = None
+    path = _path_in(decl, _yaml(f"{decl.dvc_yaml} at {commit[:12]}", blob))
+    if path is None:
+        raise ArtifactNotDeclared(model, f"commit {commit[:12]}")
+    return path
+
+
 def _info(repo: Repo, model: str, commit: str, expected: Artifact | None) -> Artifact:
     """What DVC records at ``commit`` for ``model``'s artifact; it must be what the
     version recorded at registration."""
-    from dvc.exceptions import ArtifactNotFoundError  # noqa: PLC0415
-
-    try:
-        path = expected.path if expected else Path(repo.artifacts.get_path(model)).as_posix()
-    except ArtifactNotFoundError:
-        raise ArtifactNotDeclared(model, f"commit {commit[:12]}") from None
+    path = expected.path if expected else _declared_in(repo, model, commit)
     info = repo.dvcfs.info(path)
     dvc_info = info.get("dvc_info") or {}
     found = Artifact(
