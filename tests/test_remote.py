@@ -18,7 +18,7 @@ import pytest
 
 from git_model import api
 from git_model.errors import InvalidRemote
-from tests.conftest import BIN, Clock, Repo
+from tests.conftest import BIN, Clock, Repo, dvc
 from tests.helpers import data, ok, stages
 from tests.remotes import Shared, local_refs, make_shared, md5, save_model
 
@@ -716,3 +716,59 @@ def test_the_refusal_of_an_artifact_that_is_nowhere_is_one_line(shared: Shared) 
     result = bob.run("promote", "churn@0.1.0", "--to", "prod", "--push")
     assert result.returncode == 11
     assert "is not in the DVC remote" in _one_line_error(result.stderr)
+
+
+# --- fixes found while documenting ------------------------------------------------------------
+
+
+def test_a_relative_dvc_remote_url_receives_the_push(shared: Shared) -> None:
+    """DVC resolves a relative remote URL against the wrong root when it reads a revision;
+    the artifact is pushed by hash from the work tree, where the URL means what it says."""
+    alice = shared.alice
+    dvc(alice, "remote", "modify", "storage", "url", "../dvc-storage")
+    alice.git("commit", "-q", "-am", "The storage, relative to the project")
+    artifact = save_model(alice)
+    ok(alice, "register", "churn", "--path", "models/churn.pkl", "--push")
+    assert shared.stored(md5(artifact)).exists()
+    bob = shared.clone("bob")
+    ok(bob, "get", "churn@latest", "-o", "model.pkl")
+    assert md5(bob.path / "model.pkl") == md5(artifact)
+
+
+def test_a_directory_artifact_is_pushed_whole_and_downloaded_verified(
+    shared: Shared, elsewhere: Repo
+) -> None:
+    alice = shared.alice
+    for name in ("weights.bin", "config.json", "vocab/words.txt"):
+        save_model(alice, f"models/bert/{name}", 2_000)
+    ok(alice, "register", "bert", "--path", "models/bert", "--push")
+    files = sorted(p for p in (alice.path / "models/bert").rglob("*") if p.is_file())
+    for path in files:
+        assert shared.stored(md5(path)).exists()
+    got = data(elsewhere, "get", "bert@latest", "--repo", str(shared.server), "-o", "bert/")
+    assert got["artifact"]["files"] == 3
+    out = Path(got["path"])
+    assert out == elsewhere.path / "bert" / "bert"
+    assert sorted(md5(p) for p in out.rglob("*") if p.is_file()) == sorted(map(md5, files))
+
+
+def test_versions_registered_without_push_go_out_with_their_artifacts(shared: Shared) -> None:
+    alice = shared.alice
+    artifact = save_model(alice)
+    ok(alice, "register", "churn", "--path", "models/churn.pkl")  # not pushed
+    assert not shared.stored(md5(artifact)).exists()
+    ok(alice, "promote", "churn@0.1.0", "--to", "prod", "--push")
+    assert "refs/tags/churn@v0.1.0" in shared.server_refs("churn")
+    assert shared.stored(md5(artifact)).exists()
+
+
+def test_fetch_leaves_a_clashing_models_stage_tags_alone(shared: Shared) -> None:
+    carol, _, _ = _diverge(shared, "dev", "staging")
+    assert carol.cli("fetch").exit_code == 8  # brings the new events; stage tags follow them
+    before = local_refs(carol, "churn")
+    for _ in range(2):
+        again = carol.cli("fetch")
+        assert again.exit_code == 8
+        assert "Repaired" not in again.stdout
+        assert "Fetched" not in again.stdout
+    assert local_refs(carol, "churn") == before

@@ -35,6 +35,7 @@ from git_model.errors import (
     NoCommits,
     NoNextStage,
     NotARepository,
+    PushedNotApplied,
     RevisionNotFound,
     StageEmpty,
     TagConflict,
@@ -371,6 +372,8 @@ def get(
     the repository ``source`` (a remote name, URL or path: nothing is cloned by you), and
     verify it against the hashes DVC and the version recorded."""
     model, version, url, expected = _locate(ref, repo, source)
+    if isinstance(out, str) and out.endswith(("/", os.sep)):
+        Path(out).mkdir(parents=True, exist_ok=True)  # `-o dir/` means into that directory
     found, path = artifacts.download(
         url,
         version.commit,
@@ -553,6 +556,7 @@ class _Plan:
             # Events this clone wrote earlier without pushing go first: what is published
             # is the state this write was planned on.
             earlier = [RefUpdate(f"refs/tags/{t}", oid, None) for t, oid in self.remote.unpushed]
+            self._publish_earlier_artifacts()
             refused = self.git.push_refs(self.remote.name, earlier + updates, self.remote.values)
             if refused:
                 ref, reason = refused[0]
@@ -564,8 +568,23 @@ class _Plan:
         try:
             self.git.update_refs(updates)
         except ConcurrentUpdate as exc:
+            if self.remote is not None:
+                raise PushedNotApplied(self.remote.name, exc.ref) from None
             raise _explain_race(self.git, self.name, self.model, exc) from None
         return tuple(RefChange(u.ref, u.old, u.new) for u in updates)
+
+    def _publish_earlier_artifacts(self) -> None:
+        """Versions registered here earlier and never pushed go out with this push: their
+        artifacts go to the DVC remote first, like this write's own."""
+        for tag, _ in self.remote.unpushed if self.remote else ():
+            parsed = RegistryTag.parse(tag)
+            version = (
+                self.model.find(parsed.version)
+                if self.model and parsed and parsed.version
+                else None
+            )
+            if parsed and parsed.action is Action.REGISTER and version is not None:
+                _ensure_artifact_pushed(self.git, self.name, version)
 
     def finish(
         self,
@@ -628,10 +647,23 @@ def _sync(git: Git, remote: str, name: str | None = None, strict: bool = True) -
             unpushed.append((tag, oid))
     if conflicts and strict:
         raise TagConflict(remote, conflicts)
-    wanted = [t for t, oid in theirs.items() if ours.get(t) != oid and t not in conflicts]
+    # A model whose events clash keeps its own stage tags: they follow its events here.
+    clashing = {p.model for p in map(RegistryTag.parse, conflicts) if p is not None}
+    wanted = [
+        t
+        for t, oid in theirs.items()
+        if ours.get(t) != oid
+        and t not in conflicts
+        and not (_is_stage_tag(t) and _model_of(t) in clashing)
+    ]
     git.fetch_tags(remote, wanted)
     values = {f"refs/tags/{t}": oid for t, oid in theirs.items()}
     return _Remote(remote, values, tuple(wanted), tuple(conflicts), tuple(unpushed))
+
+
+def _model_of(name: str) -> str | None:
+    parsed = RegistryTag.parse(name)
+    return parsed.model if parsed else None
 
 
 def _is_stage_tag(name: str) -> bool:
@@ -823,7 +855,7 @@ def register(
     trailers = [(MODEL_TYPE, model_type)] if model_type is not None else []
     trailers += artifact.trailers() if artifact is not None else []
     if remote is not None and artifact is not None and root is not None:
-        artifacts.Workspace(root).ensure_pushed(name, artifact.path, commit)
+        artifacts.Workspace(root).ensure_pushed(name, artifact, commit)
     plan = _Plan(git, config, name, model, remote)
     plan.repair()
     plan.version(new, commit, text, trailers)
@@ -834,7 +866,7 @@ def _ensure_artifact_pushed(git: Git, name: str, version: Version) -> None:
     """Before a stage tag points at a version, its artifact must be in the DVC remote."""
     artifact = version.artifact or artifacts.recorded(git, version.commit, name)
     if artifact is not None and git.work_tree is not None:
-        artifacts.Workspace(git.work_tree).ensure_pushed(name, artifact.path, version.commit)
+        artifacts.Workspace(git.work_tree).ensure_pushed(name, artifact, version.commit)
 
 
 def _next_stage(config: RegistryConfig, model: Model, version: Version, ref: ModelRef) -> str:

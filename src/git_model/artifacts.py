@@ -232,17 +232,27 @@ class Workspace:
         with _dvc_errors(f"compare {path} with its .dvc file"):
             return bool(self.repo.status(targets=[str(self.root / path)]))
 
-    def ensure_pushed(self, model: str, path: str, commit: str) -> None:
-        """Push the artifact ``path`` as ``commit`` records it to the default DVC remote
-        (from this clone's cache, if it holds it), then check that the remote has it."""
-        with _dvc_errors(f"push {path}"), self.repo.switch(commit):
-            self.repo.push(targets=[path])
-            states = self.repo.status(targets=[path], cloud=True)
-        missing = sorted(p for p, state in states.items() if state in ("new", "missing"))
-        if missing:
+    def ensure_pushed(self, model: str, artifact: Artifact, commit: str) -> None:
+        """Push the artifact's objects, from this clone's DVC cache where it holds them,
+        to the default DVC remote, then check the remote has every one. By hash, not by
+        checking out ``commit``: DVC resolves a relative remote URL wrongly at a revision."""
+        from dvc_data.hashfile.hash_info import HashInfo  # noqa: PLC0415
+        from dvc_data.hashfile.tree import Tree  # noqa: PLC0415
+
+        with _dvc_errors(f"push {artifact.path}"):
+            cache = self.repo.cache.local
+            root = HashInfo("md5", artifact.md5)
+            objects = [root]
+            if artifact.is_dir and cache.exists(artifact.md5):
+                objects += [entry for _, _, entry in Tree.load(cache, root)]
+            held = [o for o in objects if cache.exists(o.value)]
+            if held:
+                self.repo.cloud.push(held)
+            status = self.repo.cloud.status(objects)
+        if status.missing or status.new:
             raise ArtifactError(
-                f"{model}'s artifact {path} at {commit[:12]} is not in the DVC remote, and "
-                "this clone's DVC cache does not hold it to push it",
+                f"{model}'s artifact {artifact.path} at {commit[:12]} is not in the DVC "
+                "remote, and this clone's DVC cache does not hold it to push it",
                 "push it from the clone that registered it (`dvc push`), then re-run",
             )
 
@@ -307,12 +317,12 @@ def _info(repo: Repo, model: str, commit: str, expected: Artifact | None) -> Art
     version recorded at registration."""
     path = expected.path if expected else _declared_in(repo, model, commit)
     info = repo.dvcfs.info(path)
-    dvc_info = info.get("dvc_info") or {}
+    entry = (info.get("dvc_info") or {}).get("entry")
     found = Artifact(
         path=path,
-        md5=info.get("md5") or dvc_info.get("md5", ""),
+        md5=info.get("md5", ""),
         size=info.get("size"),
-        files=dvc_info.get("nfiles"),
+        files=getattr(getattr(entry, "meta", None), "nfiles", None),
     )
     if expected is not None and found.md5 != expected.md5:
         raise ArtifactError(
@@ -353,12 +363,7 @@ def download(
             with _watch(Path(tmp), found.size, progress):
                 dvc_download(fs, found.path, str(staged))
             files = (
-                {
-                    f: (i.get("dvc_info") or {}).get("md5")
-                    for f, i in fs.find(found.path, detail=True).items()
-                }
-                if found.is_dir
-                else None
+                {f: fs.info(f).get("md5") for f in fs.find(found.path)} if found.is_dir else None
             )
             _verify(staged, found, files)
             if target.is_dir():

@@ -331,6 +331,17 @@ class TagConflict(GitModelError):
         self.tags = tuple(tags)
 
 
+class PushedNotApplied(GitModelError):
+    def __init__(self, remote: str, ref: str) -> None:
+        super().__init__(
+            f"the change reached {remote}, but this clone's {ref} changed meanwhile, so the "
+            "change is not here yet",
+            f"run `git model fetch {remote}` to bring it here",
+        )
+        self.remote = remote
+        self.ref = ref
+
+
 # --- other writers ---------------------------------------------------------------------
 
 
@@ -421,6 +432,7 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     InvalidRemote: 4,
     RemoteError: 12,
     TagConflict: 8,
+    PushedNotApplied: 8,
 }
 
 

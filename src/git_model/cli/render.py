@@ -156,6 +156,14 @@ def history(view: History) -> None:
     out.print(_events_table(view.events))
 
 
+def _artifact(version: Version) -> str:
+    artifact = version.artifact
+    if artifact is None:
+        return "not recorded"
+    files = f", {artifact.files} files" if artifact.files is not None else ""
+    return f"{artifact.path} (md5 {artifact.md5}, {_size(artifact.size)}{files})"
+
+
 def _version_lines(version: Version) -> list[tuple[str, str]]:
     return [
         ("Model", version.model),
@@ -166,6 +174,7 @@ def _version_lines(version: Version) -> list[tuple[str, str]]:
         ("Registered by", _who(version.author, email=True)),
         ("Registered at", version.date.isoformat() if version.date else EMPTY),
         ("Type", version.model_type or "not recorded"),
+        ("Artifact", _artifact(version)),
         ("Message", version.message),
     ]
 
