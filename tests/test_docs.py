@@ -8,7 +8,10 @@ How the examples in docs/ are checked (write new examples the same way):
   ``repo`` fixture: one commit, an isolated HOME and Git identity). Each command runs with
   ``bash -c`` in the repository's directory, with this interpreter's ``bin`` directory
   first on PATH. The clock starts at 09:00 on the fixture's day and advances one minute
-  before each command.
+  before each command. Every command starts in the repository's directory: a page that
+  needs more (a bare "server" repository, DVC storage, a teammate's clone) creates it
+  beside the repository (``../server.git``) and enters it within one line
+  (``cd ../teammate && git model show``); ``cd ..`` runs a command outside any repository.
 - A command must exit 0, unless the block is marked: an HTML comment ``<!-- exit: N -->``
   on the last non-blank line before the block means every command in it must exit N.
 - Where a page shows output, the command must print exactly that (stdout and stderr in
@@ -46,6 +49,7 @@ EXECUTED_PAGES = (
     "configuration.md",
     "exit-codes.md",
     "workflows/terminal.md",
+    "workflows/sharing.md",
 )
 START = BASE_TIME + 9 * 3600  # 09:00 on the fixture's day
 
