@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from git_model import api
+from git_model import api, reading
 from git_model.state import Model
 from tests.conftest import BIN, Repo
 from tests.helpers import data, ok, stages
@@ -116,17 +116,17 @@ def test_a_write_that_lost_a_race_says_who_won_and_changes_nothing(
     churn: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Writer A reads the registry; writer B promotes; A's transaction must fail whole."""
-    stale = api._read_model(api.Git.discover(churn.path), "churn")
+    stale = reading.read_model(api.Git.discover(churn.path), "churn")
     ok(churn, "promote", "churn@1.1.0", "--to", "staging", "-m", "B was faster")
     after_b = churn.refs()
 
-    real = api._read_model
+    real = reading.read_model
     reads = iter([stale])
 
     def first_read_is_stale(git: api.Git, name: str, *order: Sequence[str]) -> Model | None:
         return next(reads, None) or real(git, name, *order)
 
-    monkeypatch.setattr(api, "_read_model", first_read_is_stale)
+    monkeypatch.setattr(reading, "read_model", first_read_is_stale)
     result = churn.cli("promote", "churn@1.0.0", "--to", "staging")
     assert result.exit_code == 8
     assert "changed while this command ran" in result.stderr

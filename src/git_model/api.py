@@ -10,15 +10,13 @@ the next command understands and repairs.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from git_model import artifacts
 from git_model.config import (
     DEFAULT_STAGES,
     RegistryConfig,
-    load_config,
     make_config,
     write_config,
 )
@@ -29,269 +27,94 @@ from git_model.errors import (
     ArtifactMissing,
     ArtifactNotDeclared,
     CommitAlreadyRegistered,
-    ConcurrentUpdate,
     ModelDeprecated,
     ModelNotFound,
     NoCommits,
     NoNextStage,
-    NotARepository,
-    PushedNotApplied,
     RevisionNotFound,
     StageEmpty,
-    TagConflict,
     UncommittedChanges,
     UnknownStage,
     UsageError,
     VersionArchived,
     VersionExists,
-    VersionNotFound,
 )
 from git_model.gitcmd import (
     Git,
-    Ident,
-    NewTag,
-    RefUpdate,
-    TagRecord,
-    absolute_url,
-    check_remote,
-    ls_remote,
 )
 from git_model.names import (
     Action,
     ModelRef,
-    RegistryTag,
     check_model_name,
     check_stage_name,
     model_in_tag,
     model_ref_patterns,
-    stage_tag,
-    version_tag,
+)
+from git_model.reading import (
+    cells,
+    model_from,
+    open_reader,
+    open_registry,
+    read_model,
+    require_model,
+    resolve,
+    stage_columns,
+)
+from git_model.results import (
+    Change,
+    Diagnosis,
+    Fetched,
+    History,
+    Initialized,
+    ModelSummary,
+    ModelView,
+    RefChange,
+    RegistryView,
+    StageCell,
+    Synced,
+    VersionDetail,
 )
 from git_model.semver import ZERO, Bump, SemVer
 from git_model.state import (
     MODEL_TYPE,
     Artifact,
-    Event,
     EventKind,
     Model,
-    Skipped,
     StageHolder,
-    StageTagLag,
     Version,
-    build_model,
     build_state,
-    classify,
     merge_events,
-    with_trailers,
 )
+from git_model.writing import Plan, ensure_artifact_pushed, repair_all, sync
 
-# --- results ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StageCell:
-    stage: str
-    holder: StageHolder | None
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSummary:
-    name: str
-    latest: Version | None
-    stages: tuple[StageCell, ...]
-    deprecated: bool
-    versions: int
-
-
-@dataclass(frozen=True, slots=True)
-class RegistryView:
-    """``show``: every model, its latest version and who holds each stage."""
-
-    stages: tuple[str, ...]
-    models: tuple[ModelSummary, ...]
-    lags: tuple[StageTagLag, ...]
-    skipped: tuple[Skipped, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ModelView:
-    """``show NAME``: one model's versions and stages."""
-
-    name: str
-    stages: tuple[StageCell, ...]
-    versions: tuple[Version, ...]
-    deprecated: bool
-    lags: tuple[StageTagLag, ...]
-    skipped: tuple[Skipped, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class History:
-    model: str | None
-    events: tuple[Event, ...]
-    newest_first: bool
-
-
-@dataclass(frozen=True, slots=True)
-class VersionDetail:
-    """``describe``: one version, how it was reached from what the user typed, its events."""
-
-    ref: str
-    version: Version
-    deprecated: bool
-    events: tuple[Event, ...]
-    lags: tuple[StageTagLag, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class RefChange:
-    ref: str
-    old: str | None
-    new: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What a write did: the events it recorded and every ref it changed."""
-
-    action: EventKind
-    model: str
-    version: Version | None
-    stage: str | None
-    replaced: SemVer | None
-    events: tuple[Event, ...]
-    refs: tuple[RefChange, ...]
-    repaired: tuple[StageTagLag, ...]
-    committed: tuple[str, ...] = ()  # files of the declaration commit register made first
-    pushed: str | None = None  # the remote the change was pushed to
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
-    """``doctor``: what the registry cannot read, stage tags that lag, stale lock files."""
-
-    skipped: tuple[Skipped, ...]
-    lags: tuple[StageTagLag, ...]
-    stale_locks: tuple[str, ...]
-    repaired: tuple[StageTagLag, ...]
-
-    @property
-    def healthy(self) -> bool:
-        return not self.stale_locks and len(self.repaired) == len(self.lags)
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """``get``: which version's artifact was downloaded, from where, to where, verified."""
-
-    model: str
-    version: SemVer
-    commit: str
-    source: str
-    artifact: Artifact
-    path: Path
-    verified: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Synced:
-    """``fetch``: the registry tags brought from a remote, and what that left to repair."""
-
-    remote: str
-    fetched: tuple[str, ...]
-    repaired: tuple[StageTagLag, ...]
-    conflicts: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Initialized:
-    path: Path
-    config: RegistryConfig
-
-
-# --- opening and reading ----------------------------------------------------------------
-
-
-def _open(repo: Path | str | None) -> tuple[Git, RegistryConfig]:
-    git = Git.discover(None if repo is None else Path(repo))
-    return git, load_config(git.root)
-
-
-TagLister = Callable[[Sequence[str]], list[TagRecord]]
-
-
-def _model_from(records: list[TagRecord], name: str, stage_order: Sequence[str]) -> Model | None:
-    """One model from its tags (None when it has no version)."""
-    by_model, _ = classify(records)
-    tags = by_model.get(name)
-    model = build_model(name, tags, stage_order) if tags else None
-    return model if model is not None and model.versions else None
-
-
-def _read_model(git: Git, name: str, stage_order: Sequence[str] = ()) -> Model | None:
-    """One model, from one for-each-ref of its tags only."""
-    return _model_from(git.list_tags(model_ref_patterns(name)), name, stage_order)
-
-
-@dataclass(frozen=True, slots=True)
-class _Reader:
-    config: RegistryConfig
-    list_tags: TagLister
-    url: str  # where DVC finds the repository
-    git: Git | None  # the local repository, when it is what is read
-
-
-def _reader(repo: Path | str | None, source: str | None) -> _Reader:
-    """What reads the registry: this repository's tags, or with ``source`` a remote's
-    listing (``git ls-remote``: names and commits; no taggers, dates or messages)."""
-    try:
-        git = Git.discover(None if repo is None else Path(repo))
-    except NotARepository:
-        if source is None:
-            raise
-        url = absolute_url(check_remote(source), Path.cwd())
-        return _Reader(RegistryConfig(), lambda patterns: ls_remote(url, patterns), url, None)
-    config = load_config(git.root)
-    if source is not None:
-        url = git.remote_url(source)
-        return _Reader(config, lambda patterns: ls_remote(url, patterns), url, None)
-    return _Reader(
-        config, lambda patterns: git.list_tags(patterns or ("refs/tags",)), str(git.root), git
-    )
-
-
-def _require_model(git: Git, config: RegistryConfig, name: str) -> Model:
-    model = _read_model(git, check_model_name(name), config.stages)
-    if model is None:
-        raise ModelNotFound(name)
-    return model
-
-
-def _columns(config: RegistryConfig, models: Sequence[Model]) -> tuple[str, ...]:
-    extra = sorted({s for m in models for s in m.used_stages} - set(config.stages))
-    return (*config.stages, *extra)
-
-
-def _cells(model: Model, stages: Sequence[str]) -> tuple[StageCell, ...]:
-    return tuple(StageCell(s, model.holder(s)) for s in stages)
-
-
-def _resolve(model: Model, ref: ModelRef) -> Version:
-    if ref.stage is not None:
-        holder = model.holder(ref.stage)
-        found = model.find(holder.version) if holder is not None else None
-        if found is None:
-            raise StageEmpty(model.name, ref.stage)
-        return found
-    if ref.version is not None:
-        found = model.find(ref.version)
-        if found is None:
-            raise VersionNotFound(model.name, ref.version.tag)
-        return found
-    # NAME@latest (a bare NAME means the same where a version is expected)
-    if model.latest is None:
-        raise VersionNotFound(model.name, "latest (every version is archived)")
-    return model.latest
+__all__ = [
+    "Change",
+    "Diagnosis",
+    "Fetched",
+    "History",
+    "Initialized",
+    "ModelSummary",
+    "ModelView",
+    "RefChange",
+    "RegistryView",
+    "StageCell",
+    "Synced",
+    "VersionDetail",
+    "archive",
+    "artifact_path",
+    "cache_dir",
+    "demote",
+    "deprecate",
+    "describe",
+    "doctor",
+    "fetch",
+    "get",
+    "history",
+    "init",
+    "promote",
+    "register",
+    "show",
+]
 
 
 def show(
@@ -303,30 +126,30 @@ def show(
 ) -> RegistryView | ModelView:
     """The registry (every model) or, with ``name``, one model's versions and stages; with
     ``source``, a remote's, read without fetching (authors, dates and messages unknown)."""
-    reader = _reader(repo, source)
+    reader = open_reader(repo, source)
     config = reader.config
     if name is not None:
         wanted = ModelRef.parse(name).model
-        model = _model_from(reader.list_tags(model_ref_patterns(wanted)), wanted, config.stages)
+        model = model_from(reader.list_tags(model_ref_patterns(wanted)), wanted, config.stages)
         if model is None:
             raise ModelNotFound(wanted)
         return ModelView(
             name=model.name,
-            stages=_cells(model, _columns(config, [model])),
+            stages=cells(model, stage_columns(config, [model])),
             versions=tuple(v for v in model.versions if include_all or not v.archived),
             deprecated=model.deprecated,
             lags=model.lags,
             skipped=model.skipped,
         )
     state = build_state(reader.list_tags(()), config.stages)
-    columns = _columns(config, state.models)
+    columns = stage_columns(config, state.models)
     return RegistryView(
         stages=columns,
         models=tuple(
             ModelSummary(
                 name=m.name,
                 latest=m.latest,
-                stages=_cells(m, columns),
+                stages=cells(m, columns),
                 deprecated=m.deprecated,
                 versions=sum(not v.archived for v in m.versions),
             )
@@ -343,13 +166,13 @@ def _locate(
 ) -> tuple[Model, Version, str, Artifact | None]:
     """The model and version ``ref`` names, where DVC finds the repository, and the
     artifact the version recorded (None when only a remote's listing was read)."""
-    reader = _reader(repo, source)
+    reader = open_reader(repo, source)
     target = ModelRef.parse(ref)
     patterns = model_ref_patterns(target.model)
-    model = _model_from(reader.list_tags(patterns), target.model, reader.config.stages)
+    model = model_from(reader.list_tags(patterns), target.model, reader.config.stages)
     if model is None:
         raise ModelNotFound(target.model)
-    version = _resolve(model, target)
+    version = resolve(model, target)
     expected = version.artifact
     if expected is None and reader.git is not None:
         expected = artifacts.recorded(reader.git, version.commit, model.name)
@@ -414,10 +237,10 @@ def history(
     name: str | None = None, *, newest_first: bool = True, repo: Path | str | None = None
 ) -> History:
     """Every event of one model, or of all models, ordered by counter within a model."""
-    git, config = _open(repo)
+    git, config = open_registry(repo)
     model_name = None
     if name is not None:
-        model = _require_model(git, config, ModelRef.parse(name).model)
+        model = require_model(git, config, ModelRef.parse(name).model)
         model_name = model.name
         events = list(model.events)
     else:
@@ -429,10 +252,10 @@ def history(
 
 def describe(ref: str, *, repo: Path | str | None = None) -> VersionDetail:
     """One version, given as ``NAME@VERSION``, ``NAME@latest`` or ``NAME#STAGE``."""
-    git, config = _open(repo)
+    git, config = open_registry(repo)
     target = ModelRef.parse(ref)
-    model = _require_model(git, config, target.model)
-    version = _resolve(model, target)
+    model = require_model(git, config, target.model)
+    version = resolve(model, target)
     return VersionDetail(
         ref=ref,
         version=version,
@@ -444,254 +267,6 @@ def describe(ref: str, *, repo: Path | str | None = None) -> VersionDetail:
         ),
         lags=model.lags,
     )
-
-
-# --- writing --------------------------------------------------------------------------------
-
-
-class _Plan:
-    """The tags one write creates, in order: events first, moving stage tags last.
-
-    Event times strictly increase within a model (one second apart at least), so that
-    tools ordering by tag time (GTO, ``dvc artifacts get``) reach the counter order.
-    """
-
-    def __init__(
-        self,
-        git: Git,
-        config: RegistryConfig,
-        name: str,
-        model: Model | None,
-        remote: _Remote | None = None,
-    ) -> None:
-        self.git = git
-        self.config = config
-        self.name = name
-        self.model = model
-        self.remote = remote
-        now = git.ident()
-        self.ident = now
-        self.time = max(now.timestamp, model.last_timestamp + 1 if model else 0)
-        self.counter = model.max_counter if model else 0
-        self.events: list[NewTag] = []
-        self.moves: dict[str, tuple[str | None, str]] = {}
-        self.adopted: set[str] = set()
-        self.repaired: tuple[StageTagLag, ...] = ()
-
-    def _stamp(self) -> Ident:
-        ident = Ident(self.ident.name, self.ident.email, self.time, self.ident.tz)
-        self.time += 1
-        return ident
-
-    def _adopt(self, stage: str) -> None:
-        # A GTO `--simple` stage tag is that stage's only record: before it moves, copy it
-        # into an event tag so that its history survives.
-        current = self.model.stage_tag(stage) if self.model else None
-        if current is None or current.counted or stage in self.adopted:
-            return
-        self.adopted.add(stage)
-        self.counter += 1
-        name = str(RegistryTag(self.name, Action.ASSIGN, stage=stage, counter=self.counter))
-        tagger = current.tagger or self._stamp()
-        self.events.append(NewTag(name, current.target, tagger, current.message))
-
-    def repair(self) -> None:
-        """Point every lagging stage tag of the model where its events say."""
-        if self.model is None:
-            return
-        self.repaired = self.model.lags
-        for lag in self.model.lags:
-            held = lag.expected.tag if lag.expected else "nothing"
-            self.moves[lag.stage] = (
-                lag.expected_commit,
-                f"{self.name} {held} is in {lag.stage} (repaired stage tag)",
-            )
-
-    def version(
-        self, version: SemVer, commit: str, message: str, trailers: Sequence[tuple[str, str]]
-    ) -> None:
-        name = str(version_tag(self.name, version))
-        self.events.append(NewTag(name, commit, self._stamp(), with_trailers(message, trailers)))
-
-    def event(
-        self,
-        action: Action,
-        commit: str,
-        message: str,
-        stage: str | None = None,
-        version: SemVer | None = None,
-    ) -> None:
-        if stage is not None:
-            self._adopt(stage)
-        self.counter += 1
-        tag = RegistryTag(self.name, action, version=version, stage=stage, counter=self.counter)
-        self.events.append(NewTag(str(tag), commit, self._stamp(), with_trailers(message)))
-
-    def set_stage(self, stage: str, commit: str | None, message: str) -> None:
-        self._adopt(stage)
-        self.moves[stage] = (commit, message)
-
-    def apply(self) -> tuple[RefChange, ...]:
-        stamp = Ident(self.ident.name, self.ident.email, self.time - 1, self.ident.tz)
-        moving: list[tuple[str, str | None, str | None, NewTag | None]] = []
-        for stage, (commit, message) in self.moves.items():
-            current = self.model.stage_tag(stage) if self.model else None
-            old = current.object if current else None
-            if commit is None:
-                if old is not None:
-                    moving.append((stage, old, None, None))
-            elif current is None or current.target != commit:
-                name = str(stage_tag(self.name, stage))
-                tag = NewTag(name, commit, stamp, with_trailers(message))
-                moving.append((stage, old, commit, tag))
-        new_tags = self.events + [t for *_, t in moving if t is not None]
-        oids = iter(self.git.write_tags(new_tags))
-        updates = [RefUpdate(f"refs/tags/{t.name}", next(oids), None) for t in self.events]
-        for stage, old, commit, _tag in moving:
-            ref = stage_tag(self.name, stage).ref
-            new = next(oids) if commit is not None else None
-            updates.append(RefUpdate(ref, new, old, moving=True))
-        if self.remote is not None:
-            # The remote first: if someone else got there first, nothing changes anywhere.
-            # Events this clone wrote earlier without pushing go first: what is published
-            # is the state this write was planned on.
-            earlier = [RefUpdate(f"refs/tags/{t}", oid, None) for t, oid in self.remote.unpushed]
-            self._publish_earlier_artifacts()
-            refused = self.git.push_refs(self.remote.name, earlier + updates, self.remote.values)
-            if refused:
-                ref, reason = refused[0]
-                _sync(self.git, self.remote.name, self.name)
-                lost = ConcurrentUpdate(
-                    ref.removeprefix("refs/tags/"), f"{self.remote.name} {reason}"
-                )
-                raise _explain_race(self.git, self.name, self.model, lost)
-        try:
-            self.git.update_refs(updates)
-        except ConcurrentUpdate as exc:
-            if self.remote is not None:
-                raise PushedNotApplied(self.remote.name, exc.ref) from None
-            raise _explain_race(self.git, self.name, self.model, exc) from None
-        return tuple(RefChange(u.ref, u.old, u.new) for u in updates)
-
-    def _publish_earlier_artifacts(self) -> None:
-        """Versions registered here earlier and never pushed go out with this push: their
-        artifacts go to the DVC remote first, like this write's own."""
-        for tag, _ in self.remote.unpushed if self.remote else ():
-            parsed = RegistryTag.parse(tag)
-            version = (
-                self.model.find(parsed.version)
-                if self.model and parsed and parsed.version
-                else None
-            )
-            if parsed and parsed.action is Action.REGISTER and version is not None:
-                _ensure_artifact_pushed(self.git, self.name, version)
-
-    def finish(
-        self,
-        action: EventKind,
-        version: SemVer | None,
-        stage: str | None = None,
-        replaced: SemVer | None = None,
-        committed: tuple[str, ...] = (),
-    ) -> Change:
-        refs = self.apply()
-        fresh = _require_model(self.git, self.config, self.name)
-        written = {t.name for t in self.events}
-        return Change(
-            action=action,
-            model=self.name,
-            version=fresh.find(version) if version is not None else None,
-            stage=stage,
-            replaced=replaced,
-            events=tuple(e for e in fresh.events if e.tag in written),
-            refs=refs,
-            repaired=self.repaired,
-            committed=committed,
-            pushed=self.remote.name if self.remote else None,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Remote:
-    name: str
-    values: dict[str, str]  # ref -> object, as the remote had them when last read
-    fetched: tuple[str, ...]  # tags brought in or moved here
-    conflicts: tuple[str, ...]  # events here that clash with the remote's
-    unpushed: tuple[tuple[str, str], ...]  # (tag, object): events only here, no clash
-
-
-def _sync(git: Git, remote: str, name: str | None = None, strict: bool = True) -> _Remote:
-    """Bring a model's tags (all registry tags without ``name``) from ``remote``: the
-    events this clone lacks and the stage tags that moved there. Events written here and
-    never pushed are kept; those that clash with the remote's (the same name with another
-    object, or a counter the remote has used) are refused when ``strict``."""
-    patterns = model_ref_patterns(name) if name else ()
-    theirs = {
-        t.name: t.object for t in git.ls_remote(remote, patterns) if RegistryTag.parse(t.name)
-    }
-    used: dict[str, set[int]] = {}
-    for tag in theirs:
-        parsed = RegistryTag.parse(tag)
-        if parsed is not None and parsed.counter is not None:
-            used.setdefault(parsed.model, set()).add(parsed.counter)
-    ours = {t.name: t.object for t in git.list_tags(patterns or ("refs/tags",))}
-    conflicts, unpushed = [], []
-    for tag, oid in sorted(ours.items()):
-        parsed = RegistryTag.parse(tag)
-        if parsed is None or parsed.is_stage_tag or theirs.get(tag) == oid:
-            continue
-        counter_used = parsed.counter is not None and parsed.counter in used.get(parsed.model, ())
-        if tag in theirs or counter_used:
-            conflicts.append(tag)
-        else:
-            unpushed.append((tag, oid))
-    if conflicts and strict:
-        raise TagConflict(remote, conflicts)
-    # A model whose events clash keeps its own stage tags: they follow its events here.
-    clashing = {p.model for p in map(RegistryTag.parse, conflicts) if p is not None}
-    wanted = [
-        t
-        for t, oid in theirs.items()
-        if ours.get(t) != oid
-        and t not in conflicts
-        and not (_is_stage_tag(t) and _model_of(t) in clashing)
-    ]
-    git.fetch_tags(remote, wanted)
-    values = {f"refs/tags/{t}": oid for t, oid in theirs.items()}
-    return _Remote(remote, values, tuple(wanted), tuple(conflicts), tuple(unpushed))
-
-
-def _model_of(name: str) -> str | None:
-    parsed = RegistryTag.parse(name)
-    return parsed.model if parsed else None
-
-
-def _is_stage_tag(name: str) -> bool:
-    parsed = RegistryTag.parse(name)
-    return parsed is not None and parsed.is_stage_tag
-
-
-def _explain_race(git: Git, name: str, before: Model | None, exc: ConcurrentUpdate) -> Exception:
-    """Say what the other writer did, from the events it left."""
-    after = _read_model(git, name)
-    seen = before.max_counter if before else 0
-    newer = [e for e in (after.events if after else ()) if (e.counter or 0) > seen]
-    if not newer:
-        return exc
-    last = newer[-1]
-    what = " ".join(
-        part
-        for part in (
-            last.kind.value,
-            last.version.tag if last.version else "",
-            f"to {last.stage}" if last.kind is EventKind.PROMOTED and last.stage else "",
-            f"from {last.stage}" if last.kind is EventKind.DEMOTED and last.stage else "",
-        )
-        if part
-    )
-    who = last.author.name if last.author else "someone"
-    when = f" at {last.date.isoformat()}" if last.date else ""
-    return ConcurrentUpdate(exc.ref, f"{who} {what}{when} ({last.tag})")
 
 
 def _writable(model: Model) -> Model:
@@ -822,7 +397,7 @@ def register(
     if version is not None and bump is not None:
         raise UsageError("--version and --bump cannot be combined", "pass one of them")
     wanted = SemVer.parse(version) if version is not None else None
-    git, config = _open(repo)
+    git, config = open_registry(repo)
     if model_type is not None:
         config.check_type(model_type)
     commit = _commit_of(git, rev or "HEAD")
@@ -835,8 +410,8 @@ def register(
     )
     if artifact_path is not None and not declare:
         _check_declared(git, commit, name, artifact_path)
-    remote = _sync(git, push, name) if push else None
-    model = _read_model(git, name, config.stages)
+    remote = sync(git, push, name) if push else None
+    model = read_model(git, name, config.stages)
     if model is not None:
         _writable(model)
         existing = None if declare else model.at_commit(commit)
@@ -856,17 +431,10 @@ def register(
     trailers += artifact.trailers() if artifact is not None else []
     if remote is not None and artifact is not None and root is not None:
         artifacts.Workspace(root).ensure_pushed(name, artifact, commit)
-    plan = _Plan(git, config, name, model, remote)
+    plan = Plan(git, config, name, model, remote)
     plan.repair()
     plan.version(new, commit, text, trailers)
     return plan.finish(EventKind.REGISTERED, new, committed=committed)
-
-
-def _ensure_artifact_pushed(git: Git, name: str, version: Version) -> None:
-    """Before a stage tag points at a version, its artifact must be in the DVC remote."""
-    artifact = version.artifact or artifacts.recorded(git, version.commit, name)
-    if artifact is not None and git.work_tree is not None:
-        artifacts.Workspace(git.work_tree).ensure_pushed(name, artifact, version.commit)
 
 
 def _next_stage(config: RegistryConfig, model: Model, version: Version, ref: ModelRef) -> str:
@@ -891,13 +459,13 @@ def promote(
     repo: Path | str | None = None,
 ) -> Change:
     """Give stage ``to`` (default: the next one) to the version ``ref`` names."""
-    git, config = _open(repo)
+    git, config = open_registry(repo)
     target = ModelRef.parse(ref)
     if to is not None:
         config.check_stage(check_stage_name(to))
-    remote = _sync(git, push, target.model) if push else None
-    model = _writable(_require_model(git, config, target.model))
-    version = _resolve(model, target)
+    remote = sync(git, push, target.model) if push else None
+    model = _writable(require_model(git, config, target.model))
+    version = resolve(model, target)
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
     stage = to or _next_stage(config, model, version, target)
@@ -905,8 +473,8 @@ def promote(
     if old is not None and old.commit == version.commit:
         raise AlreadyInStage(model.name, version.version.tag, stage)
     if remote is not None:
-        _ensure_artifact_pushed(git, model.name, version)
-    plan = _Plan(git, config, model.name, model, remote)
+        ensure_artifact_pushed(git, model.name, version)
+    plan = Plan(git, config, model.name, model, remote)
     plan.repair()
     if old is not None:
         plan.event(
@@ -931,18 +499,18 @@ def demote(
     repo: Path | str | None = None,
 ) -> Change:
     """Empty the stage ``NAME#STAGE`` names. No earlier holder takes it back."""
-    git, config = _open(repo)
+    git, config = open_registry(repo)
     target = ModelRef.parse(ref)
     if target.stage is None:
         raise UsageError(f"{ref!r} names no stage", "write NAME#STAGE, e.g. churn#prod")
-    remote = _sync(git, push, target.model) if push else None
-    model = _writable(_require_model(git, config, target.model))
+    remote = sync(git, push, target.model) if push else None
+    model = _writable(require_model(git, config, target.model))
     holder = model.holder(target.stage)
     if holder is None:
         if target.stage not in config.stages:
             raise UnknownStage(target.stage, config.stages)
         raise StageEmpty(model.name, target.stage)
-    plan = _Plan(git, config, model.name, model, remote)
+    plan = Plan(git, config, model.name, model, remote)
     plan.repair()
     text = message or f"Demote {model.name} {holder.version.tag} from {target.stage}"
     plan.event(Action.UNASSIGN, holder.commit, text, stage=target.stage)
@@ -950,7 +518,7 @@ def demote(
     return plan.finish(EventKind.DEMOTED, holder.version, target.stage)
 
 
-def _empty_stages(plan: _Plan, model: Model, holders: Sequence[StageHolder], why: str) -> None:
+def _empty_stages(plan: Plan, model: Model, holders: Sequence[StageHolder], why: str) -> None:
     for holder in holders:
         plan.event(
             Action.UNASSIGN,
@@ -969,14 +537,14 @@ def archive(
     repo: Path | str | None = None,
 ) -> Change:
     """Archive a version: out of every stage, kept in history, never promoted again."""
-    git, config = _open(repo)
+    git, config = open_registry(repo)
     target = ModelRef.parse(ref)
-    remote = _sync(git, push, target.model) if push else None
-    model = _writable(_require_model(git, config, target.model))
-    version = _resolve(model, target)
+    remote = sync(git, push, target.model) if push else None
+    model = _writable(require_model(git, config, target.model))
+    version = resolve(model, target)
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
-    plan = _Plan(git, config, model.name, model, remote)
+    plan = Plan(git, config, model.name, model, remote)
     plan.repair()
     held = [h for h in model.holders if h.commit == version.commit]
     _empty_stages(plan, model, held, f"{version.version.tag} archived")
@@ -993,11 +561,11 @@ def deprecate(
     repo: Path | str | None = None,
 ) -> Change:
     """Retire a model: every stage emptied, no new versions or promotions."""
-    git, config = _open(repo)
+    git, config = open_registry(repo)
     wanted = ModelRef.parse(name).model
-    remote = _sync(git, push, wanted) if push else None
-    model = _writable(_require_model(git, config, wanted))
-    plan = _Plan(git, config, model.name, model, remote)
+    remote = sync(git, push, wanted) if push else None
+    model = _writable(require_model(git, config, wanted))
+    plan = Plan(git, config, model.name, model, remote)
     plan.repair()
     _empty_stages(plan, model, model.holders, f"{model.name} deprecated")
     anchor = model.latest or (model.versions[0] if model.versions else None)
@@ -1028,31 +596,18 @@ def fetch(remote: str = "origin", *, repo: Path | str | None = None) -> Synced:
     """Bring the registry from ``remote``: new events, and stage tags moved there (which a
     plain ``git fetch`` refuses to update); then point every local stage tag where the
     events say. Local events that differ from the remote's are kept and reported."""
-    git, config = _open(repo)
-    synced = _sync(git, remote, strict=False)
-    repaired = _repair(git, config, build_state(git.list_tags(), config.stages).models)
+    git, config = open_registry(repo)
+    synced = sync(git, remote, strict=False)
+    repaired = repair_all(git, config, build_state(git.list_tags(), config.stages).models)
     return Synced(remote, synced.fetched, repaired, synced.conflicts)
-
-
-def _repair(git: Git, config: RegistryConfig, models: Sequence[Model]) -> tuple[StageTagLag, ...]:
-    """Point every lagging stage tag of ``models`` where its events say (a transaction per
-    model); return the lags repaired."""
-    repaired: list[StageTagLag] = []
-    for model in models:
-        if model.lags:
-            plan = _Plan(git, config, model.name, model)
-            plan.repair()
-            plan.apply()
-            repaired.extend(plan.repaired)
-    return tuple(repaired)
 
 
 def doctor(*, fix: bool = False, repo: Path | str | None = None) -> Diagnosis:
     """Report unreadable tags, lagging stage tags and stale ref locks; ``fix`` repairs tags."""
-    git, config = _open(repo)
+    git, config = open_registry(repo)
     state = build_state(git.list_tags(), config.stages)
     lagging = [m for m in state.models if m.lags]
-    repaired = _repair(git, config, lagging) if fix else ()
+    repaired = repair_all(git, config, lagging) if fix else ()
     locks = [git.git_dir / "packed-refs.lock", *(git.git_dir / "refs").rglob("*.lock")]
     return Diagnosis(
         skipped=state.skipped,

@@ -11,7 +11,7 @@ from git_model.errors import GitModelError, exit_code
 from git_model.semver import Bump
 
 if TYPE_CHECKING:
-    from git_model.api import Change
+    from git_model.results import Change
 
 # Commands import the API and the renderer when they run, so that `--help` pays for
 # neither (start-up time is part of the product).
@@ -267,11 +267,12 @@ def show(
     """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
+    from git_model.results import ModelView  # noqa: PLC0415
 
     result = _call(api.show, name, include_all=include_all, source=source)
     if as_json:
         render.print_json(result)
-    elif isinstance(result, api.ModelView):
+    elif isinstance(result, ModelView):
         render.model(result)
     else:
         render.registry(result)

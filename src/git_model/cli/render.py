@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from git_model.api import (
+from git_model.results import (
     Change,
     Diagnosis,
     Fetched,

@@ -1,0 +1,139 @@
+"""What the API returns: frozen dataclasses, rendered by the CLI and used by programs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from git_model.config import RegistryConfig
+from git_model.semver import SemVer
+from git_model.state import (
+    Artifact,
+    Event,
+    EventKind,
+    Skipped,
+    StageHolder,
+    StageTagLag,
+    Version,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StageCell:
+    stage: str
+    holder: StageHolder | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSummary:
+    name: str
+    latest: Version | None
+    stages: tuple[StageCell, ...]
+    deprecated: bool
+    versions: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryView:
+    """``show``: every model, its latest version and who holds each stage."""
+
+    stages: tuple[str, ...]
+    models: tuple[ModelSummary, ...]
+    lags: tuple[StageTagLag, ...]
+    skipped: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelView:
+    """``show NAME``: one model's versions and stages."""
+
+    name: str
+    stages: tuple[StageCell, ...]
+    versions: tuple[Version, ...]
+    deprecated: bool
+    lags: tuple[StageTagLag, ...]
+    skipped: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    model: str | None
+    events: tuple[Event, ...]
+    newest_first: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDetail:
+    """``describe``: one version, how it was reached from what the user typed, its events."""
+
+    ref: str
+    version: Version
+    deprecated: bool
+    events: tuple[Event, ...]
+    lags: tuple[StageTagLag, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RefChange:
+    ref: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a write did: the events it recorded and every ref it changed."""
+
+    action: EventKind
+    model: str
+    version: Version | None
+    stage: str | None
+    replaced: SemVer | None
+    events: tuple[Event, ...]
+    refs: tuple[RefChange, ...]
+    repaired: tuple[StageTagLag, ...]
+    committed: tuple[str, ...] = ()  # files of the declaration commit register made first
+    pushed: str | None = None  # the remote the change was pushed to
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """``doctor``: what the registry cannot read, stage tags that lag, stale lock files."""
+
+    skipped: tuple[Skipped, ...]
+    lags: tuple[StageTagLag, ...]
+    stale_locks: tuple[str, ...]
+    repaired: tuple[StageTagLag, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return not self.stale_locks and len(self.repaired) == len(self.lags)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """``get``: which version's artifact was downloaded, from where, to where, verified."""
+
+    model: str
+    version: SemVer
+    commit: str
+    source: str
+    artifact: Artifact
+    path: Path
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Synced:
+    """``fetch``: the registry tags brought from a remote, and what that left to repair."""
+
+    remote: str
+    fetched: tuple[str, ...]
+    repaired: tuple[StageTagLag, ...]
+    conflicts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Initialized:
+    path: Path
+    config: RegistryConfig
