@@ -212,3 +212,22 @@ def test_moving_artifacts_imports_dvc_but_never_gto(dvc_repo: Repo, tmp_path: Pa
         getting = _imported(dvc_repo, "get", "churn@latest", *args)
         assert "dvc" in getting
         assert "gto" not in getting
+
+
+def test_get_reports_progress_to_its_caller(dvc_repo: Repo, tmp_path: Path) -> None:
+    """The API reports bytes to a callback (the CLI draws it as a bar on a terminal)."""
+    from git_model import api  # noqa: PLC0415
+
+    model = _save_model(dvc_repo, size=3_000_000)
+    ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    seen: list[tuple[int, int | None]] = []
+    got = api.get(
+        "churn@latest",
+        out=tmp_path / "model.pkl",
+        progress=lambda done, total: seen.append((done, total)),
+        repo=dvc_repo.path,
+    )
+    assert got.verified
+    assert seen[-1] == (3_000_000, 3_000_000)
+    assert all(done <= 3_000_000 for done, _ in seen)
+    assert _md5(got.path) == _md5(model)
