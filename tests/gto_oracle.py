@@ -173,13 +173,18 @@ class Ev:
 
 
 # git-model ends the messages it writes with a trailer block marking them as its own
-# (`Written-By: git-model`, maybe more `Key: value` lines); it shows the text before it.
-_OUR_TRAILERS = re.compile(r"\n\n(?:[A-Za-z][A-Za-z0-9-]*: .*\n)*Written-By: git-model(?:\n.*)*\Z")
-
-
+# (`Written-By: git-model`, maybe more `Key: value` lines); with `Document: json` the
+# paragraph before it is a JSON document. It shows the text before both.
 def text_of(message: str) -> str:
-    """A tag message as git-model shows it: without git-model's own trailer block."""
-    return _OUR_TRAILERS.sub("", message.strip())
+    """A tag message as git-model shows it: without git-model's document and trailers."""
+    paragraphs = message.strip().split("\n\n")
+    trailers = paragraphs[-1].splitlines()
+    if len(paragraphs) < 2 or "Written-By: git-model" not in trailers:
+        return message.strip()
+    kept = paragraphs[:-1]
+    if "Document: json" in trailers:
+        kept = kept[:-1]
+    return "\n\n".join(kept).strip()
 
 
 def gto_events(history: Sequence[dict[str, Any]]) -> list[Ev]:

@@ -42,7 +42,7 @@ def test_register_path_tracks_declares_and_commits_exactly_the_declaration(
     commit = dvc_repo.git("rev-parse", "HEAD")
     assert dvc_repo.git("rev-parse", "HEAD~1") == head
     changed = dvc_repo.git("show", "--name-only", "--format=", "HEAD").splitlines()
-    assert changed == ["dvc.yaml", "models/.gitignore", "models/churn.pkl.dvc"]
+    assert changed == ["dvc.yaml", "models/.gitignore", "models/churn.pkl.dvc", "models/churn.yaml"]
     assert dvc_repo.git("status", "--porcelain").splitlines() == ["A  train.py", "?? notes.md"]
     assert dvc_repo.git("rev-parse", "churn@v0.1.0^{commit}") == commit
     assert "churn:\n    path: models/churn.pkl\n    type: model" in dvc_repo.git(
@@ -130,6 +130,13 @@ def test_a_declaration_at_another_path_is_refused(dvc_repo: Repo) -> None:
     ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
     dvc_repo.commit("more", files={"README.md": "x\n"})
     result = dvc_repo.cli("register", "churn", "--path", "models/other.pkl")
+    assert result.exit_code == 2
+    assert "--path models/other.pkl, but models/churn.yaml says path: models/churn.pkl" in (
+        result.stderr
+    )
+    (dvc_repo.path / "models/churn.yaml").unlink()  # without the model's file, dvc.yaml says
+    dvc_repo.git("commit", "-q", "-am", "No model file")
+    result = dvc_repo.cli("register", "churn", "--path", "models/other.pkl")
     assert result.exit_code == 11
     assert "declares churn's artifact at models/churn.pkl, not models/other.pkl" in result.stderr
 
@@ -141,7 +148,12 @@ def test_a_directory_artifact(dvc_repo: Repo) -> None:
     artifact = result["version"]["artifact"]
     assert artifact["md5"].endswith(".dir")
     assert artifact["files"] == 3
-    assert result["committed"] == ["dvc.yaml", "models/.gitignore", "models/bert.dvc"]
+    assert result["committed"] == [
+        "dvc.yaml",
+        "models/.gitignore",
+        "models/bert.dvc",
+        "models/bert.yaml",
+    ]
     dvc_repo.commit("more", files={"README.md": "x\n"})
     (dvc_repo.path / "models/bert/config.json").write_text("{}")
     refused = dvc_repo.cli("register", "bert")

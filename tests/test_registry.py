@@ -322,7 +322,7 @@ def test_messages_are_kept_whole_and_only_our_own_trailers_are_read(repo: Repo) 
     assert version["model_type"] is None
     assert data(repo, "history", "churn")["events"][0]["message"] == message
     raw = repo.git("tag", "-l", "--format=%(contents)", "churn@v0.1.0")
-    assert raw.endswith("Written-By: git-model")
+    assert "\n\nWritten-By: git-model\n" in raw
 
 
 def test_stages_are_listed_in_the_registry_order(repo: Repo) -> None:

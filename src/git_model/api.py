@@ -9,11 +9,16 @@ the next command understands and repairs.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Literal, TypeVar
 
-from git_model import artifacts
+from git_model import artifacts, registration
+from git_model.collect import collect, prefetch, read_spec, spec_path
 from git_model.config import (
     DEFAULT_STAGES,
     RegistryConfig,
@@ -22,25 +27,26 @@ from git_model.config import (
 )
 from git_model.errors import (
     AlreadyInStage,
-    ArtifactChanged,
-    ArtifactError,
-    ArtifactMissing,
     ArtifactNotDeclared,
     CommitAlreadyRegistered,
+    InvalidName,
     ModelDeprecated,
     ModelNotFound,
-    NoCommits,
     NoNextStage,
-    RevisionNotFound,
     StageEmpty,
-    UncommittedChanges,
     UnknownStage,
     UsageError,
     VersionArchived,
-    VersionExists,
 )
 from git_model.gitcmd import (
     Git,
+)
+from git_model.metadata import (
+    Scalar,
+    lineage_change,
+    metric_deltas,
+    param_changes,
+    signature_change,
 )
 from git_model.names import (
     Action,
@@ -60,12 +66,15 @@ from git_model.reading import (
     resolve,
     stage_columns,
 )
+from git_model.reports import model_card
 from git_model.results import (
     Change,
+    Comparison,
     Diagnosis,
     Fetched,
     History,
     Initialized,
+    ModelCard,
     ModelSummary,
     ModelView,
     RefChange,
@@ -74,7 +83,7 @@ from git_model.results import (
     Synced,
     VersionDetail,
 )
-from git_model.semver import ZERO, Bump, SemVer
+from git_model.semver import Bump, SemVer
 from git_model.state import (
     MODEL_TYPE,
     Artifact,
@@ -87,12 +96,17 @@ from git_model.state import (
 )
 from git_model.writing import Plan, ensure_artifact_pushed, repair_all, sync
 
+T = TypeVar("T")
+
 __all__ = [
     "Change",
+    "Comparison",
     "Diagnosis",
     "Fetched",
+    "Filters",
     "History",
     "Initialized",
+    "ModelCard",
     "ModelSummary",
     "ModelView",
     "RefChange",
@@ -100,9 +114,12 @@ __all__ = [
     "StageCell",
     "Synced",
     "VersionDetail",
+    "annotate",
     "archive",
     "artifact_path",
     "cache_dir",
+    "card",
+    "compare",
     "demote",
     "deprecate",
     "describe",
@@ -117,48 +134,108 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What ``show`` keeps and how it orders: versions whose recorded metadata has the
+    label or owner, that hold the stage; sorted by a recorded metric (highest first)."""
+
+    label: str | None = None
+    owner: str | None = None
+    stage: str | None = None
+    sort: str | None = None
+    ascending: bool = False
+
+    def keeps(self, version: Version | None) -> bool:
+        if version is None:
+            return not (self.label or self.owner or self.stage)
+        if self.stage is not None and self.stage not in version.stages:
+            return False
+        if self.label is None and self.owner is None:
+            return True
+        metadata = version.metadata()
+        spec = metadata.spec if metadata else None
+        if self.label is not None and (spec is None or self.label not in spec.labels):
+            return False
+        return self.owner is None or (spec is not None and spec.owner == self.owner)
+
+    def value(self, version: Version | None) -> Scalar:
+        metadata = version.metadata() if version and self.sort else None
+        return metadata.metric(self.sort) if metadata and self.sort else None
+
+    def order(self, items: list[T], value: Callable[[T], Scalar]) -> list[T]:
+        """Sorted by the metric; versions without it (or with text) last, in their order."""
+        if self.sort is None:
+            return items
+        numbers = [i for i in items if _is_number(value(i))]
+        others = [i for i in items if not _is_number(value(i))]
+        numbers.sort(key=lambda i: float(value(i) or 0), reverse=not self.ascending)
+        return numbers + others
+
+
+def _is_number(value: Scalar) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def show(
     name: str | None = None,
     *,
     include_all: bool = False,
     source: str | None = None,
+    filters: Filters | None = None,
     repo: Path | str | None = None,
 ) -> RegistryView | ModelView:
     """The registry (every model) or, with ``name``, one model's versions and stages; with
-    ``source``, a remote's, read without fetching (authors, dates and messages unknown)."""
+    ``source``, a remote's, read without fetching (authors, dates and messages unknown).
+    ``filters`` keep the models (by their latest version) or versions that match, sorted
+    by a metric."""
     reader = open_reader(repo, source)
     config = reader.config
+    chosen = filters or Filters()
     if name is not None:
         wanted = ModelRef.parse(name).model
         model = model_from(reader.list_tags(model_ref_patterns(wanted)), wanted, config.stages)
         if model is None:
             raise ModelNotFound(wanted)
+        kept = [v for v in model.versions if (include_all or not v.archived) and chosen.keeps(v)]
+        kept = chosen.order(kept, chosen.value)
         return ModelView(
             name=model.name,
             stages=cells(model, stage_columns(config, [model])),
-            versions=tuple(v for v in model.versions if include_all or not v.archived),
+            versions=tuple(kept),
             deprecated=model.deprecated,
             lags=model.lags,
             skipped=model.skipped,
+            sorted_by=chosen.sort,
+            sort_values=tuple(chosen.value(v) for v in kept) if chosen.sort else (),
         )
     state = build_state(reader.list_tags(()), config.stages)
     columns = stage_columns(config, state.models)
+    rows = [
+        ModelSummary(
+            name=m.name,
+            latest=m.latest,
+            stages=cells(m, columns),
+            deprecated=m.deprecated,
+            versions=sum(not v.archived for v in m.versions),
+            sort_value=chosen.value(m.latest),
+        )
+        for m in state.models
+        if (include_all or not m.deprecated) and _model_kept(chosen, m)
+    ]
     return RegistryView(
         stages=columns,
-        models=tuple(
-            ModelSummary(
-                name=m.name,
-                latest=m.latest,
-                stages=cells(m, columns),
-                deprecated=m.deprecated,
-                versions=sum(not v.archived for v in m.versions),
-            )
-            for m in state.models
-            if include_all or not m.deprecated
-        ),
+        models=tuple(chosen.order(rows, lambda r: r.sort_value)),
         lags=tuple(lag for m in state.models for lag in m.lags),
         skipped=state.skipped,
+        sorted_by=chosen.sort,
     )
+
+
+def _model_kept(filters: Filters, model: Model) -> bool:
+    """A model matches when its latest version does (the stage: when any version holds it)."""
+    if filters.stage is not None and model.holder(filters.stage) is None:
+        return False
+    return Filters(filters.label, filters.owner).keeps(model.latest)
 
 
 def _locate(
@@ -266,7 +343,76 @@ def describe(ref: str, *, repo: Path | str | None = None) -> VersionDetail:
             if e.version == version.version or e.kind is EventKind.DEPRECATED
         ),
         lags=model.lags,
+        metadata=version.metadata(),
     )
+
+
+_KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
+
+
+def annotate(
+    ref: str,
+    values: Mapping[str, str],
+    *,
+    message: str | None = None,
+    push: str | None = None,
+    repo: Path | str | None = None,
+) -> Change:
+    """Attach facts to a version after registration (UAT result, production notes, a
+    deprecation reason): an event tag ``NAME@vX.Y.Z#note#N``; the version tag never
+    moves. An empty value removes the key. ``describe`` shows the current values and
+    ``history`` every change."""
+    if not values:
+        raise UsageError("nothing to annotate", "give KEY=VALUE pairs, e.g. uat=passed")
+    for key in values:
+        if not _KEY_RE.fullmatch(key):
+            raise InvalidName(key, "annotation key")
+    git, config = open_registry(repo)
+    target = ModelRef.parse(ref)
+    remote = sync(git, push, target.model) if push else None
+    model = require_model(git, config, target.model)
+    version = resolve(model, target)
+    plan = Plan(git, config, model.name, model, remote)
+    plan.repair()
+    shown = ", ".join(f"{k}={v}" for k, v in values.items())
+    text = message or f"Annotate {model.name} {version.version.tag}: {shown}"
+    document = json.dumps({"annotations": dict(values)}, indent=1, ensure_ascii=False)
+    plan.event(Action.ANNOTATE, version.commit, text, version=version.version, document=document)
+    return plan.finish(EventKind.ANNOTATED, version.version)
+
+
+def compare(ref_a: str, ref_b: str, *, repo: Path | str | None = None) -> Comparison:
+    """Two versions (of one model or two) side by side: metrics with deltas, params that
+    changed, artifact size, training time, signature compatibility, data lineage."""
+    git, config = open_registry(repo)
+    found = []
+    for ref in (ref_a, ref_b):
+        target = ModelRef.parse(ref)
+        found.append(resolve(require_model(git, config, target.model), target))
+    a, b = found
+    meta_a, meta_b = a.metadata(), b.metadata()
+    return Comparison(
+        a=a,
+        b=b,
+        metrics=metric_deltas(meta_a, meta_b),
+        params=param_changes(meta_a, meta_b),
+        size_a=a.artifact.size if a.artifact else None,
+        size_b=b.artifact.size if b.artifact else None,
+        training_time_a=meta_a.training_time if meta_a else None,
+        training_time_b=meta_b.training_time if meta_b else None,
+        signature=signature_change(meta_a, meta_b),
+        lineage=lineage_change(meta_a, meta_b),
+        recorded=meta_a is not None and meta_b is not None,
+    )
+
+
+def card(ref: str, *, repo: Path | str | None = None) -> ModelCard:
+    """A Markdown model card (Mitchell et al.) for a version, from what it recorded, with
+    a Hugging Face-compatible YAML header; missing sections are listed, not invented."""
+    git, config = open_registry(repo)
+    target = ModelRef.parse(ref)
+    version = resolve(require_model(git, config, target.model), target)
+    return model_card(version, version.metadata(), spec_path(config.models_dir, version.model))
 
 
 def _writable(model: Model) -> Model:
@@ -275,111 +421,12 @@ def _writable(model: Model) -> Model:
     return model
 
 
-def _repo_path(git: Git, path: str | Path) -> str:
-    """``path`` (absolute, or relative to the current directory) relative to the work tree."""
-    if git.work_tree is None:
-        raise UsageError("a bare repository has no work tree to take --path from", "run in a clone")
-    full = (Path.cwd() / path).resolve()
-    try:
-        return full.relative_to(git.work_tree.resolve()).as_posix()
-    except ValueError:
-        raise UsageError(
-            f"{path} is outside the repository {git.work_tree}", "pass a path inside it"
-        ) from None
-
-
-def _head_declares(git: Git, head: str, name: str, path: str) -> bool:
-    """Whether HEAD declares ``name``'s artifact at ``path`` exactly as it is on disk (else
-    the declaration must be committed first); refuse a declaration at another path."""
-    declared = artifacts.declared_path(git, head, name)
-    if declared is not None and declared != path:
-        raise ArtifactError(
-            f"{artifacts.Declaration.of(name).dvc_yaml} declares {name}'s artifact at "
-            f"{declared}, not {path}",
-            f"pass --path {declared}, or change the declaration in dvc.yaml and commit it",
-        )
-    if declared is None or git.work_tree is None:
-        return False
-    try:
-        artifact = artifacts.recorded(git, head, name)
-    except ArtifactError:  # declared, but its .dvc file is not committed yet
-        return False
-    return artifact is not None and _disk_matches(git, git.work_tree, artifact)
-
-
-def _commit_declaration(
-    git: Git, root: Path, name: str, path: str, model_type: str | None
-) -> tuple[str, tuple[str, ...]]:
-    """Track ``path`` with DVC, declare it in dvc.yaml, and commit exactly those files."""
-    decl = artifacts.Declaration.of(name)
-    if not (root / path).exists():
-        raise ArtifactMissing(path)
-    dirty = git.dirty([decl.dvc_yaml])
-    if dirty:
-        raise UncommittedChanges(dirty)
-    workspace = artifacts.Workspace(root)
-    touched = workspace.track(path)
-    if artifacts.declared_path(git, "HEAD", name) is None:
-        touched += workspace.declare(decl, path, model_type)
-    files = tuple(sorted(git.dirty(touched)))
-    commit = git.commit_paths(files, f"Record model {name}'s artifact {path}")
-    return commit, files
-
-
-def _disk_matches(git: Git, root: Path, artifact: Artifact) -> bool:
-    """Whether the work tree holds the artifact HEAD records (true when it holds none:
-    a clone without `dvc pull` has nothing to mistake it for)."""
-    on_disk = root / artifact.path
-    if not on_disk.exists():
-        return True
-    if git.dirty([f"{artifact.path}.dvc"]):
-        return False
-    if artifact.is_dir:
-        return not artifacts.Workspace(root).changed(artifact.path)
-    return artifacts.md5_of(on_disk) == artifact.md5
-
-
-def _commit_of(git: Git, rev: str) -> str:
-    commit = git.resolve_commit(rev)
-    if commit is None:
-        if rev == "HEAD" and git.resolve_commit("HEAD") is None:
-            raise NoCommits()
-        raise RevisionNotFound(rev)
-    return commit
-
-
-def _check_declared(git: Git, commit: str, name: str, path: str) -> None:
-    declared = artifacts.declared_path(git, commit, name)
-    if declared is None:
-        raise ArtifactNotDeclared(name, f"commit {commit[:12]}")
-    if declared != path:
-        raise ArtifactError(
-            f"commit {commit[:12]} declares {name}'s artifact at {declared}, not {path}",
-            f"pass --path {declared}",
-        )
-
-
-def _new_version(
-    name: str, model: Model | None, wanted: SemVer | None, bump: Bump | None
-) -> SemVer:
-    """The version to register: as asked, or the highest one bumped (minor by default)."""
-    if wanted is not None:
-        new = wanted
-    else:
-        base = model.versions[0].version if model and model.versions else ZERO
-        new = base.bump(bump or Bump.MINOR)
-    clash = model.same_precedence(new) if model else None
-    if clash is not None:
-        raise VersionExists(name, new.tag, clash.tag)
-    return new
-
-
 def register(
     name: str,
     *,
     rev: str | None = None,
     version: str | None = None,
-    bump: Bump | None = None,
+    bump: Bump | Literal["auto"] | None = None,
     path: str | Path | None = None,
     message: str | None = None,
     model_type: str | None = None,
@@ -387,29 +434,32 @@ def register(
     repo: Path | str | None = None,
 ) -> Change:
     """Tag ``rev`` (default HEAD) as a new version of ``name``: ``version`` as given, or the
-    latest bumped.
+    highest bumped (``bump="auto"``: major for a breaking signature, minor for changed
+    metrics or data, patch otherwise). The version records the model's YAML file, DVC's
+    metrics, params and lineage at the commit, and the environment.
 
     With ``path``, the version carries that DVC-tracked artifact: when ``rev`` is not given
-    and HEAD does not yet declare the artifact as it is on disk, git-model tracks it,
-    declares it in dvc.yaml and commits exactly those files first, then tags that commit.
+    and HEAD does not yet declare the model as the work tree has it, git-model tracks the
+    artifact, writes or updates its declaration (the model's YAML file, its dvc.yaml
+    entry) and commits exactly those files first, then tags that commit.
     """
     check_model_name(name)
     if version is not None and bump is not None:
         raise UsageError("--version and --bump cannot be combined", "pass one of them")
     wanted = SemVer.parse(version) if version is not None else None
+    auto = bump == registration.AUTO
     git, config = open_registry(repo)
-    if model_type is not None:
-        config.check_type(model_type)
-    commit = _commit_of(git, rev or "HEAD")
+    declared = registration.declared_here(git, config, name, path, model_type)
+    commit = registration.commit_of(git, rev or "HEAD")
     head = commit if rev is None else git.resolve_commit("HEAD")
-    artifact_path = _repo_path(git, path) if path is not None else None
+    artifact_path = declared.path
     declare = (
         artifact_path is not None
         and rev is None
-        and not _head_declares(git, commit, name, artifact_path)
+        and registration.needs_commit(git, commit, name, declared, artifact_path)
     )
     if artifact_path is not None and not declare:
-        _check_declared(git, commit, name, artifact_path)
+        registration.check_declared(git, commit, name, artifact_path)
     remote = sync(git, push, name) if push else None
     model = read_model(git, name, config.stages)
     if model is not None:
@@ -417,24 +467,38 @@ def register(
         existing = None if declare else model.at_commit(commit)
         if existing is not None:
             raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
-    new = _new_version(name, model, wanted, bump)
+    step = bump if isinstance(bump, Bump) else None
+    new, reason = registration.next_version(name, model, wanted, step)
     committed: tuple[str, ...] = ()
-    if declare and artifact_path is not None and git.work_tree is not None:
-        commit, committed = _commit_declaration(git, git.work_tree, name, artifact_path, model_type)
-        head = commit
-    artifact = artifacts.recorded(git, commit, name)
     root = git.work_tree
-    if artifact and root and commit == head and not _disk_matches(git, root, artifact):
-        raise ArtifactChanged(name, artifact.path, commit)
+    if declare and artifact_path is not None and root is not None:
+        commit, committed = registration.commit_declaration(
+            git, root, name, declared, artifact_path
+        )
+    prefetch(git, commit, name, declared.spec_file, artifact_path)
+    committed_spec = read_spec(git, commit, declared.spec_file)
+    artifact = artifacts.recorded(
+        git, commit, name, committed_spec.path if committed_spec else None
+    )
+    if not declare and commit == head:
+        registration.check_work_tree(git, name, declared, artifact, commit)
+    spec = registration.snapshot_spec(
+        committed_spec, declared.model_type, artifact.path if artifact else None
+    )
+    metadata = collect(git, commit, name, spec, artifact.path if artifact else None)
+    if auto and wanted is None:
+        new, reason = registration.next_version(
+            name, model, None, None, metadata=metadata, auto=True
+        )
     text = message or f"Register {name} {new.tag}"
-    trailers = [(MODEL_TYPE, model_type)] if model_type is not None else []
+    trailers = [(MODEL_TYPE, declared.model_type)] if declared.model_type else []
     trailers += artifact.trailers() if artifact is not None else []
     if remote is not None and artifact is not None and root is not None:
         artifacts.Workspace(root).ensure_pushed(name, artifact, commit)
     plan = Plan(git, config, name, model, remote)
     plan.repair()
-    plan.version(new, commit, text, trailers)
-    return plan.finish(EventKind.REGISTERED, new, committed=committed)
+    plan.version(new, commit, text, trailers, document=metadata.to_json())
+    return plan.finish(EventKind.REGISTERED, new, committed=committed, bump_reason=reason)
 
 
 def _next_stage(config: RegistryConfig, model: Model, version: Version, ref: ModelRef) -> str:

@@ -54,6 +54,19 @@ class Declaration:
     def directory(self) -> str:
         return posixpath.dirname(self.dvc_yaml)
 
+    def entry(
+        self, path: str, model_type: str | None, desc: str | None, labels: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """The ``artifacts:`` entry that declares the model to DVC (its own fields only)."""
+        found: dict[str, Any] = {"path": self.relative(path)}
+        if model_type:
+            found["type"] = model_type
+        if desc:
+            found["desc"] = desc
+        if labels:
+            found["labels"] = list(labels)
+        return found
+
     def relative(self, path: str) -> str:
         """A repository path as written in this dvc.yaml (relative to its directory)."""
         return posixpath.relpath(path, self.directory or ".")
@@ -89,25 +102,43 @@ def _pipeline_out(lock: object, path: str, base: str) -> dict[str, Any] | None:
     return None
 
 
-def _path_in(decl: Declaration, dvc_yaml: object) -> str | None:
-    """The artifact path a parsed dvc.yaml declares for ``decl`` (repository-relative)."""
+def _entry_in(decl: Declaration, dvc_yaml: object) -> dict[str, Any] | None:
+    """The ``artifacts:`` entry a parsed dvc.yaml has for ``decl`` (None: none, or no path)."""
     artifacts = dvc_yaml.get("artifacts") if isinstance(dvc_yaml, dict) else None
     entry = artifacts.get(decl.name) if isinstance(artifacts, dict) else None
     if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
         return None
-    return posixpath.normpath(posixpath.join(decl.directory, entry["path"]))
+    return entry
+
+
+def _path_in(decl: Declaration, dvc_yaml: object) -> str | None:
+    """The artifact path a parsed dvc.yaml declares for ``decl`` (repository-relative)."""
+    entry = _entry_in(decl, dvc_yaml)
+    return (
+        None if entry is None else posixpath.normpath(posixpath.join(decl.directory, entry["path"]))
+    )
+
+
+def declared_entry(git: Git, commit: str, model: str) -> dict[str, Any] | None:
+    """``model``'s entry in ``artifacts:`` of its dvc.yaml at ``commit``, as written."""
+    decl = Declaration.of(model)
+    [blob] = git.read_blobs([f"{commit}:{decl.dvc_yaml}"])
+    return _entry_in(decl, _yaml(f"{decl.dvc_yaml} at {commit[:12]}", blob))
 
 
 def declared_path(git: Git, commit: str, model: str) -> str | None:
     """The artifact path ``model``'s dvc.yaml declares at ``commit`` (repository-relative)."""
     decl = Declaration.of(model)
-    [blob] = git.read_blobs([f"{commit}:{decl.dvc_yaml}"])
-    return _path_in(decl, _yaml(f"{decl.dvc_yaml} at {commit[:12]}", blob))
+    entry = declared_entry(git, commit, model)
+    return (
+        None if entry is None else posixpath.normpath(posixpath.join(decl.directory, entry["path"]))
+    )
 
 
-def recorded(git: Git, commit: str, model: str) -> Artifact | None:
-    """The artifact ``model`` has at ``commit``: declared path, DVC hash and size."""
-    path = declared_path(git, commit, model)
+def recorded(git: Git, commit: str, model: str, path: str | None = None) -> Artifact | None:
+    """The artifact ``model`` has at ``commit``: declared path (in dvc.yaml, or else the
+    ``path`` the model's YAML file gives), DVC hash and size."""
+    path = declared_path(git, commit, model) or path
     if path is None:
         return None
     decl = Declaration.of(model)
@@ -211,15 +242,12 @@ class Workspace:
             self.repo.add([str(self.root / path)])
         return [f"{path}.dvc", posixpath.join(posixpath.dirname(path), ".gitignore")]
 
-    def declare(self, decl: Declaration, path: str, model_type: str | None) -> list[str]:
-        """Add the model to ``artifacts:`` in its dvc.yaml (DVC's round-trip YAML editor,
-        which keeps comments); the file that changes. DVC's own ``artifacts.add`` would
-        import GTO, which the registry never does."""
+    def declare(self, decl: Declaration, entry: dict[str, Any]) -> list[str]:
+        """Set the model's entry in ``artifacts:`` of its dvc.yaml (DVC's round-trip YAML
+        editor, which keeps comments); the file that changes. DVC's own ``artifacts.add``
+        would import GTO, which the registry never does."""
         from dvc.utils.serialize import modify_yaml  # noqa: PLC0415
 
-        entry: dict[str, str] = {"path": decl.relative(path)}
-        if model_type is not None:
-            entry["type"] = model_type
         with (
             _dvc_errors(f"declare {decl.model} in {decl.dvc_yaml}"),
             modify_yaml(str(self.root / decl.dvc_yaml)) as data,

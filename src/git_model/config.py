@@ -4,6 +4,7 @@
 
     stages: [dev, staging, prod]   # ordered, first to last
     types: [model]                  # allowed model types; omit to allow any
+    models: models                  # where the models' YAML files are (models/NAME.yaml)
 
 YAML is read safely and strictly: no aliases, bounded size and depth, no unknown keys.
 """
@@ -19,12 +20,14 @@ from git_model.safeyaml import load_yaml
 
 CONFIG_FILE = "git-model.yaml"
 DEFAULT_STAGES = ("dev", "staging", "prod")
+DEFAULT_MODELS_DIR = "models"
 
 
 @dataclass(frozen=True, slots=True)
 class RegistryConfig:
     stages: tuple[str, ...] = DEFAULT_STAGES
     types: tuple[str, ...] | None = None
+    models_dir: str = DEFAULT_MODELS_DIR
 
     def check_stage(self, stage: str) -> str:
         if stage not in self.stages:
@@ -53,6 +56,10 @@ class RegistryConfig:
             lines.append("# types: [model]   # allowed model types; omit to allow any")
         else:
             lines.append(f"types: [{', '.join(self.types)}]")
+        if self.models_dir == DEFAULT_MODELS_DIR:
+            lines.append("# models: models   # where each model's YAML file is: models/NAME.yaml")
+        else:
+            lines.append(f"models: {self.models_dir}")
         return "\n".join(lines) + "\n"
 
 
@@ -72,11 +79,20 @@ def _names(key: str, value: object) -> tuple[str, ...]:
     return tuple(names)
 
 
-def make_config(stages: object = DEFAULT_STAGES, types: object = None) -> RegistryConfig:
+def _directory(value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or value.startswith(("/", "..")):
+        raise ValueError("`models` must be a directory inside the repository, e.g. models")
+    return value.strip().rstrip("/")
+
+
+def make_config(
+    stages: object = DEFAULT_STAGES, types: object = None, models: object = DEFAULT_MODELS_DIR
+) -> RegistryConfig:
     """A configuration from lists of names (types None: any); ValueError if invalid."""
     return RegistryConfig(
         stages=_names("stages", stages),
         types=None if types is None else _names("types", types),
+        models_dir=_directory(models),
     )
 
 
@@ -97,11 +113,15 @@ def load_config(root: Path) -> RegistryConfig:
         return RegistryConfig()
     if not isinstance(data, dict):
         raise ConfigError(str(path), "must be a mapping with `stages:` and `types:`")
-    unknown = sorted(set(data) - {"stages", "types"})
+    unknown = sorted(set(data) - {"stages", "types", "models"})
     if unknown:
         raise ConfigError(str(path), f"unknown key(s): {', '.join(map(str, unknown))}")
     try:
-        return make_config(data.get("stages", DEFAULT_STAGES), data.get("types"))
+        return make_config(
+            data.get("stages", DEFAULT_STAGES),
+            data.get("types"),
+            data.get("models", DEFAULT_MODELS_DIR),
+        )
     except ValueError as exc:
         raise ConfigError(str(path), str(exc)) from None
 

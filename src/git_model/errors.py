@@ -279,12 +279,12 @@ class ArtifactChanged(GitModelError):
 
 
 class UncommittedChanges(GitModelError):
-    def __init__(self, paths: Sequence[str]) -> None:
+    def __init__(self, paths: Sequence[str], hint: str | None = None) -> None:
         super().__init__(
-            f"{', '.join(paths)} ha{'ve' if len(paths) > 1 else 's'} uncommitted changes, and "
-            "registering must commit the model's declaration there",
-            "commit or stash those changes first, so that the registration commit holds only "
-            "the model's files",
+            f"{', '.join(paths)} ha{'ve' if len(paths) > 1 else 's'} uncommitted changes",
+            hint
+            or "commit or stash them first, so that the registration commit holds only the "
+            "model's files",
         )
         self.paths = tuple(paths)
 

@@ -50,6 +50,7 @@ _FIELDS = (
 )
 _FORMAT = "%00".join(_FIELDS) + "%00"
 _IDENT_RE = re.compile(r"(?P<name>.*) <(?P<email>[^<>]*)> (?P<ts>-?\d+) (?P<tz>[+-]\d{4})")
+_IMMUTABLE_SPEC = re.compile(r"[0-9a-f]{40}:")
 _LOCK_ERROR_RE = re.compile(r"cannot lock ref '(?P<ref>[^']+)': (?P<why>.*)")
 
 
@@ -193,6 +194,7 @@ class Git:
     def __init__(self, git_dir: Path, work_tree: Path | None) -> None:
         self.git_dir = git_dir
         self.work_tree = work_tree
+        self._blobs: dict[str, tuple[str, bytes] | None] = {}
 
     @classmethod
     def discover(cls, path: Path | None = None) -> Git:
@@ -348,27 +350,40 @@ class Git:
         )
         return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
-    def read_blobs(self, specs: Sequence[str]) -> list[bytes | None]:
-        """The contents of ``REV:PATH`` objects, in one ``cat-file --batch`` (None: missing)."""
-        if not specs:
-            return []
-        out = self.run("cat-file", "--batch", stdin="".join(f"{s}\n" for s in specs).encode())
+    def _read(self, specs: Sequence[str]) -> dict[str, tuple[str, bytes] | None]:
+        """``REV:PATH`` blobs as (object id, content), None where missing or not a file:
+        what is not known yet is read in one ``cat-file --batch``. What a full commit id
+        names never changes, so it is kept (``HEAD:...`` is read afresh every time)."""
+        known = {s: self._blobs[s] for s in specs if s in self._blobs}
+        wanted = [s for s in dict.fromkeys(specs) if s not in known]
+        if not wanted:
+            return known
+        out = self.run("cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode())
         data, pos = out.stdout, 0
-        found: list[bytes | None] = []
-        for _ in specs:
+        for spec in wanted:
             end = data.index(b"\n", pos)
             header = data[pos:end].split()
             pos = end + 1
-            if len(header) == 3 and header[1] == b"blob":
+            blob = None
+            if len(header) == 3:  # "<oid> <type> <size>", then the content
                 size = int(header[2])
-                found.append(data[pos : pos + size])
+                if header[1] == b"blob":
+                    blob = (header[0].decode(), data[pos : pos + size])
                 pos += size + 1
-            elif len(header) == 3:  # a tree or another object where a file was expected
-                pos += int(header[2]) + 1
-                found.append(None)
-            else:  # "<spec> missing"
-                found.append(None)
-        return found
+            known[spec] = blob
+            if _IMMUTABLE_SPEC.match(spec):
+                self._blobs[spec] = blob
+        return known
+
+    def read_blobs(self, specs: Sequence[str]) -> list[bytes | None]:
+        """The contents of ``REV:PATH`` blobs (None: missing or not a file)."""
+        found = self._read(specs)
+        return [None if (b := found[s]) is None else b[1] for s in specs]
+
+    def blob_ids(self, specs: Sequence[str]) -> list[str | None]:
+        """The object ids of ``REV:PATH`` blobs (None: missing or not a file)."""
+        found = self._read(specs)
+        return [None if (b := found[s]) is None else b[0] for s in specs]
 
     def dirty(self, paths: Sequence[str]) -> list[str]:
         """Which of ``paths`` differ from HEAD (staged or not; untracked files count)."""

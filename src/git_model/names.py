@@ -13,6 +13,8 @@ tag                         action      meaning
 ``churn#prod#5``            assign      event 5: ``prod`` was given to the tagged commit
 ``churn#prod!#6``           unassign    event 6: ``prod`` was taken from the tagged commit
 ``churn@deprecated#8``      deprecate   event 8: the model was deprecated
+``churn@v1.3.0#note#9``     annotate    event 9: facts added to the version later (a
+                                        git-model tag; GTO and DVC skip it)
 ==========================  ==========  ==================================================
 
 A name may carry a directory, ``dir/sub:name``, written ``dir/sub=name`` in tags (GTO's
@@ -30,6 +32,7 @@ from git_model.semver import SEMVER_PATTERN, SemVer
 
 NAME_PATTERN = r"[a-zA-Z0-9](?:[a-zA-Z0-9_/-]*[a-zA-Z0-9])?"
 DIRNAME_PATTERN = r"[a-zA-Z0-9_./-]+"
+NOTE = "#note"  # ``churn@v1.3.0#note#9``: an annotation (outside GTO's grammar on purpose)
 SEPARATOR_IN_NAME = ":"
 SEPARATOR_IN_TAG = "="
 
@@ -37,7 +40,8 @@ _NAME_RE = re.compile(NAME_PATTERN)
 _FULLNAME_RE = re.compile(rf"(?:{DIRNAME_PATTERN}{SEPARATOR_IN_NAME})?{NAME_PATTERN}")
 _TAG_RE = re.compile(
     rf"(?P<model>(?:{DIRNAME_PATTERN}{SEPARATOR_IN_TAG})?{NAME_PATTERN})"
-    rf"(?:(?:#(?P<stage>{NAME_PATTERN})|@v(?P<version>{SEMVER_PATTERN}))(?P<cancel>!?)"
+    rf"(?:#(?P<stage>{NAME_PATTERN})(?P<unassign>!?)"
+    rf"|@v(?P<version>{SEMVER_PATTERN})(?:(?P<note>{NOTE}(?=#[0-9]+$))|(?P<deregister>!?))"
     rf"|@(?P<deprecated>deprecated))"
     rf"(?:#(?P<counter>[0-9]+))?"
 )
@@ -89,6 +93,7 @@ class Action(StrEnum):
     ASSIGN = "assign"
     UNASSIGN = "unassign"
     DEPRECATE = "deprecate"
+    ANNOTATE = "annotate"  # git-model's own: GTO and DVC do not parse these tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,24 +113,23 @@ class RegistryTag:
         if match is None:
             return None
         model = match["model"].replace(SEPARATOR_IN_TAG, SEPARATOR_IN_NAME)
-        if not is_model_name(model):
+        stage = match["stage"]
+        if not is_model_name(model) or (stage is not None and not is_stage_name(stage)):
             return None
-        counter = int(match["counter"]) if match["counter"] is not None else None
-        cancel = match["cancel"] == "!"
         if match["deprecated"]:
-            return cls(model, Action.DEPRECATE, counter=counter)
-        if match["stage"] is not None:
-            stage = match["stage"]
-            if not is_stage_name(stage):
-                return None
-            action = Action.UNASSIGN if cancel else Action.ASSIGN
-            return cls(model, action, stage=stage, counter=counter)
-        version = SemVer.parse(match["version"])
+            action = Action.DEPRECATE
+        elif stage is not None:
+            action = Action.UNASSIGN if match["unassign"] else Action.ASSIGN
+        elif match["note"]:
+            action = Action.ANNOTATE
+        else:
+            action = Action.DEREGISTER if match["deregister"] else Action.REGISTER
         return cls(
             model,
-            Action.DEREGISTER if cancel else Action.REGISTER,
-            version=version,
-            counter=counter,
+            action,
+            version=SemVer.parse(match["version"]) if match["version"] else None,
+            stage=stage,
+            counter=int(match["counter"]) if match["counter"] is not None else None,
         )
 
     def __str__(self) -> str:
@@ -136,6 +140,8 @@ class RegistryTag:
             text += f"#{self.stage}"
         elif self.version is not None:
             text += f"@{self.version.tag}"
+        if self.action is Action.ANNOTATE:
+            text += NOTE
         if self.action in (Action.DEREGISTER, Action.UNASSIGN):
             text += "!"
         if self.counter is not None:

@@ -6,6 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from git_model.config import RegistryConfig
+from git_model.metadata import (
+    LineageChange,
+    Metadata,
+    MetricDelta,
+    ParamChange,
+    Scalar,
+    SignatureChange,
+)
 from git_model.semver import SemVer
 from git_model.state import (
     Artifact,
@@ -31,6 +39,7 @@ class ModelSummary:
     stages: tuple[StageCell, ...]
     deprecated: bool
     versions: int
+    sort_value: Scalar = None  # the latest version's value of the metric sorted by
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,7 @@ class RegistryView:
     models: tuple[ModelSummary, ...]
     lags: tuple[StageTagLag, ...]
     skipped: tuple[Skipped, ...]
+    sorted_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +63,8 @@ class ModelView:
     deprecated: bool
     lags: tuple[StageTagLag, ...]
     skipped: tuple[Skipped, ...]
+    sorted_by: str | None = None
+    sort_values: tuple[Scalar, ...] = ()  # one per version, when sorted by a metric
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +83,7 @@ class VersionDetail:
     deprecated: bool
     events: tuple[Event, ...]
     lags: tuple[StageTagLag, ...]
+    metadata: Metadata | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +107,7 @@ class Change:
     repaired: tuple[StageTagLag, ...]
     committed: tuple[str, ...] = ()  # files of the declaration commit register made first
     pushed: str | None = None  # the remote the change was pushed to
+    bump_reason: str | None = None  # why `--bump auto` chose the version it did
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,3 +151,30 @@ class Synced:
 class Initialized:
     path: Path
     config: RegistryConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """``compare``: two versions side by side, for a reviewer (``--markdown`` for a PR)."""
+
+    a: Version
+    b: Version
+    metrics: tuple[MetricDelta, ...]
+    params: tuple[ParamChange, ...]
+    size_a: int | None
+    size_b: int | None
+    training_time_a: float | None
+    training_time_b: float | None
+    signature: SignatureChange | None  # None: a version recorded no signature
+    lineage: LineageChange
+    recorded: bool  # both versions recorded metadata at registration
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCard:
+    """``card``: a Markdown model card, and the sections nobody wrote."""
+
+    model: str
+    version: SemVer
+    text: str
+    missing: tuple[str, ...]

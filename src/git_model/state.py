@@ -20,13 +20,15 @@ The rule (docs/tag-grammar.md, "Reading the registry"):
 from __future__ import annotations
 
 import heapq
+import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 
 from git_model.gitcmd import Ident, TagRecord
+from git_model.metadata import Metadata
 from git_model.names import Action, RegistryTag
 from git_model.semver import SemVer
 
@@ -34,6 +36,7 @@ _EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 class EventKind(StrEnum):
+    ANNOTATED = "annotated"
     REGISTERED = "registered"
     ARCHIVED = "archived"
     PROMOTED = "promoted"
@@ -47,6 +50,7 @@ KIND_OF_ACTION = {
     Action.ASSIGN: EventKind.PROMOTED,
     Action.UNASSIGN: EventKind.DEMOTED,
     Action.DEPRECATE: EventKind.DEPRECATED,
+    Action.ANNOTATE: EventKind.ANNOTATED,
 }
 # Within one second, tags without a counter replay in GTO's priority order.
 _PRIORITY = {
@@ -55,6 +59,7 @@ _PRIORITY = {
     Action.DEREGISTER: 4,
     Action.ASSIGN: 5,
     Action.UNASSIGN: 6,
+    Action.ANNOTATE: 7,
 }
 
 
@@ -67,10 +72,27 @@ ARTIFACT_SIZE = "Artifact-Size"
 ARTIFACT_FILES = "Artifact-Files"
 
 
-def with_trailers(message: str, trailers: Sequence[tuple[str, str]] = ()) -> str:
-    """A tag message as git-model writes it: the text, then a trailer block that marks it."""
-    block = "\n".join(f"{key}: {value}" for key, value in (WRITTEN_BY, *trailers))
-    return f"{message.strip()}\n\n{block}\n"
+DOCUMENT = ("Document", "json")  # trailer: the paragraph before the trailers is JSON
+
+
+def with_trailers(
+    message: str, trailers: Sequence[tuple[str, str]] = (), document: str | None = None
+) -> str:
+    """A tag message as git-model writes it: the text, a JSON document if any (it holds
+    no blank line), then a trailer block that marks the message as git-model's."""
+    marks = (WRITTEN_BY, *trailers, *((DOCUMENT,) if document is not None else ()))
+    block = "\n".join(f"{key}: {value}" for key, value in marks)
+    middle = f"{document.strip()}\n\n" if document is not None else ""
+    return f"{message.strip()}\n\n{middle}{block}\n"
+
+
+def split_document(message: str) -> tuple[str, dict[str, str], str | None]:
+    """A message git-model wrote: its text, its trailers, and its JSON document."""
+    text, trailers = split_trailers(message)
+    if trailers.get(DOCUMENT[0]) != DOCUMENT[1]:
+        return text, trailers, None
+    body, _, document = text.rpartition("\n\n")
+    return body.strip(), trailers, document
 
 
 def split_trailers(message: str) -> tuple[str, dict[str, str]]:
@@ -95,6 +117,17 @@ def ident_time(ident: Ident) -> datetime:
     sign = -1 if ident.tz.startswith("-") else 1
     offset = timedelta(hours=int(ident.tz[1:3]), minutes=int(ident.tz[3:5])) * sign
     return datetime.fromtimestamp(ident.timestamp, timezone(offset))
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """A fact added to a version after registration (``git model annotate``)."""
+
+    key: str
+    value: str
+    author: Person | None
+    date: datetime | None
+    event: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +200,14 @@ class Version:
     artifact: Artifact | None
     archived: bool
     stages: tuple[str, ...]
+    annotations: tuple[Annotation, ...] = ()
+    # The JSON document the version tag carries (metadata.Metadata); parsed on demand,
+    # since most commands never need it. Not part of the JSON output: see metadata().
+    document: str = field(default="", repr=False, compare=False, metadata={"json": False})
+
+    def metadata(self) -> Metadata | None:
+        """What the version recorded at registration (None for versions without it)."""
+        return Metadata.from_json(self.document) if self.document else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +385,7 @@ class _ModelBuilder:
         self.holders: dict[str, StageHolder] = {}
         self.deprecated = False
         self.events: list[Event] = []
+        self.notes: dict[SemVer, dict[str, Annotation]] = {}
 
     def _event_tags(self) -> list[_Tag]:
         """The tags that are events: all but the moving stage tags of counted stages."""
@@ -383,8 +425,10 @@ class _ModelBuilder:
                 self.skipped.append(Skipped(record.name, reason))
                 return None
             version = owner.parsed.version
-        elif parsed.action is Action.DEREGISTER and version not in self.registered:
-            reason = "archives a version that was never registered"
+        elif parsed.action in (Action.DEREGISTER, Action.ANNOTATE) and (
+            version not in self.registered
+        ):
+            reason = f"{parsed.action.value}s a version that was never registered"
             self.skipped.append(Skipped(record.name, reason))
             return None
         return Event(
@@ -397,10 +441,29 @@ class _ModelBuilder:
             commit=record.target,
             author=tag.author,
             date=tag.date,
-            message=split_trailers(record.message)[0],
+            message=split_document(record.message)[0],
         )
 
+    def _annotate(self, event: Event, tag: _Tag) -> None:
+        """Fold an annotation's key/value pairs into its version's notes (empty: removed)."""
+        _, _, document = split_document(tag.record.message)
+        try:
+            pairs = json.loads(document or "{}").get("annotations", {})
+        except (ValueError, AttributeError):
+            self.skipped.append(Skipped(event.tag, "its annotations are not readable JSON"))
+            return
+        notes = self.notes.setdefault(event.version, {}) if event.version else {}
+        for key, value in pairs.items() if isinstance(pairs, dict) else ():
+            if value in ("", None):
+                notes.pop(str(key), None)
+            else:
+                notes[str(key)] = Annotation(
+                    str(key), str(value), event.author, event.date, event.tag
+                )
+
     def _apply(self, event: Event) -> None:
+        if event.kind is EventKind.ANNOTATED:
+            return  # facts about a version, not a change of state
         self.deprecated = event.kind is EventKind.DEPRECATED
         stage, version = event.stage, event.version
         if event.kind is EventKind.ARCHIVED and version is not None:
@@ -428,7 +491,7 @@ class _ModelBuilder:
     def _versions(self) -> list[Version]:
         versions = []
         for version, tag in self.registered.items():
-            message, trailers = split_trailers(tag.record.message)
+            message, trailers, document = split_document(tag.record.message)
             versions.append(
                 Version(
                     model=self.name,
@@ -441,6 +504,10 @@ class _ModelBuilder:
                     model_type=trailers.get(MODEL_TYPE),
                     artifact=Artifact.from_trailers(trailers),
                     archived=version in self.archived,
+                    annotations=tuple(
+                        sorted(self.notes.get(version, {}).values(), key=lambda a: a.key)
+                    ),
+                    document=document or "",
                     stages=self._in_order(
                         s for s, h in self.holders.items() if h.version == version
                     ),
@@ -484,6 +551,8 @@ class _ModelBuilder:
             if event is not None:
                 self.events.append(event)
                 self._apply(event)
+                if event.kind is EventKind.ANNOTATED:
+                    self._annotate(event, tag)
                 if event.stage is not None:
                     self.newest[event.stage] = tag
         counters = [t.parsed.counter for t in self.tags if t.parsed.counter is not None]

@@ -99,24 +99,33 @@ class Plan:
             )
 
     def version(
-        self, version: SemVer, commit: str, message: str, trailers: Sequence[tuple[str, str]]
+        self,
+        version: SemVer,
+        commit: str,
+        message: str,
+        trailers: Sequence[tuple[str, str]],
+        document: str | None = None,
     ) -> None:
         name = str(version_tag(self.name, version))
-        self.events.append(NewTag(name, commit, self._stamp(), with_trailers(message, trailers)))
+        text = with_trailers(message, trailers, document)
+        self.events.append(NewTag(name, commit, self._stamp(), text))
 
     def event(
         self,
         action: Action,
         commit: str,
         message: str,
+        *,
         stage: str | None = None,
         version: SemVer | None = None,
+        document: str | None = None,
     ) -> None:
         if stage is not None:
             self._adopt(stage)
         self.counter += 1
         tag = RegistryTag(self.name, action, version=version, stage=stage, counter=self.counter)
-        self.events.append(NewTag(str(tag), commit, self._stamp(), with_trailers(message)))
+        text = with_trailers(message, document=document)
+        self.events.append(NewTag(str(tag), commit, self._stamp(), text))
 
     def set_stage(self, stage: str, commit: str | None, message: str) -> None:
         self._adopt(stage)
@@ -182,8 +191,10 @@ class Plan:
         action: EventKind,
         version: SemVer | None,
         stage: str | None = None,
+        *,
         replaced: SemVer | None = None,
         committed: tuple[str, ...] = (),
+        bump_reason: str | None = None,
     ) -> Change:
         refs = self.apply()
         fresh = require_model(self.git, self.config, self.name)
@@ -198,6 +209,7 @@ class Plan:
             refs=refs,
             repaired=self.repaired,
             committed=committed,
+            bump_reason=bump_reason,
             pushed=self.remote.name if self.remote else None,
         )
 

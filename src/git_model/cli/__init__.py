@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from git_model.errors import GitModelError, exit_code
+from git_model.errors import GitModelError, UsageError, exit_code
 from git_model.semver import Bump
 
 if TYPE_CHECKING:
@@ -17,6 +19,16 @@ if TYPE_CHECKING:
 # neither (start-up time is part of the product).
 
 T = TypeVar("T")
+
+
+class BumpChoice(StrEnum):
+    """--bump: a part of the version, or `auto` (decided from the recorded metadata)."""
+
+    MAJOR = "major"
+    MINOR = "minor"
+    PATCH = "patch"
+    AUTO = "auto"
+
 
 app = typer.Typer(
     name="git-model",
@@ -53,6 +65,19 @@ def _call(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
     except GitModelError as exc:
         typer.echo(f"git-model: error: {exc}", err=True)
         raise typer.Exit(exit_code(exc)) from None
+
+
+def _pairs(pairs: list[str]) -> dict[str, str]:
+    """KEY=VALUE arguments as a mapping."""
+    values = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(
+                f"{pair!r} is not KEY=VALUE", "write e.g. uat=passed (uat= removes it)"
+            )
+        values[key.strip()] = value
+    return values
 
 
 def _report(result: Change, as_json: bool) -> None:
@@ -126,8 +151,11 @@ def register(
         typer.Option("--version", help="The version to register, e.g. 1.3.0 or v2.0.0-rc.1."),
     ] = None,
     bump: Annotated[
-        Bump | None,
-        typer.Option(help="Register the latest version with this part incremented."),
+        BumpChoice | None,
+        typer.Option(
+            help="Register the latest version with this part incremented; auto: major for "
+            "a breaking signature, minor for changed metrics or data, patch otherwise."
+        ),
     ] = None,
     path: Annotated[
         str | None,
@@ -158,7 +186,7 @@ def register(
         name,
         rev=rev,
         version=version,
-        bump=bump,
+        bump="auto" if bump is BumpChoice.AUTO else (Bump(bump.value) if bump else None),
         path=path,
         message=message,
         model_type=model_type,
@@ -258,6 +286,20 @@ def show(
         typer.Option("--all", "-a", help="Include deprecated models and archived versions."),
     ] = False,
     source: SourceOption = None,
+    sort: Annotated[
+        str | None,
+        typer.Option(help="Sort by this recorded metric, highest first (e.g. auc)."),
+    ] = None,
+    ascending: Annotated[
+        bool, typer.Option("--ascending", help="With --sort: lowest first (for losses).")
+    ] = False,
+    label: Annotated[
+        str | None, typer.Option(help="Only what carries this label (the latest version's).")
+    ] = None,
+    stage: Annotated[str | None, typer.Option(help="Only what holds this stage.")] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Only what this owner owns (the latest version's).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show every model with its latest version and who holds each stage.
@@ -269,7 +311,8 @@ def show(
     from git_model.cli import render  # noqa: PLC0415
     from git_model.results import ModelView  # noqa: PLC0415
 
-    result = _call(api.show, name, include_all=include_all, source=source)
+    filters = api.Filters(label=label, owner=owner, stage=stage, sort=sort, ascending=ascending)
+    result = _call(api.show, name, include_all=include_all, source=source, filters=filters)
     if as_json:
         render.print_json(result)
     elif isinstance(result, ModelView):
@@ -362,6 +405,76 @@ def get(
         render.print_json(result)
     else:
         render.fetched(result)
+
+
+@app.command()
+def annotate(
+    ref: Annotated[
+        str, typer.Argument(help="The version: NAME@VERSION, NAME@latest or NAME#STAGE.")
+    ],
+    pairs: Annotated[
+        list[str],
+        typer.Argument(help="KEY=VALUE facts to attach, e.g. uat=passed (KEY= removes one)."),
+    ],
+    message: MessageOption = None,
+    push: PushOption = False,
+    remote: RemoteOption = "origin",
+    as_json: JsonOption = False,
+) -> None:
+    """Attach facts to a version after registration, kept in history; its tag never moves."""
+    from git_model import api  # noqa: PLC0415
+
+    values = _call(_pairs, pairs)
+    result = _call(api.annotate, ref, values, message=message, push=remote if push else None)
+    _report(result, as_json)
+
+
+@app.command()
+def compare(
+    ref_a: Annotated[str, typer.Argument(help="The version to compare from, e.g. churn#prod.")],
+    ref_b: Annotated[str, typer.Argument(help="The version to compare with, e.g. churn@latest.")],
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print Markdown, ready for a pull request.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare two versions: metrics, params, size, training time, signature, lineage."""
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.compare, ref_a, ref_b)
+    if as_json:
+        render.print_json(result)
+    elif markdown:
+        from git_model.reports import comparison_markdown  # noqa: PLC0415
+
+        render.out.out(comparison_markdown(result), highlight=False, end="")
+    else:
+        render.comparison(result)
+
+
+@app.command()
+def card(
+    ref: Annotated[
+        str, typer.Argument(help="The version: NAME@VERSION, NAME@latest or NAME#STAGE.")
+    ],
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="Write the card to this file.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a version's model card (Markdown, with a Hugging Face YAML header)."""
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.card, ref)
+    if as_json:
+        render.print_json(result)
+    elif out is not None:
+        Path(out).write_text(result.text)
+        render.card_written(result, out)
+    else:
+        render.out.out(result.text, highlight=False, end="")
 
 
 @app.command()

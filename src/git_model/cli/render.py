@@ -12,14 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.panel import Panel
 from rich.table import Table
 
+from git_model.metadata import Metadata, Scalar
+from git_model.reports import human_size
 from git_model.results import (
     Change,
+    Comparison,
     Diagnosis,
     Fetched,
     History,
     Initialized,
+    ModelCard,
     ModelView,
     RegistryView,
     StageCell,
@@ -46,7 +51,11 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        value = {
+            f.name: getattr(value, f.name)
+            for f in dataclasses.fields(value)
+            if f.metadata.get("json", True)
+        }
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -101,11 +110,13 @@ def registry(view: RegistryView) -> None:
     if not view.models:
         out.print("No models registered yet. Register one with `git model register NAME`.")
         return
-    table = _table("Model", "Latest", *view.stages)
+    metric = (view.sorted_by,) if view.sorted_by else ()
+    table = _table("Model", "Latest", *metric, *view.stages)
     for model in view.models:
         name = f"{model.name} [dim](deprecated)[/dim]" if model.deprecated else model.name
         latest = _v(model.latest.version if model.latest else None)
-        table.add_row(name, latest, *(_cell(c) for c in model.stages))
+        value = (_scalar(model.sort_value),) if view.sorted_by else ()
+        table.add_row(name, latest, *value, *(_cell(c) for c in model.stages))
     out.print(table)
     warn_lags(view.lags)
 
@@ -114,11 +125,14 @@ def model(view: ModelView) -> None:
     status = " [dim](deprecated)[/dim]" if view.deprecated else ""
     stages = "  ".join(f"{c.stage}: {_cell(c)}" for c in view.stages)
     out.print(f"[bold]{view.name}[/bold]{status}  {stages}")
-    table = _table("Version", "Stages", "Commit", "Registered by", "When", "Message")
-    for version in view.versions:
+    metric = (view.sorted_by,) if view.sorted_by else ()
+    table = _table("Version", *metric, "Stages", "Commit", "Registered by", "When", "Message")
+    values = view.sort_values or (None,) * len(view.versions)
+    for version, value in zip(view.versions, values, strict=True):
         label = version.version.tag + (" [dim](archived)[/dim]" if version.archived else "")
         table.add_row(
             label,
+            *((_scalar(value),) if view.sorted_by else ()),
             ", ".join(version.stages) or EMPTY,
             version.commit[:7],
             _who(version.author),
@@ -161,7 +175,7 @@ def _artifact(version: Version) -> str:
     if artifact is None:
         return "not recorded"
     files = f", {artifact.files} files" if artifact.files is not None else ""
-    return f"{artifact.path} (md5 {artifact.md5}, {_size(artifact.size)}{files})"
+    return f"{artifact.path} (md5 {artifact.md5}, {human_size(artifact.size)}{files})"
 
 
 def _version_lines(version: Version) -> list[tuple[str, str]]:
@@ -179,21 +193,136 @@ def _version_lines(version: Version) -> list[tuple[str, str]]:
     ]
 
 
-def detail(view: VersionDetail) -> None:
+def _scalar(value: Scalar) -> str:
+    if value is None:
+        return EMPTY
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _grid(rows: Iterable[tuple[str, str]]) -> Table:
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    for key, value in _version_lines(view.version):
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for key, value in rows:
         table.add_row(key, value)
+    return table
+
+
+def _metadata_panels(metadata: Metadata) -> list[Panel]:
+    spec = metadata.spec
+    panels = []
+    about = [
+        (k, v)
+        for k, v in (
+            ("Description", spec.description),
+            ("Owner", spec.owner),
+            ("Labels", ", ".join(spec.labels)),
+            ("Framework", spec.framework),
+            ("Format", spec.format),
+        )
+        if v
+    ]
+    if about:
+        panels.append(Panel(_grid(about), title="About", title_align="left"))
+    if spec.signature:
+        rows = [
+            (f"{kind} {f.name}", f"{f.dtype} {f.shape_text}")
+            for kind, fields in (("in", spec.signature.inputs), ("out", spec.signature.outputs))
+            for f in fields
+        ]
+        panels.append(Panel(_grid(rows), title="Signature", title_align="left"))
+    for title, values in (("Metrics", metadata.metrics), ("Params", metadata.params)):
+        if values:
+            grid = _grid((v.name, _scalar(v.value)) for v in values)
+            panels.append(Panel(grid, title=title, title_align="left"))
+    if metadata.lineage:
+        rows = []
+        for stage in metadata.lineage:
+            rows.append((stage.name, stage.cmd))
+            rows += [(f"  {d.path}", (d.md5 or "")[:12]) for d in stage.deps]
+        panels.append(Panel(_grid(rows), title="Lineage (dvc.lock)", title_align="left"))
+    env = metadata.environment
+    if env:
+        pins = ", ".join(f"{p.path} ({p.blob[:12]})" for p in env.package_files)
+        rows = [
+            ("Python", env.python),
+            ("Platform", env.platform),
+            ("Hardware", f"{env.cpu}, {env.cores} cores, {human_size(env.memory_bytes)}"),
+            ("Packages", pins or f"{len(env.packages)} installed (see --json)"),
+        ]
+        panels.append(Panel(_grid(rows), title="Environment", title_align="left"))
+    sections = [(c.section.replace("_", " "), c.text) for c in spec.card]
+    if sections:
+        panels.append(Panel(_grid(sections), title="Model card", title_align="left"))
+    return panels
+
+
+def detail(view: VersionDetail) -> None:
+    rows = _version_lines(view.version)
     if view.deprecated:
-        table.add_row("Model status", "deprecated")
-    out.print(table)
-    out.print()
+        rows.append(("Model status", "deprecated"))
+    out.print(_grid(rows))
+    for panel in _metadata_panels(view.metadata) if view.metadata else ():
+        out.print(panel)
+    if view.version.annotations:
+        notes = _grid(
+            (a.key, f"{a.value}  [dim]({_who(a.author)}, {_when(a.date)})[/dim]")
+            for a in view.version.annotations
+        )
+        out.print(Panel(notes, title="Annotations", title_align="left"))
     out.print(_events_table(view.events))
     warn_lags(view.lags)
 
 
+def comparison(view: Comparison) -> None:
+    a, b = view.a.version.tag, view.b.version.tag
+    out.print(f"[bold]{view.a.model} {a} → {view.b.model} {b}[/bold]")
+    if view.metrics:
+        table = _table("Metric", a, b, "Change")
+        for m in view.metrics:
+            delta = EMPTY if m.delta is None else f"{m.delta:+.6g}"
+            table.add_row(m.name, _scalar(m.a), _scalar(m.b), delta)
+        out.print(table)
+    else:
+        out.print("No metrics recorded.")
+    if view.params:
+        table = _table("Param changed", a, b)
+        for p in view.params:
+            table.add_row(p.name, _scalar(p.a), _scalar(p.b))
+        out.print(table)
+    facts = [("Artifact size", f"{human_size(view.size_a)} → {human_size(view.size_b)}")]
+    if view.training_time_a is not None or view.training_time_b is not None:
+        facts.append(
+            (
+                "Training time",
+                f"{_scalar(view.training_time_a)} s → {_scalar(view.training_time_b)} s",
+            )
+        )
+    if view.signature is None:
+        facts.append(("Signature", "not recorded for both"))
+    else:
+        verdict = "compatible" if view.signature.compatible else "[red]breaking[/red]"
+        facts.append(("Signature", "; ".join((verdict, *view.signature.reasons))))
+    lineage = view.lineage
+    facts.append(
+        (
+            "Data lineage",
+            "not recorded"
+            if lineage.changed is None
+            else ("changed: " + ", ".join(lineage.inputs) if lineage.changed else "unchanged"),
+        )
+    )
+    out.print(_grid(facts))
+
+
+def card_written(result: ModelCard, path: str) -> None:
+    out.print(f"Wrote the model card of {result.model} {result.version.tag} to {path}")
+    if result.missing:
+        out.print(f"Sections nobody wrote yet: {', '.join(result.missing)}")
+
+
 _VERBS = {
+    EventKind.ANNOTATED: "Annotated",
     EventKind.REGISTERED: "Registered",
     EventKind.PROMOTED: "Promoted",
     EventKind.DEMOTED: "Demoted",
@@ -212,11 +341,13 @@ def change(result: Change) -> None:
     if result.version is not None:
         what += f" {result.version.version.tag}"
     line = f"{_VERBS[result.action]} {what}"
+    if result.bump_reason:
+        out.print(f"Version chosen by --bump auto: {result.bump_reason}")
     if result.action is EventKind.REGISTERED and result.version is not None:
         line += f" at {result.version.commit[:7]} (tag {result.version.tag})"
         artifact = result.version.artifact
         if artifact is not None:
-            line += f"\n  artifact {artifact.path}: md5 {artifact.md5}, {_size(artifact.size)}"
+            line += f"\n  artifact {artifact.path}: md5 {artifact.md5}, {human_size(artifact.size)}"
     elif result.action is EventKind.PROMOTED:
         line += f" to {result.stage}"
         if result.replaced is not None:
@@ -233,19 +364,6 @@ def change(result: Change) -> None:
     out.print(f"[dim]Tags written: {', '.join(_short(r.ref, r.new) for r in result.refs)}[/dim]")
     if result.pushed:
         out.print(f"Pushed to {result.pushed}")
-
-
-def _size(size: int | None) -> str:
-    if size is None:
-        return "size unknown"
-    if size < 1024:
-        return f"{size} bytes"
-    value, unit = size / 1024, "KiB"
-    for larger in ("MiB", "GiB", "TiB"):
-        if value < 1024:
-            break
-        value, unit = value / 1024, larger
-    return f"{value:.1f} {unit}"
 
 
 def _short(ref: str, new: str | None) -> str:
@@ -298,7 +416,7 @@ def fetched(result: Fetched) -> None:
     what = f"{artifact.files} files, " if artifact.files is not None else ""
     out.print(
         f"Downloaded {result.model} {result.version.tag} ({artifact.path}, {what}"
-        f"{_size(artifact.size)}) to {result.path}"
+        f"{human_size(artifact.size)}) to {result.path}"
     )
     out.print(f"[dim]Verified: md5 {artifact.md5}, as recorded at {result.commit[:7]}[/dim]")
 

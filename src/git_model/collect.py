@@ -1,0 +1,244 @@
+"""Collecting what a version records, at registration.
+
+From the commit being registered, read as Git objects (two ``cat-file --batch`` calls, no
+DVC import): the model's YAML file, DVC's metrics files (as ``dvc.yaml`` declares them, or
+as the model's file lists them), the ``dvc.lock`` stages that produced the artifact (its
+lineage, with the params they used) or else ``params.yaml``, and the lock or requirements
+files that pin its packages. From the registering process: the interpreter and the
+machine (and its installed packages when the commit pins none).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import posixpath
+import tomllib
+from importlib.metadata import distributions
+from pathlib import Path
+from typing import Any
+
+from git_model.artifacts import Declaration
+from git_model.errors import InvalidFile
+from git_model.gitcmd import Git
+from git_model.metadata import (
+    Dep,
+    Environment,
+    LineageStage,
+    Metadata,
+    ModelSpec,
+    PackageFile,
+    Value,
+    flatten,
+    parse_spec,
+)
+from git_model.safeyaml import load_yaml
+
+PACKAGE_FILES = (
+    "requirements.txt",
+    "requirements.lock",
+    "poetry.lock",
+    "uv.lock",
+    "Pipfile.lock",
+    "conda-lock.yml",
+    "environment.yml",
+)
+DEFAULT_PARAMS = "params.yaml"
+
+
+def spec_path(models_dir: str, model: str) -> str:
+    """Where a model's YAML file lives: ``models/churn.yaml``, ``models/fraud/tx.yaml``."""
+    return posixpath.join(models_dir, model.replace(":", "/") + ".yaml")
+
+
+def _yaml(label: str, blob: bytes | None) -> Any:
+    if blob is None:
+        return None
+    try:
+        return load_yaml(label, blob.decode())
+    except UnicodeDecodeError:
+        raise InvalidFile(label, "is not UTF-8 text") from None
+
+
+def read_spec(git: Git, commit: str, path: str) -> ModelSpec | None:
+    """The model's YAML file at ``commit`` (None when there is none)."""
+    [blob] = git.read_blobs([f"{commit}:{path}"])
+    return None if blob is None else parse_spec(path, _yaml(path, blob))
+
+
+def spec_from_text(path: str, text: str) -> ModelSpec:
+    return parse_spec(path, load_yaml(path, text))
+
+
+def _metric_files(dvc_yaml: object, base: str) -> list[str]:
+    """The metrics files dvc.yaml declares: top-level ``metrics:`` and stages' ``metrics:``."""
+    if not isinstance(dvc_yaml, dict):
+        return []
+    entries = list(dvc_yaml.get("metrics") or [])
+    stages = dvc_yaml.get("stages")
+    for stage in stages.values() if isinstance(stages, dict) else ():
+        if isinstance(stage, dict):
+            entries += list(stage.get("metrics") or [])
+    found = []
+    for entry in entries:
+        name = next(iter(entry), None) if isinstance(entry, dict) else entry
+        if isinstance(name, str):
+            found.append(posixpath.normpath(posixpath.join(base, name)))
+    return sorted(set(found))
+
+
+def _parse_metrics(path: str, blob: bytes) -> object:
+    text = blob.decode(errors="replace")
+    suffix = posixpath.splitext(path)[1].lower()
+    try:
+        if suffix == ".json":
+            return json.loads(text)
+        if suffix == ".toml":
+            return tomllib.loads(text)
+    except ValueError as exc:
+        raise InvalidFile(path, f"cannot be parsed: {exc}") from None
+    if suffix in (".yaml", ".yml"):
+        return load_yaml(path, text)
+    raise InvalidFile(
+        path, "is not a metrics format git-model reads", "write metrics as JSON, YAML or TOML"
+    )
+
+
+def _lineage(lock: object, artifact: str, base: str) -> list[LineageStage]:
+    """The dvc.lock stages that produced ``artifact``, upstream first."""
+    stages = lock.get("stages") if isinstance(lock, dict) else None
+    if not isinstance(stages, dict):
+        return []
+
+    def paths(entries: object) -> list[dict[str, Any]]:
+        return (
+            [e for e in entries if isinstance(e, dict) and "path" in e]
+            if isinstance(entries, list)
+            else []
+        )
+
+    def full(path: object) -> str:
+        return posixpath.normpath(posixpath.join(base, str(path)))
+
+    producer = {
+        full(out["path"]): name
+        for name, stage in stages.items()
+        if isinstance(stage, dict)
+        for out in paths(stage.get("outs"))
+    }
+    chain: list[str] = []
+    todo = [producer[artifact]] if artifact in producer else []
+    while todo:
+        name = todo.pop()
+        if name in chain:
+            continue
+        chain.insert(0, name)
+        todo += [
+            producer[full(d["path"])]
+            for d in paths(stages[name].get("deps"))
+            if full(d["path"]) in producer
+        ]
+    return [
+        LineageStage(
+            name=name,
+            cmd=str(stages[name].get("cmd", "")),
+            deps=tuple(Dep(full(d["path"]), d.get("md5")) for d in paths(stages[name].get("deps"))),
+            outs=tuple(full(o["path"]) for o in paths(stages[name].get("outs"))),
+        )
+        for name in chain
+    ]
+
+
+def _lineage_params(lock: object, chain: list[LineageStage]) -> list[Value]:
+    stages = lock.get("stages") if isinstance(lock, dict) else {}
+    found: list[Value] = []
+    for stage in chain:
+        params = stages.get(stage.name, {}).get("params") if isinstance(stages, dict) else None
+        for file, values in (params or {}).items():
+            prefix = "" if file == DEFAULT_PARAMS else f"{file}:"
+            found += [Value(prefix + v.name, v.value) for v in flatten(values)]
+    return found
+
+
+def environment(package_files: list[PackageFile]) -> Environment:
+    """The registering process's interpreter and machine (and packages, if not pinned)."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    try:
+        memory: int | None = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        memory = None
+    packages = (
+        ()
+        if package_files
+        else tuple(
+            sorted({f"{d.metadata['Name']}=={d.version}" for d in distributions()}, key=str.lower)
+        )
+    )
+    return Environment(
+        python=f"{platform.python_implementation()} {platform.python_version()}",
+        platform=platform.platform(),
+        cpu=cpu,
+        cores=os.cpu_count(),
+        memory_bytes=memory,
+        package_files=tuple(package_files),
+        packages=packages,
+    )
+
+
+def prefetch(git: Git, commit: str, model: str, spec_file: str, artifact: str | None) -> None:
+    """Read, in one process, every file registering reads at ``commit`` (Git keeps them)."""
+    base = Declaration.of(model).directory
+    names = [posixpath.join(base, n) for n in ("dvc.yaml", "dvc.lock", DEFAULT_PARAMS)]
+    names += [spec_file, *PACKAGE_FILES, *([f"{artifact}.dvc"] if artifact else [])]
+    git.read_blobs([f"{commit}:{name}" for name in names])
+
+
+def collect(
+    git: Git, commit: str, model: str, spec: ModelSpec, artifact_path: str | None
+) -> Metadata:
+    """What the version of ``model`` at ``commit`` records: see the module's docstring."""
+    base = Declaration.of(model).directory
+    dvc_yaml, lock, params_yaml = git.read_blobs(
+        [
+            f"{commit}:{posixpath.join(base, name)}"
+            for name in ("dvc.yaml", "dvc.lock", DEFAULT_PARAMS)
+        ]
+    )
+    label = f"at {commit[:12]}"
+    declared = _yaml(f"dvc.yaml {label}", dvc_yaml)
+    files = list(spec.metrics) or _metric_files(declared, base)
+    blobs = git.read_blobs([f"{commit}:{f}" for f in files])
+    metrics: list[Value] = []
+    for file, blob in zip(files, blobs, strict=True):
+        if blob is None:
+            raise InvalidFile(
+                file,
+                f"is declared as a metrics file but is not in commit {commit[:12]}",
+                "commit it (the pipeline writes it), or stop declaring it",
+            )
+        values = flatten(_parse_metrics(file, blob))
+        prefix = f"{file}:" if len(files) > 1 else ""
+        metrics += [Value(prefix + v.name, v.value) for v in values]
+    lock_data = _yaml(f"dvc.lock {label}", lock)
+    chain = _lineage(lock_data, artifact_path, base) if artifact_path else []
+    params = (
+        _lineage_params(lock_data, chain)
+        if chain
+        else flatten(_yaml(f"{DEFAULT_PARAMS} {label}", params_yaml) or {})
+    )
+    pins = git.blob_ids([f"{commit}:{name}" for name in PACKAGE_FILES])
+    package_files = [PackageFile(n, b) for n, b in zip(PACKAGE_FILES, pins, strict=True) if b]
+    return Metadata(
+        spec=spec,
+        metrics=tuple(metrics),
+        params=tuple(params),
+        lineage=tuple(chain),
+        environment=environment(package_files),
+    )

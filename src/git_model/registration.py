@@ -1,0 +1,245 @@
+"""Registering a version: what the commit must declare, the one commit ``register --path``
+may make, and what the version records.
+
+A model is declared by its YAML file (``models/NAME.yaml``: what people know of it) and by
+DVC's files (the ``.dvc`` pointer, and its entry in ``dvc.yaml``'s ``artifacts:``, which
+``dvc artifacts get`` reads). ``register --path`` makes HEAD declare the model as it is on
+disk, committing exactly those files when it does not; registering a commit as it is
+refuses when the work tree holds another artifact or an edited YAML file than the
+commit records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from git_model import artifacts
+from git_model.collect import spec_from_text, spec_path
+from git_model.config import RegistryConfig
+from git_model.errors import (
+    ArtifactChanged,
+    ArtifactError,
+    ArtifactMissing,
+    ArtifactNotDeclared,
+    NoCommits,
+    RevisionNotFound,
+    UncommittedChanges,
+    UsageError,
+    VersionExists,
+)
+from git_model.gitcmd import Git
+from git_model.metadata import Metadata, ModelSpec, auto_bump
+from git_model.semver import ZERO, Bump, SemVer
+from git_model.state import Artifact, Model
+
+AUTO = "auto"
+
+
+def repo_path(git: Git, path: str | Path) -> str:
+    """``path`` (absolute, or relative to the current directory) relative to the work tree."""
+    if git.work_tree is None:
+        raise UsageError("a bare repository has no work tree to take --path from", "run in a clone")
+    full = (Path.cwd() / path).resolve()
+    try:
+        return full.relative_to(git.work_tree.resolve()).as_posix()
+    except ValueError:
+        raise UsageError(
+            f"{path} is outside the repository {git.work_tree}", "pass a path inside it"
+        ) from None
+
+
+def commit_of(git: Git, rev: str) -> str:
+    commit = git.resolve_commit(rev)
+    if commit is None:
+        if rev == "HEAD" and git.resolve_commit("HEAD") is None:
+            raise NoCommits()
+        raise RevisionNotFound(rev)
+    return commit
+
+
+def disk_matches(git: Git, root: Path, artifact: Artifact) -> bool:
+    """Whether the work tree holds the artifact HEAD records (true when it holds none:
+    a clone without `dvc pull` has nothing to mistake it for)."""
+    on_disk = root / artifact.path
+    if not on_disk.exists():
+        return True
+    if git.dirty([f"{artifact.path}.dvc"]):
+        return False
+    if artifact.is_dir:
+        return not artifacts.Workspace(root).changed(artifact.path)
+    return artifacts.md5_of(on_disk) == artifact.md5
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Declared:
+    """What the work tree declares for a model: its YAML file and artifact path."""
+
+    spec_file: str
+    spec: ModelSpec | None  # None: no YAML file yet
+    path: str | None
+    model_type: str | None
+
+
+def declared_here(
+    git: Git, config: RegistryConfig, name: str, path: str | Path | None, model_type: str | None
+) -> Declared:
+    """Read and check the model's YAML file in the work tree against the options given."""
+    spec_file = spec_path(config.models_dir, name)
+    spec = None
+    if git.work_tree is not None and (git.work_tree / spec_file).is_file():
+        spec = spec_from_text(spec_file, (git.work_tree / spec_file).read_text(errors="replace"))
+    artifact_path = repo_path(git, path) if path is not None else None
+    if spec is not None and spec.path and artifact_path and spec.path != artifact_path:
+        raise UsageError(
+            f"--path {artifact_path}, but {spec_file} says path: {spec.path}",
+            f"pass --path {spec.path}, or change {spec_file}",
+        )
+    if spec is not None and spec.type and model_type and spec.type != model_type:
+        raise UsageError(
+            f"--type {model_type}, but {spec_file} says type: {spec.type}",
+            f"leave --type out, or change {spec_file}",
+        )
+    effective = model_type or (spec.type if spec else None)
+    if effective is not None:
+        config.check_type(effective)
+    return Declared(spec_file, spec, artifact_path, effective)
+
+
+def _entry(name: str, declared: Declared, path: str) -> dict[str, object]:
+    spec = declared.spec or ModelSpec()
+    decl = artifacts.Declaration.of(name)
+    return decl.entry(path, declared.model_type, spec.description, spec.labels)
+
+
+def needs_commit(git: Git, head: str, name: str, declared: Declared, path: str) -> bool:
+    """Whether HEAD lacks the model's declaration as the work tree has it (with --path):
+    its YAML file, its dvc.yaml entry, its tracked artifact as it is on disk."""
+    at_head = artifacts.declared_path(git, head, name)
+    if at_head is not None and at_head != path:
+        raise ArtifactError(
+            f"{artifacts.Declaration.of(name).dvc_yaml} declares {name}'s artifact at "
+            f"{at_head}, not {path}",
+            f"pass --path {at_head}, or change the declaration in dvc.yaml and commit it",
+        )
+    if at_head is None or declared.spec is None or git.dirty([declared.spec_file]):
+        return True
+    if artifacts.declared_entry(git, head, name) != _entry(name, declared, path):
+        return True
+    try:
+        artifact = artifacts.recorded(git, head, name)
+    except ArtifactError:  # declared, but its .dvc file is not committed yet
+        return True
+    return (
+        artifact is None or git.work_tree is None or not disk_matches(git, git.work_tree, artifact)
+    )
+
+
+def template(name: str, path: str, model_type: str | None) -> str:
+    """A new model's YAML file: what is known, and the rest as comments to fill in."""
+    lines = [
+        f"# {name}: what people should know about this model (docs/metadata.md).",
+        "# Registering snapshots this file, with DVC's metrics, params and lineage.",
+        f"path: {path}",
+        f"type: {model_type}" if model_type else "# type: model",
+        "# description: What it predicts, for whom, from which data.",
+        "# owner: the-team",
+        "# labels: [tabular, classification]",
+        "# framework: scikit-learn",
+        "# format: pickle   # onnx, joblib, torchscript, savedmodel, pmml, pickle, other",
+        "# signature:",
+        "#   inputs:",
+        "#     - {name: tenure_months, type: float64, shape: [-1]}",
+        "#   outputs:",
+        "#     - {name: churn_probability, type: float64, shape: [-1]}",
+        "# card:",
+        "#   intended_use: Who may use it, for what; what it is not for.",
+        "#   training_data: Which data, how it was prepared.",
+        "#   evaluation_data: Which data it was evaluated on.",
+        "#   ethical_considerations: Risks, and what was done about them.",
+        "#   caveats_and_recommendations: Known limits.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def commit_declaration(
+    git: Git, root: Path, name: str, declared: Declared, path: str
+) -> tuple[str, tuple[str, ...]]:
+    """Track the artifact with DVC, write the model's YAML file if it has none, set its
+    dvc.yaml entry, and commit exactly those files. Returns the commit and the files."""
+    decl = artifacts.Declaration.of(name)
+    if not (root / path).exists():
+        raise ArtifactMissing(path)
+    dirty = git.dirty([decl.dvc_yaml])
+    if dirty:
+        raise UncommittedChanges(dirty)
+    workspace = artifacts.Workspace(root)
+    touched = workspace.track(path)
+    if declared.spec is None:
+        spec_on_disk = root / declared.spec_file
+        spec_on_disk.parent.mkdir(parents=True, exist_ok=True)
+        spec_on_disk.write_text(template(name, path, declared.model_type))
+    touched.append(declared.spec_file)
+    entry = _entry(name, declared, path)
+    if artifacts.declared_entry(git, "HEAD", name) != entry:
+        touched += workspace.declare(decl, entry)
+    files = tuple(sorted(git.dirty(touched)))
+    commit = git.commit_paths(files, f"Record model {name}'s artifact {path}")
+    return commit, files
+
+
+def check_declared(git: Git, commit: str, name: str, path: str) -> None:
+    declared = artifacts.declared_path(git, commit, name)
+    if declared is None:
+        raise ArtifactNotDeclared(name, f"commit {commit[:12]}")
+    if declared != path:
+        raise ArtifactError(
+            f"commit {commit[:12]} declares {name}'s artifact at {declared}, not {path}",
+            f"pass --path {declared}",
+        )
+
+
+def check_work_tree(
+    git: Git, name: str, declared: Declared, artifact: Artifact | None, commit: str
+) -> None:
+    """Registering HEAD as it is: the work tree must hold what HEAD records."""
+    if git.work_tree is None:
+        return
+    if git.dirty([declared.spec_file]):
+        raise UncommittedChanges(
+            [declared.spec_file],
+            f"commit {declared.spec_file}, or pass --path to commit it with the model",
+        )
+    if artifact is not None and not disk_matches(git, git.work_tree, artifact):
+        raise ArtifactChanged(name, artifact.path, commit)
+
+
+def next_version(
+    name: str,
+    model: Model | None,
+    wanted: SemVer | None,
+    bump: Bump | None,
+    *,
+    metadata: Metadata | None = None,
+    auto: bool = False,
+) -> tuple[SemVer, str | None]:
+    """The version to register: as asked, or the highest bumped (minor by default; with
+    ``auto``, the part the metadata's changes call for). Returns it and why, for auto."""
+    reason = None
+    if wanted is not None:
+        new = wanted
+    else:
+        base = model.versions[0] if model and model.versions else None
+        if auto:
+            bump, reason = auto_bump(base.metadata() if base else None, metadata)
+        new = (base.version if base else ZERO).bump(bump or Bump.MINOR)
+    clash = model.same_precedence(new) if model else None
+    if clash is not None:
+        raise VersionExists(name, new.tag, clash.tag)
+    return new, reason
+
+
+def snapshot_spec(spec: ModelSpec | None, model_type: str | None, path: str | None) -> ModelSpec:
+    """The spec a version records: the commit's YAML file, with the type and path in force."""
+    base = spec or ModelSpec()
+    return dataclasses.replace(base, type=model_type or base.type, path=base.path or path)
