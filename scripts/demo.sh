@@ -36,13 +36,58 @@ git add .dvc .dvcignore && git commit -q -m "Use DVC"
 step git model init
 git add git-model.yaml && git commit -q -m "Registry configuration"
 git push -q origin main
-mkdir -p models
-head -c 2000000 /dev/urandom > models/churn.pkl
 
-say "Register it: git-model tracks the file with DVC, commits the declaration, tags it, pushes"
-step git model register churn --path models/churn.pkl -m "baseline: logistic regression" --push
+say "A training pipeline: DVC runs it, it writes the model and its metrics"
+mkdir -p models data
+head -c 200000 /dev/urandom > data/activity.csv
+cat > train.py <<'PY'
+import hashlib, json, os, time
+import yaml  # DVC depends on PyYAML, so it is here
+start = time.time()
+params = yaml.safe_load(open("params.yaml"))["train"]
+data = open("data/activity.csv", "rb").read()
+seed = hashlib.sha256(data + str(params).encode()).digest()
+open("models/churn.pkl", "wb").write(seed * 20000)  # stands in for a fitted model
+auc = 0.80 + params["depth"] * 0.01 + seed[0] / 25500
+metrics = {"auc": round(auc, 4), "training_time": round(time.time() - start, 3)}
+json.dump(metrics, open("metrics.json", "w"))
+PY
+printf 'train:\n  depth: 3\n' > params.yaml
+cat > dvc.yaml <<'YAML'
+stages:
+  train:
+    cmd: python train.py
+    deps: [train.py, data/activity.csv]
+    params: [train.depth]
+    outs: [models/churn.pkl]
+    metrics:
+      - metrics.json:
+          cache: false
+YAML
+dvc add -q data/activity.csv
+dvc repro -q
+git add train.py params.yaml dvc.yaml dvc.lock metrics.json data/activity.csv.dvc data/.gitignore
+git commit -q -m "Train churn"
+cat > models/churn.yaml <<'YAML'
+description: Predicts which accounts will cancel within 90 days.
+owner: growth-ml
+labels: [tabular, classification]
+framework: scikit-learn
+format: pickle
+signature:
+  inputs:
+    - {name: activity, type: float64, shape: [-1, 12]}
+  outputs:
+    - {name: churn_probability, type: float64, shape: [-1]}
+card:
+  intended_use: Ranking accounts for retention outreach; not for pricing decisions.
+  training_data: Twelve months of account activity (data/activity.csv).
+YAML
+
+say "Register it: git-model records the model's file, DVC's metrics, params and lineage"
+step git model register churn --path models/churn.pkl -m "baseline" --push
 git push -q origin main
-
+step git model describe churn@latest
 say "Promote it through the stages; with no --to, a version goes to the next stage"
 step git model promote churn@0.1.0 --push
 step git model promote churn@0.1.0 --push
@@ -56,12 +101,27 @@ as_user "Teammate" "teammate@example.com"
 step git model show
 step git model get churn#prod -o "$demo/deployed-churn.pkl"
 
-say "Meanwhile: retrain, register with a minor bump, and replace production"
+say "Meanwhile: retrain deeper; --bump auto picks the version from what changed"
 cd "$demo/scientist"
-head -c 2000000 /dev/urandom > models/churn.pkl
-step git model register churn --path models/churn.pkl --bump minor -m "gradient boosting, +4% AUC" --push
-step git model promote churn@latest --to prod -m "AUC 0.91 vs 0.87 on the holdout" --push
+printf 'train:\n  depth: 6\n' > params.yaml
+dvc repro -q
+git commit -q -am "Deeper trees"
+step git model register churn --path models/churn.pkl --bump auto -m "deeper trees" --push
+
+say "Compare the candidate with production, as a reviewer would (--markdown for a PR)"
+step git model compare churn#prod churn@latest
+step git model compare churn#prod churn@latest --markdown
+
+say "Replace production; the old holder is recorded as replaced, not forgotten"
+step git model promote churn@latest --to prod -m "better AUC on the holdout" --push
 git push -q origin main
+
+say "Its model card, from what the version recorded (missing sections are listed)"
+step git model card churn#prod -o "$demo/churn-model-card.md"
+head -20 "$demo/churn-model-card.md"
+
+say "Feedback after registration: annotate a version (kept in history; its tag never moves)"
+step git model annotate churn#prod uat=passed monitoring=enabled -m "UAT sign-off" --push
 
 say "The teammate's plain 'git fetch' cannot move a tag; git-model sees the stage tag lag"
 cd "$demo/teammate"
@@ -80,7 +140,7 @@ step git model demote churn#staging -m "staging cluster is being rebuilt" --push
 step git model describe churn#prod
 
 say "Archive the old version: out of every stage, kept in history"
-step git model archive churn@0.1.0 -m "superseded by 0.2.0" --push
+step git model archive churn@0.1.0 -m "superseded" --push
 step git model show churn --all
 
 say "Every event, newest first: who moved what, when, and why"

@@ -119,6 +119,25 @@ def _path_in(decl: Declaration, dvc_yaml: object) -> str | None:
     )
 
 
+def pipeline_output(root: Path, model: str, path: str) -> bool:
+    """Whether a stage of the work tree's dvc.yaml produces ``path`` (DVC tracks it in
+    dvc.lock; `dvc add` would refuse it)."""
+    decl = Declaration.of(model)
+    file = root / decl.dvc_yaml
+    data = _yaml(decl.dvc_yaml, file.read_bytes()) if file.is_file() else None
+    stages = data.get("stages") if isinstance(data, dict) else None
+    for stage in stages.values() if isinstance(stages, dict) else ():
+        outs = stage.get("outs") if isinstance(stage, dict) else None
+        for out in outs if isinstance(outs, list) else ():
+            name = next(iter(out), None) if isinstance(out, dict) else out
+            if (
+                isinstance(name, str)
+                and posixpath.normpath(posixpath.join(decl.directory, name)) == path
+            ):
+                return True
+    return False
+
+
 def declared_entry(git: Git, commit: str, model: str) -> dict[str, Any] | None:
     """``model``'s entry in ``artifacts:`` of its dvc.yaml at ``commit``, as written."""
     decl = Declaration.of(model)

@@ -12,6 +12,7 @@ commit records.
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from pathlib import Path
 
 from git_model import artifacts
@@ -174,7 +175,16 @@ def commit_declaration(
     if dirty:
         raise UncommittedChanges(dirty)
     workspace = artifacts.Workspace(root)
-    touched = workspace.track(path)
+    if artifacts.pipeline_output(root, name, path):
+        # A stage makes it: dvc.lock records it, and must be committed as the run left it.
+        lock = posixpath.join(decl.directory, "dvc.lock")
+        if git.dirty([lock]):
+            raise UncommittedChanges(
+                [lock], f"commit {lock} (your last `dvc repro` wrote it), then re-run"
+            )
+        touched: list[str] = []
+    else:
+        touched = workspace.track(path)
     if declared.spec is None:
         spec_on_disk = root / declared.spec_file
         spec_on_disk.parent.mkdir(parents=True, exist_ok=True)

@@ -223,24 +223,26 @@ def _metadata_panels(metadata: Metadata) -> list[Panel]:
         if v
     ]
     if about:
-        panels.append(Panel(_grid(about), title="About", title_align="left"))
+        panels.append(Panel(_grid(about), title="About", title_align="left", expand=False))
     if spec.signature:
         rows = [
             (f"{kind} {f.name}", f"{f.dtype} {f.shape_text}")
             for kind, fields in (("in", spec.signature.inputs), ("out", spec.signature.outputs))
             for f in fields
         ]
-        panels.append(Panel(_grid(rows), title="Signature", title_align="left"))
+        panels.append(Panel(_grid(rows), title="Signature", title_align="left", expand=False))
     for title, values in (("Metrics", metadata.metrics), ("Params", metadata.params)):
         if values:
             grid = _grid((v.name, _scalar(v.value)) for v in values)
-            panels.append(Panel(grid, title=title, title_align="left"))
+            panels.append(Panel(grid, title=title, title_align="left", expand=False))
     if metadata.lineage:
         rows = []
         for stage in metadata.lineage:
             rows.append((stage.name, stage.cmd))
             rows += [(f"  {d.path}", (d.md5 or "")[:12]) for d in stage.deps]
-        panels.append(Panel(_grid(rows), title="Lineage (dvc.lock)", title_align="left"))
+        panels.append(
+            Panel(_grid(rows), title="Lineage (dvc.lock)", title_align="left", expand=False)
+        )
     env = metadata.environment
     if env:
         pins = ", ".join(f"{p.path} ({p.blob[:12]})" for p in env.package_files)
@@ -250,10 +252,10 @@ def _metadata_panels(metadata: Metadata) -> list[Panel]:
             ("Hardware", f"{env.cpu}, {env.cores} cores, {human_size(env.memory_bytes)}"),
             ("Packages", pins or f"{len(env.packages)} installed (see --json)"),
         ]
-        panels.append(Panel(_grid(rows), title="Environment", title_align="left"))
+        panels.append(Panel(_grid(rows), title="Environment", title_align="left", expand=False))
     sections = [(c.section.replace("_", " "), c.text) for c in spec.card]
     if sections:
-        panels.append(Panel(_grid(sections), title="Model card", title_align="left"))
+        panels.append(Panel(_grid(sections), title="Model card", title_align="left", expand=False))
     return panels
 
 
@@ -269,7 +271,7 @@ def detail(view: VersionDetail) -> None:
             (a.key, f"{a.value}  [dim]({_who(a.author)}, {_when(a.date)})[/dim]")
             for a in view.version.annotations
         )
-        out.print(Panel(notes, title="Annotations", title_align="left"))
+        out.print(Panel(notes, title="Annotations", title_align="left", expand=False))
     out.print(_events_table(view.events))
     warn_lags(view.lags)
 
