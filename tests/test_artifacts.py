@@ -243,3 +243,41 @@ def test_get_reports_progress_to_its_caller(dvc_repo: Repo, tmp_path: Path) -> N
     assert seen[-1] == (3_000_000, 3_000_000)
     assert all(done <= 3_000_000 for done, _ in seen)
     assert _md5(got.path) == _md5(model)
+
+
+def test_register_path_of_a_pipeline_output_commits_only_the_declaration(dvc_repo: Repo) -> None:
+    """A stage makes the artifact, so DVC tracks it in dvc.lock: `dvc add` is not run."""
+    (dvc_repo.path / "train.py").write_text(
+        "import os\nos.makedirs('models', exist_ok=True)\n"
+        "open('models/churn.pkl', 'wb').write(os.urandom(2000))\n"
+    )
+    dvc(
+        dvc_repo,
+        "stage",
+        "add",
+        "-q",
+        "-n",
+        "train",
+        "-d",
+        "train.py",
+        "-o",
+        "models/churn.pkl",
+        "python train.py",
+    )
+    dvc(dvc_repo, "repro", "-q")
+    before = dvc_repo.refs()
+    refused = dvc_repo.cli("register", "churn", "--path", "models/churn.pkl")
+    assert refused.exit_code == 6
+    assert "dvc.yaml has uncommitted changes" in refused.stderr
+    assert dvc_repo.refs() == before
+    dvc_repo.git("add", "dvc.yaml", "train.py", "models/.gitignore")
+    dvc_repo.git("commit", "-q", "-m", "The training stage")
+    refused = dvc_repo.cli("register", "churn", "--path", "models/churn.pkl")
+    assert refused.exit_code == 6
+    assert "commit dvc.lock" in refused.stderr
+    dvc_repo.git("add", "dvc.lock")
+    dvc_repo.git("commit", "-q", "-m", "Trained")
+    result = data(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    assert result["committed"] == ["dvc.yaml", "models/churn.yaml"]
+    assert not (dvc_repo.path / "models/churn.pkl.dvc").exists()
+    assert result["version"]["artifact"]["md5"] == _md5(dvc_repo.path / "models/churn.pkl")
