@@ -42,6 +42,7 @@ from git_model.gitcmd import (
     Git,
 )
 from git_model.metadata import (
+    ModelSpec,
     Scalar,
     lineage_change,
     metric_deltas,
@@ -228,6 +229,7 @@ def show(
         lags=tuple(lag for m in state.models for lag in m.lags),
         skipped=state.skipped,
         sorted_by=chosen.sort,
+        filtered=bool(chosen.label or chosen.owner or chosen.stage),
     )
 
 
@@ -472,6 +474,9 @@ def register(
     committed: tuple[str, ...] = ()
     root = git.work_tree
     if declare and artifact_path is not None and root is not None:
+        # What the version records must be readable before anything is committed: the
+        # commit to come differs from HEAD only in the declaration's own files.
+        collect(git, commit, name, declared.spec or ModelSpec(), artifact_path)
         commit, committed = registration.commit_declaration(
             git, root, name, declared, artifact_path
         )

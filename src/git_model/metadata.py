@@ -340,13 +340,26 @@ class Metadata:
             return None
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             return None
-        return _metadata(data)
+        try:
+            return _metadata(data)
+        except (TypeError, KeyError, ValueError, AttributeError):
+            return None  # a damaged document reads as none, never as a crash
+
+
+# Kept even when empty: a scalar's shape [] is not "any shape", and a signature with no
+# inputs is not "no signature".
+_MEANINGFUL_WHEN_EMPTY = frozenset({"shape", "signature", "inputs", "outputs"})
 
 
 def _compact(value: Any) -> Any:
+    """Leave out what says nothing (null, and empty lists and maps where empty means none)."""
     if isinstance(value, dict):
         kept = {k: _compact(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v not in (None, [], {}, ())}
+        return {
+            k: v
+            for k, v in kept.items()
+            if v is not None and (k in _MEANINGFUL_WHEN_EMPTY or v not in ([], {}, ()))
+        }
     if isinstance(value, list | tuple):
         return [_compact(v) for v in value]
     return value
@@ -369,7 +382,7 @@ def _metadata(data: dict[str, Any]) -> Metadata:
                 tuple(_field(f) for f in signature.get("inputs", ())),
                 tuple(_field(f) for f in signature.get("outputs", ())),
             )
-            if signature
+            if signature is not None
             else None,
             card=tuple(CardSection(c["section"], c["text"]) for c in spec.get("card") or ()),
             metrics=tuple(spec.get("metrics") or ()),

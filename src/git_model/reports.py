@@ -4,6 +4,7 @@ lists the sections nobody wrote instead of inventing them."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 
@@ -130,7 +131,18 @@ def _header(version: Version, metadata: Metadata | None) -> list[str]:
         header["metrics"] = [m.name for m in metadata.metrics]
     header["model_name"] = version.model
     header["model_version"] = str(version.version)
-    return ["---", *(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in header.items()), "---"]
+    from ruamel.yaml import YAML  # noqa: PLC0415  (only for a card)
+
+    text = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = None
+    # Readable Unicode, unless a control or line-break character would not survive it.
+    yaml.allow_unicode = not any(
+        0x7F <= ord(ch) <= 0x9F or ch in "\u2028\u2029"
+        for ch in json.dumps(header, ensure_ascii=False)
+    )
+    yaml.dump(header, text)
+    return ["---", *text.getvalue().rstrip("\n").splitlines(), "---"]
 
 
 def _details(version: Version, metadata: Metadata | None) -> list[str]:

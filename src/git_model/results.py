@@ -51,6 +51,7 @@ class RegistryView:
     lags: tuple[StageTagLag, ...]
     skipped: tuple[Skipped, ...]
     sorted_by: str | None = None
+    filtered: bool = False  # some models were left out by --label, --owner or --stage
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,10 @@ def warn_lags(lags: Iterable[StageTagLag]) -> None:
 
 def registry(view: RegistryView) -> None:
     if not view.models:
-        out.print("No models registered yet. Register one with `git model register NAME`.")
+        if view.filtered:
+            out.print("No model matches the filters.")
+        else:
+            out.print("No models registered yet. Register one with `git model register NAME`.")
         return
     metric = (view.sorted_by,) if view.sorted_by else ()
     table = _table("Model", "Latest", *metric, *view.stages)
