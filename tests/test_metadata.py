@@ -166,10 +166,10 @@ def test_numbers_are_text_where_text_is_expected() -> None:
 
 REFUSED = [
     # (the file's content, the message after "models/churn.yaml: ")
-    (["a list"], "the file: must be a mapping"),
-    ("text", "the file: must be a mapping"),
-    ({"owners": "x"}, "the file: unknown key(s) owners (path, type, description, owner,"),
-    ({"b": 1, "a": 2}, "the file: unknown key(s) a, b ("),
+    (["a list"], "must be a mapping"),
+    ("text", "must be a mapping"),
+    ({"owners": "x"}, "unknown key(s) owners (path, type, description, owner,"),
+    ({"b": 1, "a": 2}, "unknown key(s) a, b ("),
     ({"format": "safetensors"}, "format: 'safetensors' is not a format (onnx, joblib,"),
     ({"signature": "x -> y"}, "signature: must have `inputs:` and `outputs:` lists"),
     ({"signature": {"inputs": [], "extra": []}}, "signature: must have `inputs:` and `outputs:`"),
@@ -1033,7 +1033,7 @@ def test_model_card_sections_in_order_and_missing_ones_listed() -> None:
         "| p | float64 | (*) |",
     ):
         assert fact in details.splitlines()
-    assert sections["Intended Use"] == "Retention outreach.\nOut of scope: Pricing."
+    assert sections["Intended Use"] == "Retention outreach.\n\nOut of scope: Pricing."
     assert sections["Training Data"].startswith("Twelve months of activity.")
     assert (
         "- `train`: `python train.py`, from `data/churn.csv` (aaaaaaaa)"

@@ -15,7 +15,6 @@ import os
 import platform
 import posixpath
 import tomllib
-from importlib.metadata import distributions
 from pathlib import Path
 from typing import Any
 
@@ -174,13 +173,12 @@ def environment(package_files: list[PackageFile]) -> Environment:
         memory: int | None = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         memory = None
-    packages = (
-        ()
-        if package_files
-        else tuple(
-            sorted({f"{d.metadata['Name']}=={d.version}" for d in distributions()}, key=str.lower)
-        )
-    )
+    packages: tuple[str, ...] = ()
+    if not package_files:  # the commit pins none: record what this interpreter has
+        from importlib.metadata import distributions  # noqa: PLC0415  (costs ~30 ms)
+
+        names = {f"{d.metadata['Name']}=={d.version}" for d in distributions()}
+        packages = tuple(sorted(names, key=str.lower))
     return Environment(
         python=f"{platform.python_implementation()} {platform.python_version()}",
         platform=platform.platform(),

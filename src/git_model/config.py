@@ -11,6 +11,7 @@ YAML is read safely and strictly: no aliases, bounded size and depth, no unknown
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,9 +81,10 @@ def _names(key: str, value: object) -> tuple[str, ...]:
 
 
 def _directory(value: object) -> str:
-    if not isinstance(value, str) or not value.strip() or value.startswith(("/", "..")):
+    normal = posixpath.normpath(value.strip()) if isinstance(value, str) and value.strip() else ""
+    if not normal or normal.startswith(("/", "..")) or normal == ".":
         raise ValueError("`models` must be a directory inside the repository, e.g. models")
-    return value.strip().rstrip("/")
+    return normal
 
 
 def make_config(

@@ -71,16 +71,21 @@ class UsageError(GitModelError):
     """Arguments that cannot go together, or miss a part."""
 
 
-_NAME_EXAMPLES = {"model name": "'churn' or 'fraud/tx-classifier'", "stage name": "'prod'"}
+_NAME_RULE = (
+    "use letters, digits, '-', '_' and '/', starting and ending with a letter or digit, e.g. "
+)
+_NAME_HINTS = {
+    "model name": _NAME_RULE + "'churn' or 'fraud/tx-classifier'",
+    "stage name": _NAME_RULE + "'prod'",
+    "annotation key": "start with a letter, then letters, digits, '_', '.' or '-', e.g. 'uat'",
+}
 
 
 class InvalidName(GitModelError):
     def __init__(self, value: str, kind: str = "model name") -> None:
-        example = _NAME_EXAMPLES.get(kind, "'classifier'")
         super().__init__(
             f"{value!r} is not a valid {kind}",
-            "use letters, digits, '-', '_' and '/', starting and ending with a letter or "
-            f"digit, e.g. {example}",
+            _NAME_HINTS.get(kind, _NAME_RULE + "'classifier'"),
         )
         self.value = value
         self.kind = kind

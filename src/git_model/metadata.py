@@ -160,7 +160,7 @@ class _Where:
         return _Where(self.label, self.path + step)
 
     def fail(self, problem: str) -> InvalidFile:
-        return InvalidFile(self.label, f"{self.path or 'the file'}: {problem}")
+        return InvalidFile(self.label, f"{self.path}: {problem}" if self.path else problem)
 
 
 def _text(where: _Where, value: object) -> str:
@@ -472,7 +472,8 @@ def metric_deltas(a: Metadata | None, b: Metadata | None) -> tuple[MetricDelta, 
     for name in sorted(old.keys() | new.keys()):
         x, y = old.get(name), new.get(name)
         nx, ny = _number(x), _number(y)
-        rows.append(MetricDelta(name, x, y, ny - nx if nx is not None and ny is not None else None))
+        delta = round(ny - nx, 12) if nx is not None and ny is not None else None
+        rows.append(MetricDelta(name, x, y, delta))
     return tuple(rows)
 
 

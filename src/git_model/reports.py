@@ -136,11 +136,9 @@ def _header(version: Version, metadata: Metadata | None) -> list[str]:
     text = io.StringIO()
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = None
+    yaml.width = 1 << 16  # no folded lines: folding mangles escaped characters
     # Readable Unicode, unless a control or line-break character would not survive it.
-    yaml.allow_unicode = not any(
-        0x7F <= ord(ch) <= 0x9F or ch in "\u2028\u2029"
-        for ch in json.dumps(header, ensure_ascii=False)
-    )
+    yaml.allow_unicode = all(ch.isprintable() for ch in json.dumps(header, ensure_ascii=False))
     yaml.dump(header, text)
     return ["---", *text.getvalue().rstrip("\n").splitlines(), "---"]
 
@@ -218,7 +216,8 @@ def model_card(version: Version, metadata: Metadata | None, spec_file: str) -> M
             lines += _details(version, metadata)
             continue
         text = written(key)
-        body = ([text] if text else []) + extras.get(title, [])
+        paragraphs = ([text] if text else []) + extras.get(title, [])
+        body = [line for p in paragraphs for line in (p, "")][:-1]  # blank line between
         facts = derived.get(title, [])
         if not body:
             missing.append(title)
