@@ -163,7 +163,20 @@ def test_git_processes_per_command_do_not_grow_with_the_registry(
     large = measure()
     assert small == large
     reads = dict(zip(COMMANDS, small[1:], strict=True))
-    # Reading is one for-each-ref, whatever the number of tags.
-    for args in COMMANDS[:5]:
+    # Reading one model is one for-each-ref of its tags, whatever the number of tags.
+    for args in (("show", "churn"), ("history", "churn"), ("describe", "churn#dev")):
         assert reads[args]["for-each-ref"] == 1, args
+    # Reading every model lists the tags' names, then reads in full what the cache lacks.
+    for args in (("show",), ("history",)):
+        assert reads[args]["for-each-ref"] <= 2, args
     assert max(sum(c.values()) for c in small) <= 10
+
+
+def test_reading_every_model_from_a_warm_cache_is_one_listing(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok(repo, "register", "churn")
+    _bulk_tags(repo, 300)
+    cold = ok(repo, "show", "--json")
+    assert _git_calls(repo, monkeypatch, "show") == Counter({"rev-parse": 1, "for-each-ref": 1})
+    assert ok(repo, "show", "--json") == cold

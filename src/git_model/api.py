@@ -59,6 +59,7 @@ from git_model.names import (
 )
 from git_model.reading import (
     cells,
+    listing,
     model_from,
     open_reader,
     open_registry,
@@ -66,6 +67,7 @@ from git_model.reading import (
     require_model,
     resolve,
     stage_columns,
+    with_documents,
 )
 from git_model.reports import model_card
 from git_model.results import (
@@ -88,8 +90,11 @@ from git_model.semver import Bump, SemVer
 from git_model.state import (
     MODEL_TYPE,
     Artifact,
+    Brief,
     EventKind,
+    Listing,
     Model,
+    RegistryState,
     StageHolder,
     Version,
     build_state,
@@ -209,19 +214,28 @@ def show(
             sorted_by=chosen.sort,
             sort_values=tuple(chosen.value(v) for v in kept) if chosen.sort else (),
         )
-    state = build_state(reader.list_tags(()), config.stages)
+    state = (
+        listing(reader.git, config)
+        if reader.git is not None
+        else _brief(build_state(reader.list_tags(()), config.stages))
+    )
     columns = stage_columns(config, state.models)
+    latest = {m.name: m.latest for m in state.models}
+    if reader.git is not None and (chosen.label or chosen.owner or chosen.sort):
+        # The filters read what the latest versions recorded: their tags' documents.
+        filled = with_documents(reader.git, [v for v in latest.values() if v is not None])
+        latest = {name: filled[v.tag] if v else None for name, v in latest.items()}
     rows = [
         ModelSummary(
             name=m.name,
-            latest=m.latest,
+            latest=latest[m.name],
             stages=cells(m, columns),
             deprecated=m.deprecated,
-            versions=sum(not v.archived for v in m.versions),
-            sort_value=chosen.value(m.latest),
+            versions=m.active_versions,
+            sort_value=chosen.value(latest[m.name]),
         )
         for m in state.models
-        if (include_all or not m.deprecated) and _model_kept(chosen, m)
+        if (include_all or not m.deprecated) and _model_kept(chosen, m, latest[m.name])
     ]
     return RegistryView(
         stages=columns,
@@ -233,11 +247,15 @@ def show(
     )
 
 
-def _model_kept(filters: Filters, model: Model) -> bool:
+def _brief(state: RegistryState) -> Listing:
+    return Listing(tuple(m.brief() for m in state.models), state.skipped)
+
+
+def _model_kept(filters: Filters, model: Brief, latest: Version | None) -> bool:
     """A model matches when its latest version does (the stage: when any version holds it)."""
     if filters.stage is not None and model.holder(filters.stage) is None:
         return False
-    return Filters(filters.label, filters.owner).keeps(model.latest)
+    return Filters(filters.label, filters.owner).keeps(latest)
 
 
 def _locate(
@@ -661,26 +679,31 @@ def init(
     return Initialized(path, config)
 
 
+def _lagging(git: Git, config: RegistryConfig, state: Listing) -> list[Model]:
+    """The models whose stage tags lag, read in full (a repair writes to them)."""
+    found = (read_model(git, m.name, config.stages) for m in state.models if m.lags)
+    return [m for m in found if m is not None]
+
+
 def fetch(remote: str = "origin", *, repo: Path | str | None = None) -> Synced:
     """Bring the registry from ``remote``: new events, and stage tags moved there (which a
     plain ``git fetch`` refuses to update); then point every local stage tag where the
     events say. Local events that differ from the remote's are kept and reported."""
     git, config = open_registry(repo)
     synced = sync(git, remote, strict=False)
-    repaired = repair_all(git, config, build_state(git.list_tags(), config.stages).models)
+    repaired = repair_all(git, config, _lagging(git, config, listing(git, config)))
     return Synced(remote, synced.fetched, repaired, synced.conflicts)
 
 
 def doctor(*, fix: bool = False, repo: Path | str | None = None) -> Diagnosis:
     """Report unreadable tags, lagging stage tags and stale ref locks; ``fix`` repairs tags."""
     git, config = open_registry(repo)
-    state = build_state(git.list_tags(), config.stages)
-    lagging = [m for m in state.models if m.lags]
-    repaired = repair_all(git, config, lagging) if fix else ()
+    state = listing(git, config)
+    repaired = repair_all(git, config, _lagging(git, config, state)) if fix else ()
     locks = [git.git_dir / "packed-refs.lock", *(git.git_dir / "refs").rglob("*.lock")]
     return Diagnosis(
         skipped=state.skipped,
-        lags=tuple(lag for m in lagging for lag in m.lags),
+        lags=tuple(lag for m in state.models for lag in m.lags),
         stale_locks=tuple(str(p) for p in locks if p.exists()),
         repaired=repaired,
     )

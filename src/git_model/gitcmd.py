@@ -338,6 +338,26 @@ class Git:
         url = proc.stdout.decode().strip() if proc.returncode == 0 else remote
         return absolute_url(url, self.root if proc.returncode == 0 else Path.cwd())
 
+    def list_tag_names(self) -> list[tuple[str, str]]:
+        """Every tag's (name, object id), without reading any object: Git's cheapest list."""
+        out = self.run("for-each-ref", "--format=%(objectname) %(refname:strip=2)", "refs/tags")
+        pairs = []
+        for line in out.stdout.decode(errors="replace").splitlines():
+            oid, _, name = line.partition(" ")
+            pairs.append((name, oid))
+        return pairs
+
+    def read_messages(self, tags: Sequence[str]) -> dict[str, str]:
+        """The messages of annotated tags (by name), in one ``cat-file --batch``."""
+        found = self._read([f"refs/tags/{t}" for t in tags], kinds=(b"tag",))
+        messages = {}
+        for tag in tags:
+            entry = found.get(f"refs/tags/{tag}")
+            if entry is not None:
+                _, _, message = entry[1].partition(b"\n\n")
+                messages[tag] = message.decode(errors="replace")
+        return messages
+
     def resolve_commit(self, rev: str) -> str | None:
         """The commit ``rev`` names, or None."""
         proc = self.run(
@@ -350,7 +370,9 @@ class Git:
         )
         return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
-    def _read(self, specs: Sequence[str]) -> dict[str, tuple[str, bytes] | None]:
+    def _read(
+        self, specs: Sequence[str], kinds: tuple[bytes, ...] = (b"blob",)
+    ) -> dict[str, tuple[str, bytes] | None]:
         """``REV:PATH`` blobs as (object id, content), None where missing or not a file:
         what is not known yet is read in one ``cat-file --batch``. What a full commit id
         names never changes, so it is kept (``HEAD:...`` is read afresh every time)."""
@@ -367,7 +389,7 @@ class Git:
             blob = None
             if len(header) == 3:  # "<oid> <type> <size>", then the content
                 size = int(header[2])
-                if header[1] == b"blob":
+                if header[1] in kinds:
                     blob = (header[0].decode(), data[pos : pos + size])
                 pos += size + 1
             known[spec] = blob

@@ -3,10 +3,12 @@ from this repository's tags or a remote's listing; resolving what a user typed."
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from git_model.cache import Entry, StateCache, digest
 from git_model.config import (
     RegistryConfig,
     load_config,
@@ -27,14 +29,20 @@ from git_model.gitcmd import (
 from git_model.names import (
     ModelRef,
     check_model_name,
+    is_model_name,
     model_ref_patterns,
 )
 from git_model.results import StageCell
 from git_model.state import (
+    Brief,
+    Listing,
     Model,
     Version,
+    build_group,
     build_model,
     classify,
+    group_key,
+    split_document,
 )
 
 
@@ -86,6 +94,59 @@ def open_reader(repo: Path | str | None, source: str | None) -> Reader:
     )
 
 
+# Above this many models to rebuild, one listing of every tag beats patterns per model.
+_PATTERNS_UP_TO = 64
+
+
+def listing(git: Git, config: RegistryConfig) -> Listing:
+    """Every model, briefly, for commands that list them all: the tags' names and objects
+    are listed (Git's cheapest listing), each model found unchanged in the cache is
+    reused, and only the others are read in full."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name, oid in git.list_tag_names():
+        key = group_key(name)
+        if key is not None:
+            groups.setdefault(key, []).append((name, oid))
+    cache = StateCache.load(git.git_dir, config.stages)
+    digests = {key: digest(tags) for key, tags in groups.items()}
+    found: dict[str, Entry] = {}
+    for key in groups:
+        hit = cache.get(key, digests[key])
+        if hit is not None:
+            found[key] = hit
+    missing = [key for key in groups if key not in found]
+    if missing:
+        if len(missing) <= _PATTERNS_UP_TO and all(is_model_name(k) for k in missing):
+            records = git.list_tags([p for k in missing for p in model_ref_patterns(k)])
+        else:
+            records = git.list_tags()
+        by_key: dict[str, list[TagRecord]] = {}
+        for record in records:
+            key = group_key(record.name)
+            if key in digests and key not in found:
+                by_key.setdefault(key, []).append(record)
+        for key in missing:
+            group = build_group(by_key.get(key, []), config.stages)
+            entry = (group.model.brief() if group.model else None, group.skipped)
+            found[key] = entry
+            cache.put(key, digests[key], entry)
+    cache.keep_only(groups)
+    cache.save()
+    entries = [found[key] for key in sorted(found)]
+    models = sorted((b for b, _ in entries if b is not None), key=lambda b: b.name)
+    return Listing(tuple(models), tuple(s for _, skipped in entries for s in skipped))
+
+
+def with_documents(git: Git, versions: Sequence[Version]) -> dict[str, Version]:
+    """The versions (by tag) with their metadata documents, read in one process."""
+    messages = git.read_messages([v.tag for v in versions])
+    filled = {}
+    for version in versions:
+        document = split_document(messages.get(version.tag, ""))[2] or ""
+        filled[version.tag] = dataclasses.replace(version, document=document)
+    return filled
+
+
 def require_model(git: Git, config: RegistryConfig, name: str) -> Model:
     model = read_model(git, check_model_name(name), config.stages)
     if model is None:
@@ -93,12 +154,12 @@ def require_model(git: Git, config: RegistryConfig, name: str) -> Model:
     return model
 
 
-def stage_columns(config: RegistryConfig, models: Sequence[Model]) -> tuple[str, ...]:
+def stage_columns(config: RegistryConfig, models: Sequence[Model | Brief]) -> tuple[str, ...]:
     extra = sorted({s for m in models for s in m.used_stages} - set(config.stages))
     return (*config.stages, *extra)
 
 
-def cells(model: Model, stages: Sequence[str]) -> tuple[StageCell, ...]:
+def cells(model: Model | Brief, stages: Sequence[str]) -> tuple[StageCell, ...]:
     return tuple(StageCell(s, model.holder(s)) for s in stages)
 
 

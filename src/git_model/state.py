@@ -19,6 +19,7 @@ The rule (docs/tag-grammar.md, "Reading the registry"):
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import json
 import re
@@ -29,7 +30,7 @@ from enum import StrEnum
 
 from git_model.gitcmd import Ident, TagRecord
 from git_model.metadata import Metadata
-from git_model.names import Action, RegistryTag
+from git_model.names import SEPARATOR_IN_NAME, SEPARATOR_IN_TAG, Action, RegistryTag
 from git_model.semver import SemVer
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
@@ -294,6 +295,35 @@ class Model:
 
     def stage_tag(self, stage: str) -> StageTagRef | None:
         return next((t for t in self.stage_tags if t.stage == stage), None)
+
+    def brief(self) -> Brief:
+        latest = self.latest
+        return Brief(
+            name=self.name,
+            latest=dataclasses.replace(latest, document="") if latest else None,
+            holders=self.holders,
+            deprecated=self.deprecated,
+            active_versions=sum(not v.archived for v in self.versions),
+            lags=self.lags,
+            used_stages=self.used_stages,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Brief:
+    """What listing every model needs of one: its latest version (without its metadata
+    document), who holds each stage, and what is wrong with its stage tags."""
+
+    name: str
+    latest: Version | None
+    holders: tuple[StageHolder, ...]
+    deprecated: bool
+    active_versions: int
+    lags: tuple[StageTagLag, ...]
+    used_stages: tuple[str, ...]
+
+    def holder(self, stage: str) -> StageHolder | None:
+        return next((h for h in self.holders if h.stage == stage), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,20 +615,60 @@ def build_model(name: str, tags: Sequence[_Tag], stage_order: Sequence[str] = ()
     return _ModelBuilder(name, tags, stage_order).build()
 
 
-def build_state(records: Iterable[TagRecord], stage_order: Sequence[str] = ()) -> RegistryState:
-    """Every model with at least one version (the tags of others are reported skipped)."""
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The tags whose names start with one model's name: the model they make (None when it
+    has no version) and the tags that cannot be read."""
+
+    model: Model | None
+    skipped: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Every model, briefly, and every tag that cannot be read."""
+
+    models: tuple[Brief, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def group_key(tag: str) -> str | None:
+    """The model a tag name is about, read cheaply: what comes before its first ``@`` or
+    ``#`` (``dir=name`` as ``dir:name``); None for names that are no registry tag at all."""
+    cut = min((i for i in (tag.find("@"), tag.find("#")) if i >= 0), default=-1)
+    return tag[:cut].replace(SEPARATOR_IN_TAG, SEPARATOR_IN_NAME) if cut >= 0 else None
+
+
+def build_group(records: Iterable[TagRecord], stage_order: Sequence[str] = ()) -> Group:
+    """The model one group of tags makes, and what in it cannot be read."""
     by_model, skipped = classify(records)
-    models = []
+    model = None
     for name, tags in sorted(by_model.items()):
-        model = build_model(name, tags, stage_order)
-        skipped += model.skipped
-        if model.versions:
-            models.append(model)
+        built = build_model(name, tags, stage_order)
+        skipped += built.skipped
+        if built.versions:
+            model = built
         else:
-            seen = {s.tag for s in model.skipped}
+            seen = {s.tag for s in built.skipped}
             reason = f"{name} has no registered version"
             skipped += [Skipped(t.record.name, reason) for t in tags if t.record.name not in seen]
-    return RegistryState(tuple(models), tuple(skipped))
+    return Group(model, tuple(skipped))
+
+
+def build_state(records: Iterable[TagRecord], stage_order: Sequence[str] = ()) -> RegistryState:
+    """Every model with at least one version (the tags of others are reported skipped)."""
+    groups: dict[str, list[TagRecord]] = {}
+    for record in records:
+        key = group_key(record.name)
+        if key is not None:
+            groups.setdefault(key, []).append(record)
+    return assemble(build_group(groups[k], stage_order) for k in sorted(groups))
+
+
+def assemble(groups: Iterable[Group]) -> RegistryState:
+    built = list(groups)
+    models = sorted((g.model for g in built if g.model is not None), key=lambda m: m.name)
+    return RegistryState(tuple(models), tuple(s for g in built for s in g.skipped))
 
 
 def merge_events(models: Iterable[Model]) -> list[Event]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from git_model.errors import GitModelError, UsageError, exit_code
+from git_model.errors import GitModelError, OutputExists, UsageError, exit_code
 from git_model.semver import Bump
 
 if TYPE_CHECKING:
@@ -65,6 +65,11 @@ def _call(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
     except GitModelError as exc:
         typer.echo(f"git-model: error: {exc}", err=True)
         raise typer.Exit(exit_code(exc)) from None
+
+
+def _new_file(path: str) -> None:
+    if Path(path).exists():
+        raise OutputExists(path)
 
 
 def _pairs(pairs: list[str]) -> dict[str, str]:
@@ -392,7 +397,9 @@ def get(
         ),
     ] = None,
     source: SourceOption = None,
-    force: Annotated[bool, typer.Option(help="Overwrite what is at the output path.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite what is at the output path.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Download a version's artifact through DVC and verify it against its recorded hash."""
@@ -461,12 +468,15 @@ def card(
     out: Annotated[
         str | None, typer.Option("--out", "-o", help="Write the card to this file.")
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the file at --out.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write a version's model card (Markdown, with a Hugging Face YAML header)."""
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
+    if out is not None and not force:
+        _call(_new_file, out)
     result = _call(api.card, ref)
     if as_json:
         render.print_json(result)
@@ -479,7 +489,9 @@ def card(
 
 @app.command()
 def doctor(
-    fix: Annotated[bool, typer.Option(help="Repair stage tags that lag their events.")] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Repair stage tags that lag their events.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Check the registry: unreadable tags, stage tags that lag, stale lock files."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
@@ -39,7 +39,7 @@ out = Console(highlight=False, soft_wrap=True)
 if not out.is_terminal:
     out = Console(highlight=False, soft_wrap=True, width=160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-EMPTY = "[dim]-[/dim]"
+EMPTY = "-"
 
 
 def jsonable(value: Any) -> Any:
@@ -71,13 +71,33 @@ def _v(version: SemVer | None) -> str:
     return version.tag if version is not None else EMPTY
 
 
-def _table(*columns: str) -> Table:
-    """A borderless table; every column but the last (free text) keeps to one line."""
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in columns[:-1]:
-        table.add_column(column, no_wrap=True)
-    table.add_column(columns[-1], overflow="fold")
-    return table
+class _Columns:
+    """A plain table: aligned columns under a bold header. Rich's tables measure every
+    cell several times; this stays fast at thousands of rows (`show`, `history`)."""
+
+    def __init__(self, *headers: str) -> None:
+        self.headers = headers
+        self.rows: list[tuple[str, ...]] = []
+
+    def add_row(self, *cells: str) -> None:
+        self.rows.append(cells)
+
+    def print(self) -> None:
+        widths = [
+            max([len(h), *(len(row[i]) for row in self.rows)]) for i, h in enumerate(self.headers)
+        ]
+        limit = out.width if out.is_terminal else None
+
+        def line(cells: Sequence[str]) -> str:
+            text = "  ".join(c.ljust(w) for c, w in zip(cells[:-1], widths, strict=False))
+            text = f"{text}  {cells[-1]}" if len(cells) > 1 else cells[-1]
+            if limit is not None and len(text) > limit:  # a terminal: cut the free text
+                text = text[: max(limit - 1, 0)] + "…"
+            return text.rstrip()
+
+        out.out(line(self.headers), style="bold", highlight=False)
+        if self.rows:
+            out.out("\n".join(line(row) for row in self.rows), highlight=False)
 
 
 def _when(moment: datetime | None) -> str:
@@ -114,25 +134,25 @@ def registry(view: RegistryView) -> None:
             out.print("No models registered yet. Register one with `git model register NAME`.")
         return
     metric = (view.sorted_by,) if view.sorted_by else ()
-    table = _table("Model", "Latest", *metric, *view.stages)
+    table = _Columns("Model", "Latest", *metric, *view.stages)
     for model in view.models:
-        name = f"{model.name} [dim](deprecated)[/dim]" if model.deprecated else model.name
+        name = f"{model.name} (deprecated)" if model.deprecated else model.name
         latest = _v(model.latest.version if model.latest else None)
         value = (_scalar(model.sort_value),) if view.sorted_by else ()
         table.add_row(name, latest, *value, *(_cell(c) for c in model.stages))
-    out.print(table)
+    table.print()
     warn_lags(view.lags)
 
 
 def model(view: ModelView) -> None:
-    status = " [dim](deprecated)[/dim]" if view.deprecated else ""
+    status = " (deprecated)" if view.deprecated else ""
     stages = "  ".join(f"{c.stage}: {_cell(c)}" for c in view.stages)
     out.print(f"[bold]{view.name}[/bold]{status}  {stages}")
     metric = (view.sorted_by,) if view.sorted_by else ()
-    table = _table("Version", *metric, "Stages", "Commit", "Registered by", "When", "Message")
+    table = _Columns("Version", *metric, "Stages", "Commit", "Registered by", "When", "Message")
     values = view.sort_values or (None,) * len(view.versions)
     for version, value in zip(view.versions, values, strict=True):
-        label = version.version.tag + (" [dim](archived)[/dim]" if version.archived else "")
+        label = version.version.tag + (" (archived)" if version.archived else "")
         table.add_row(
             label,
             *((_scalar(value),) if view.sorted_by else ()),
@@ -142,7 +162,7 @@ def model(view: ModelView) -> None:
             _when(version.date),
             version.message.splitlines()[0] if version.message else "",
         )
-    out.print(table)
+    table.print()
     warn_lags(view.lags)
 
 
@@ -159,8 +179,8 @@ def _event_row(event: Event) -> tuple[str, ...]:
     )
 
 
-def _events_table(events: Iterable[Event]) -> Table:
-    table = _table("#", "When", "Event", "Model", "Version", "Stage", "By", "Message")
+def _events_table(events: Iterable[Event]) -> _Columns:
+    table = _Columns("#", "When", "Event", "Model", "Version", "Stage", "By", "Message")
     for event in events:
         table.add_row(*_event_row(event))
     return table
@@ -170,7 +190,7 @@ def history(view: History) -> None:
     if not view.events:
         out.print("No events yet.")
         return
-    out.print(_events_table(view.events))
+    _events_table(view.events).print()
 
 
 def _artifact(version: Version) -> str:
@@ -275,7 +295,7 @@ def detail(view: VersionDetail) -> None:
             for a in view.version.annotations
         )
         out.print(Panel(notes, title="Annotations", title_align="left", expand=False))
-    out.print(_events_table(view.events))
+    _events_table(view.events).print()
     warn_lags(view.lags)
 
 
@@ -283,18 +303,18 @@ def comparison(view: Comparison) -> None:
     a, b = view.a.version.tag, view.b.version.tag
     out.print(f"[bold]{view.a.model} {a} → {view.b.model} {b}[/bold]")
     if view.metrics:
-        table = _table("Metric", a, b, "Change")
+        table = _Columns("Metric", a, b, "Change")
         for m in view.metrics:
             delta = EMPTY if m.delta is None else f"{m.delta:+.6g}"
             table.add_row(m.name, _scalar(m.a), _scalar(m.b), delta)
-        out.print(table)
+        table.print()
     else:
         out.print("No metrics recorded.")
     if view.params:
-        table = _table("Param changed", a, b)
+        table = _Columns("Param changed", a, b)
         for p in view.params:
             table.add_row(p.name, _scalar(p.a), _scalar(p.b))
-        out.print(table)
+        table.print()
     facts = [("Artifact size", f"{human_size(view.size_a)} → {human_size(view.size_b)}")]
     if view.training_time_a is not None or view.training_time_b is not None:
         facts.append(
