@@ -3,7 +3,9 @@
 How the examples in docs/ are checked (write new examples the same way):
 
 - Shell examples are fenced ``console`` blocks. A line that starts with ``$ `` is a command;
-  the lines after it, up to the next command, are what it prints.
+  the lines after it, up to the next command, are what it prints. Lines that start with
+  ``> `` (or are just ``>``) right after a command continue it, as a shell's second prompt
+  does: a here-document that writes a file is a command and its ``> `` lines.
 - Every page in ``EXECUTED_PAGES`` runs from top to bottom in a fresh repository (the
   ``repo`` fixture: one commit, an isolated HOME and Git identity). Each command runs with
   ``bash -c`` in the repository's directory, with this interpreter's ``bin`` directory
@@ -48,9 +50,13 @@ EXECUTED_PAGES = (
     "tag-grammar.md",
     "configuration.md",
     "exit-codes.md",
+    "metadata.md",
     "workflows/terminal.md",
     "workflows/sharing.md",
 )
+# The sample model card is what `git model card REF` prints after PAGE's examples ran.
+SAMPLE_CARD_PAGE, SAMPLE_CARD_REF = "metadata.md", "churn@1.0.1"
+SAMPLE_CARD = "examples/churn-model-card.md"
 START = BASE_TIME + 9 * 3600  # 09:00 on the fixture's day
 
 _BLOCK_RE = re.compile(r"^```console[ \t]*\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -71,12 +77,19 @@ class Example:
 
 def _block_examples(page: str, body: str, first_line: int, exit_code: int) -> list[Example]:
     found: list[Example] = []
+    continuing = False  # the last line was a command, or a continuation of one
     for offset, line in enumerate(body.splitlines()):
         if line.startswith("$ "):
             found.append(Example(page, first_line + offset, line[2:], exit_code, None))
+            continuing = True
+        elif continuing and (line == ">" or line.startswith("> ")):
+            last = found[-1]
+            command = f"{last.command}\n{line[2:]}"
+            found[-1] = Example(page, last.line, command, exit_code, None)
         elif not found:
             raise AssertionError(f"{page}:{first_line + offset}: output before any command")
         else:
+            continuing = False
             last = found[-1]
             shown = line if last.output is None else f"{last.output}\n{line}"
             found[-1] = Example(page, last.line, last.command, exit_code, shown)
@@ -130,10 +143,8 @@ def run(example: Example, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("page", EXECUTED_PAGES)
-def test_the_examples_of_a_page_run_and_print_what_the_page_shows(
-    page: str, repo: Repo, clock: Clock
-) -> None:
+def run_page(page: str, repo: Repo, clock: Clock, *, compare: bool = True) -> None:
+    """Run every example of ``page`` in ``repo``, checking exit codes (and outputs)."""
     found = examples(page)
     assert found, f"{page} has no console examples"
     clock.set(START)
@@ -145,22 +156,48 @@ def test_the_examples_of_a_page_run_and_print_what_the_page_shows(
         assert proc.returncode == example.exit_code, (
             f"{where}\nexited {proc.returncode}, the page says {example.exit_code}:\n{printed}"
         )
-        if example.output is not None:
+        if compare and example.output is not None:
             assert matches(example.output, printed), (
                 f"{where}\nthe page shows:\n{example.output}\nthe command printed:\n{printed}"
             )
+
+
+@pytest.mark.parametrize("page", EXECUTED_PAGES)
+def test_the_examples_of_a_page_run_and_print_what_the_page_shows(
+    page: str, repo: Repo, clock: Clock
+) -> None:
+    run_page(page, repo, clock)
+
+
+def test_the_sample_model_card_is_what_card_prints_for_its_example(
+    repo: Repo, clock: Clock
+) -> None:
+    run_page(SAMPLE_CARD_PAGE, repo, clock, compare=False)
+    command = f"git model card {SAMPLE_CARD_REF}"
+    proc = run(Example(SAMPLE_CARD_PAGE, 0, command, 0, None), repo.path)
+    assert proc.returncode == 0, proc.stdout
+    if os.environ.get("REGENERATE_SAMPLE_CARD"):  # after a change to the card's layout
+        (DOCS / SAMPLE_CARD).write_text(proc.stdout, encoding="utf-8")
+    sample = (DOCS / SAMPLE_CARD).read_text(encoding="utf-8")
+    assert normalize(proc.stdout) == normalize(sample), (
+        f"docs/{SAMPLE_CARD} is not what `{command}` prints after the examples of "
+        f"{SAMPLE_CARD_PAGE}; regenerate it. The command printed:\n{proc.stdout}"
+    )
 
 
 def test_the_example_parser_reads_commands_outputs_and_exit_markers() -> None:
     page = (
         "Text.\n\n```console\n$ git model show\nModel  Latest\n$ true\n```\n\n"
         "<!-- exit: 5 -->\n```console\n$ git model show nope\n```\n\n"
-        "```sh\n$ not run\n```\n"
+        "```sh\n$ not run\n```\n\n"
+        "```console\n$ cat > a.txt <<'EOF'\n> one\n>\n> EOF\n$ cat a.txt\none\n> two\n```\n"
     )
     assert examples("page.md", page) == [
         Example("page.md", 4, "git model show", 0, "Model  Latest"),
         Example("page.md", 6, "true", 0, None),
         Example("page.md", 11, "git model show nope", 5, None),
+        Example("page.md", 19, "cat > a.txt <<'EOF'\none\n\nEOF", 0, None),
+        Example("page.md", 23, "cat a.txt", 0, "one\n> two"),
     ]
     assert matches("Registered churn v0.1.0 at 3f2c1a9 ...", "Registered churn v0.1.0 at 0123abc x")
     assert matches("a\n...\nz", "a\nb\nc\nz")
