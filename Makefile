@@ -18,9 +18,11 @@ $(BIN)/python:
 # opens) is copied where `man` looks for a PATH entry's pages: <venv>/share/man.
 MANPAGE := $(VENV)/share/man/man1/git-model.1
 
+# Byte-compiled once here: where PYTHONDONTWRITEBYTECODE is set, every run would compile.
 $(VENV)/.installed-base: pyproject.toml man/git-model.1 | $(BIN)/python
 	$(PIP) -e .
 	@install -D -m 644 man/git-model.1 $(MANPAGE)
+	@$(BIN)/python -m compileall -q src > /dev/null
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml man/git-model.1 | $(BIN)/python
