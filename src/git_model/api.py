@@ -405,11 +405,12 @@ def compare(ref_a: str, ref_b: str, *, repo: Path | str | None = None) -> Compar
     """Two versions (of one model or two) side by side: metrics with deltas, params that
     changed, artifact size, training time, signature compatibility, data lineage."""
     git, config = open_registry(repo)
-    found = []
-    for ref in (ref_a, ref_b):
-        target = ModelRef.parse(ref)
-        found.append(resolve(require_model(git, config, target.model), target))
-    a, b = found
+    targets = [ModelRef.parse(ref) for ref in (ref_a, ref_b)]
+    models: dict[str, Model] = {}  # two versions of one model: its tags are read once
+    for target in targets:
+        if target.model not in models:
+            models[target.model] = require_model(git, config, target.model)
+    a, b = (resolve(models[target.model], target) for target in targets)
     meta_a, meta_b = a.metadata(), b.metadata()
     return Comparison(
         a=a,
