@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from git_model.errors import ArtifactError, ArtifactNotDeclared, InvalidFile, OutputExists
-from git_model.safeyaml import load_yaml
+from git_model.errors import ArtifactError, ArtifactNotDeclared, OutputExists
+from git_model.safeyaml import load_yaml_blob
 from git_model.state import Artifact
 
 if TYPE_CHECKING:
@@ -72,15 +72,6 @@ class Declaration:
         return posixpath.relpath(path, self.directory or ".")
 
 
-def _yaml(label: str, blob: bytes | None) -> Any:
-    if blob is None:
-        return None
-    try:
-        return load_yaml(label, blob.decode())
-    except UnicodeDecodeError:
-        raise InvalidFile(label, "is not UTF-8 text") from None
-
-
 def _out(outs: object, path: str, base: str) -> dict[str, Any] | None:
     """The entry of ``outs`` (paths relative to ``base``) whose path is ``path``."""
     if not isinstance(outs, list):
@@ -124,7 +115,7 @@ def pipeline_output(root: Path, model: str, path: str) -> bool:
     dvc.lock; `dvc add` would refuse it)."""
     decl = Declaration.of(model)
     file = root / decl.dvc_yaml
-    data = _yaml(decl.dvc_yaml, file.read_bytes()) if file.is_file() else None
+    data = load_yaml_blob(decl.dvc_yaml, file.read_bytes()) if file.is_file() else None
     stages = data.get("stages") if isinstance(data, dict) else None
     for stage in stages.values() if isinstance(stages, dict) else ():
         outs = stage.get("outs") if isinstance(stage, dict) else None
@@ -142,7 +133,7 @@ def declared_entry(git: Git, commit: str, model: str) -> dict[str, Any] | None:
     """``model``'s entry in ``artifacts:`` of its dvc.yaml at ``commit``, as written."""
     decl = Declaration.of(model)
     [blob] = git.read_blobs([f"{commit}:{decl.dvc_yaml}"])
-    return _entry_in(decl, _yaml(f"{decl.dvc_yaml} at {commit[:12]}", blob))
+    return _entry_in(decl, load_yaml_blob(f"{decl.dvc_yaml} at {commit[:12]}", blob))
 
 
 def declared_path(git: Git, commit: str, model: str) -> str | None:
@@ -163,10 +154,11 @@ def recorded(git: Git, commit: str, model: str, path: str | None = None) -> Arti
     decl = Declaration.of(model)
     lock = posixpath.join(decl.directory, DVC_LOCK)
     pointer, lock_blob = git.read_blobs([f"{commit}:{path}.dvc", f"{commit}:{lock}"])
-    data = _yaml(f"{path}.dvc at {commit[:12]}", pointer)
+    data = load_yaml_blob(f"{path}.dvc at {commit[:12]}", pointer)
     out = _out(data.get("outs"), path, posixpath.dirname(path)) if isinstance(data, dict) else None
     if out is None:
-        out = _pipeline_out(_yaml(f"{lock} at {commit[:12]}", lock_blob), path, decl.directory)
+        lock_data = load_yaml_blob(f"{lock} at {commit[:12]}", lock_blob)
+        out = _pipeline_out(lock_data, path, decl.directory)
     if out is None or not isinstance(out.get("md5"), str):
         raise ArtifactError(
             f"{model}'s artifact {path} is declared at {commit[:12]} but not tracked by DVC",
@@ -353,7 +345,7 @@ def _declared_in(repo: Repo, model: str, commit: str) -> str:
         blob = repo.fs.read_bytes(repo.fs.join(repo.root_dir, decl.dvc_yaml))
     except FileNotFoundError:
         blob = None
-    path = _path_in(decl, _yaml(f"{decl.dvc_yaml} at {commit[:12]}", blob))
+    path = _path_in(decl, load_yaml_blob(f"{decl.dvc_yaml} at {commit[:12]}", blob))
     if path is None:
         raise ArtifactNotDeclared(model, f"commit {commit[:12]}")
     return path

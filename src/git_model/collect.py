@@ -32,7 +32,7 @@ from git_model.metadata import (
     flatten,
     parse_spec,
 )
-from git_model.safeyaml import load_yaml
+from git_model.safeyaml import load_yaml, load_yaml_blob
 
 PACKAGE_FILES = (
     "requirements.txt",
@@ -51,19 +51,10 @@ def spec_path(models_dir: str, model: str) -> str:
     return posixpath.join(models_dir, model.replace(":", "/") + ".yaml")
 
 
-def _yaml(label: str, blob: bytes | None) -> Any:
-    if blob is None:
-        return None
-    try:
-        return load_yaml(label, blob.decode())
-    except UnicodeDecodeError:
-        raise InvalidFile(label, "is not UTF-8 text") from None
-
-
 def read_spec(git: Git, commit: str, path: str) -> ModelSpec | None:
     """The model's YAML file at ``commit`` (None when there is none)."""
     [blob] = git.read_blobs([f"{commit}:{path}"])
-    return None if blob is None else parse_spec(path, _yaml(path, blob))
+    return None if blob is None else parse_spec(path, load_yaml_blob(path, blob))
 
 
 def spec_from_text(path: str, text: str) -> ModelSpec:
@@ -210,7 +201,7 @@ def collect(
         ]
     )
     label = f"at {commit[:12]}"
-    declared = _yaml(f"dvc.yaml {label}", dvc_yaml)
+    declared = load_yaml_blob(f"dvc.yaml {label}", dvc_yaml)
     files = list(spec.metrics) or _metric_files(declared, base)
     blobs = git.read_blobs([f"{commit}:{f}" for f in files])
     metrics: list[Value] = []
@@ -224,12 +215,12 @@ def collect(
         values = flatten(_parse_metrics(file, blob))
         prefix = f"{file}:" if len(files) > 1 else ""
         metrics += [Value(prefix + v.name, v.value) for v in values]
-    lock_data = _yaml(f"dvc.lock {label}", lock)
+    lock_data = load_yaml_blob(f"dvc.lock {label}", lock)
     chain = _lineage(lock_data, artifact_path, base) if artifact_path else []
     params = (
         _lineage_params(lock_data, chain)
         if chain
-        else flatten(_yaml(f"{DEFAULT_PARAMS} {label}", params_yaml) or {})
+        else flatten(load_yaml_blob(f"{DEFAULT_PARAMS} {label}", params_yaml) or {})
     )
     pins = git.blob_ids([f"{commit}:{name}" for name in PACKAGE_FILES])
     package_files = [PackageFile(n, b) for n, b in zip(PACKAGE_FILES, pins, strict=True) if b]

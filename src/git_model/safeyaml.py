@@ -47,3 +47,13 @@ def load_yaml(path: str, text: str) -> Any:
         raise InvalidFile(where, f"malformed YAML: {exc.problem or exc.context}") from None
     except YAMLError as exc:
         raise InvalidFile(path, f"malformed YAML: {exc}") from None
+
+
+def load_yaml_blob(label: str, blob: bytes | None) -> Any:
+    """A file read from Git (None: missing) parsed as YAML; ``label`` names it in errors."""
+    if blob is None:
+        return None
+    try:
+        return load_yaml(label, blob.decode())
+    except UnicodeDecodeError:
+        raise InvalidFile(label, "is not UTF-8 text") from None
