@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
+
+import pytest
 
 from tests.conftest import Repo
 
@@ -44,3 +47,20 @@ def events(repo: Repo, model: str | None = None) -> list[tuple[Any, ...]]:
 def tag(repo: Repo, name: str, target: str, when: int, message: str = "by hand") -> None:
     """Write (or overwrite) an annotated tag as another tool would, at a given time."""
     repo.git("tag", "-a", "-f", name, target, "-m", message, date=when)
+
+
+def git_calls(repo: Repo, monkeypatch: pytest.MonkeyPatch, *args: str) -> Counter[str]:
+    """The Git processes ``git model ARGS`` starts, by subcommand (from GIT_TRACE)."""
+    trace = repo.path.parent / "git-trace.log"
+    trace.unlink(missing_ok=True)
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    try:
+        ok(repo, *args)
+    finally:
+        monkeypatch.delenv("GIT_TRACE")
+    calls: Counter[str] = Counter()
+    for line in trace.read_text().splitlines():
+        if "trace: built-in: git " in line:
+            words = line.split("trace: built-in: git ", 1)[1].split()
+            calls[next(w for w in words if not w.startswith("-"))] += 1
+    return calls

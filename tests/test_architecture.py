@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Repo
-from tests.helpers import ok
+from tests.helpers import git_calls, ok
 
 SRC = Path(__file__).parent.parent / "src" / "git_model"
 
@@ -99,23 +99,6 @@ def test_help_does_not_even_import_yaml(repo: Repo) -> None:
 # --- Git processes per command ------------------------------------------------------------
 
 
-def _git_calls(repo: Repo, monkeypatch: pytest.MonkeyPatch, *args: str) -> Counter[str]:
-    trace = repo.path.parent / "git-trace.log"
-    trace.unlink(missing_ok=True)
-    monkeypatch.setenv("GIT_TRACE", str(trace))
-    try:
-        ok(repo, *args)
-    finally:
-        monkeypatch.delenv("GIT_TRACE")
-    calls: Counter[str] = Counter()
-    for line in trace.read_text().splitlines():
-        if "trace: built-in: git " in line:
-            words = line.split("trace: built-in: git ", 1)[1].split()
-            command = next(w for w in words if not w.startswith("-"))
-            calls[command] += 1
-    return calls
-
-
 def _bulk_tags(repo: Repo, count: int) -> None:
     """Add ``count`` registry tags of other models (and old versions) with fast-import."""
     head = repo.git("rev-parse", "HEAD")
@@ -152,8 +135,8 @@ def test_git_processes_per_command_do_not_grow_with_the_registry(
         ok(repo, "register", "churn", "--version", "0.2.0")
         ok(repo, "promote", "churn@0.1.0", "--to", "dev")
         repo.commit("third")
-        counts = [_git_calls(repo, monkeypatch, "register", "churn")]
-        counts += [_git_calls(repo, monkeypatch, *args) for args in COMMANDS]
+        counts = [git_calls(repo, monkeypatch, "register", "churn")]
+        counts += [git_calls(repo, monkeypatch, *args) for args in COMMANDS]
         for ref in repo.git("tag", "-l", "churn*").splitlines():
             repo.git("tag", "-d", ref)
         return counts
@@ -178,5 +161,5 @@ def test_reading_every_model_from_a_warm_cache_is_one_listing(
     ok(repo, "register", "churn")
     _bulk_tags(repo, 300)
     cold = ok(repo, "show", "--json")
-    assert _git_calls(repo, monkeypatch, "show") == Counter({"rev-parse": 1, "for-each-ref": 1})
+    assert git_calls(repo, monkeypatch, "show") == Counter({"rev-parse": 1, "for-each-ref": 1})
     assert ok(repo, "show", "--json") == cold

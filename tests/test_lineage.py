@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import shutil
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from git_model.cli.render import jsonable
 from git_model.metadata import FORMATS, Metadata
 from git_model.reports import human_size
 from tests.conftest import Clock, Repo, dvc
-from tests.helpers import data, events, ok
+from tests.helpers import data, events, git_calls, ok
 
 SAFE_YAML = YAML(typ="safe", pure=True)
 
@@ -829,23 +828,6 @@ def test_a_damaged_document_in_a_version_tag_reads_as_no_metadata(registered: Re
 # --- the cost of reading metadata ---------------------------------------------------------------
 
 
-def _git_calls(repo: Repo, monkeypatch: pytest.MonkeyPatch, *args: str) -> Counter[str]:
-    """The git processes ``git model ARGS`` runs, by subcommand (from GIT_TRACE)."""
-    trace = repo.path.parent / "git-trace.log"
-    trace.unlink(missing_ok=True)
-    monkeypatch.setenv("GIT_TRACE", str(trace))
-    try:
-        ok(repo, *args)
-    finally:
-        monkeypatch.delenv("GIT_TRACE")
-    calls: Counter[str] = Counter()
-    for line in trace.read_text().splitlines():
-        if "trace: built-in: git " in line:
-            words = line.split("trace: built-in: git ", 1)[1].split()
-            calls[next(w for w in words if not w.startswith("-"))] += 1
-    return calls
-
-
 READERS = [
     ("compare", "churn@0.1.0", "churn@latest"),
     ("compare", "churn@0.1.0", "churn@latest", "--markdown"),
@@ -868,10 +850,10 @@ def test_reading_many_versions_metadata_costs_the_same_git_processes(
             ok(registered, "register", "churn")
 
     add_versions(1)
-    few = [_git_calls(registered, monkeypatch, *args) for args in READERS]
+    few = [git_calls(registered, monkeypatch, *args) for args in READERS]
     add_versions(10)
     assert len(data(registered, "show", "churn")["versions"]) == 12
-    many = [_git_calls(registered, monkeypatch, *args) for args in READERS]
+    many = [git_calls(registered, monkeypatch, *args) for args in READERS]
     assert few == many
     for args, calls in zip(READERS, many, strict=True):
         # A listing of every model lists the tag names, then the tags of models that
