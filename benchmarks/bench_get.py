@@ -32,8 +32,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
-import re
 import shlex
 import shutil
 import statistics
@@ -44,9 +42,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import (
+    ROOT,
+    Renderer,
+    checkout,
+    hardware,
+    load_average,
+    render_markdown,
+    render_text,
+    seconds,
+    spread,
+    version_of,
+)
 from git_model.artifacts import md5_of
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORKDIR = ROOT / "benchmarks" / ".work" / "get"
 BIN = Path(sys.executable).parent
 
@@ -520,25 +529,6 @@ def probe(case: Case, setup: Setup, env: dict[str, str]) -> None:
 # --- reporting ------------------------------------------------------------------------------
 
 
-def seconds(value: float) -> str:
-    if value < 1:
-        return f"{value * 1000:.0f} ms" if value >= 0.01 else f"{value * 1000:.1f} ms"
-    return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
-
-
-def spread(samples: Sequence[float]) -> str:
-    """``median (min-max)``."""
-    if not samples:
-        return "—"
-    median = seconds(statistics.median(samples))
-    if len(samples) == 1:
-        return f"{median} (1 run)"
-    low, high = seconds(min(samples)), seconds(max(samples))
-    if low.split()[1] == high.split()[1]:  # one unit for both ends: "2.41-2.90 s"
-        low = low.split()[0]
-    return f"{median} ({low}-{high})"
-
-
 def cell(case: Case) -> str:
     return "failed" if case.error is not None else spread(case.samples)
 
@@ -547,30 +537,6 @@ def ratio(ours: Case, other: Case) -> str:
     if ours.error or other.error or not ours.samples or not other.samples:
         return "—"
     return f"{statistics.median(ours.samples) / statistics.median(other.samples):.2f}"
-
-
-Renderer = Callable[[Sequence[str], Sequence[Sequence[str]], bool], str]
-
-
-def render_text(header: Sequence[str], lines: Sequence[Sequence[str]], code: bool = False) -> str:
-    widths = [max(len(r[i]) for r in (header, *lines)) for i in range(len(header))]
-    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in lines]
-    return "\n".join(out)
-
-
-def render_markdown(
-    header: Sequence[str], lines: Sequence[Sequence[str]], code: bool = False
-) -> str:
-    """A Markdown table: times right-aligned, or (``code``) command lines as code."""
-
-    def md(row: Sequence[str], quote: bool = False) -> str:
-        cells = [row[0], *(f"`{c}`" if quote and c != "—" else c for c in row[1:])]
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-    rule = ["---"] + ["---" if code else "--:"] * (len(header) - 1)
-    return "\n".join([md(header), md(rule), *(md(r, quote=code) for r in lines)])
 
 
 def _by_tool(group: Sequence[Case]) -> dict[str, Case]:
@@ -656,32 +622,6 @@ def leftovers(groups: Sequence[Sequence[Case]]) -> list[str]:
 # --- the machine ----------------------------------------------------------------------------
 
 
-def _output(argv: Sequence[str], env: dict[str, str], cwd: Path | None = None) -> str:
-    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False, text=True)
-    return proc.stdout + proc.stderr if proc.returncode == 0 else ""
-
-
-def _version_of(argv: Sequence[str], env: dict[str, str]) -> str:
-    match = re.search(r"\d+\.\d+[\w.]*", _output(argv, env))
-    return match.group(0) if match else "unknown"
-
-
-def _checkout(env: dict[str, str]) -> str:
-    """The commit of the git-model checkout that runs, and whether src/ has local changes
-    (with a digest of them, so that a change made during the run shows)."""
-    head = _output(["git", "rev-parse", "--short", "HEAD"], env, ROOT).strip() or "unknown"
-    dirty = _output(["git", "status", "--porcelain", "--", "src"], env, ROOT).strip()
-    if not dirty:
-        return head
-    diff = _output(["git", "diff", "HEAD", "--", "src"], env, ROOT)
-    digest = hashlib.sha256((dirty + diff).encode()).hexdigest()[:8]
-    return f"{head} with local changes in src/ (digest {digest})"
-
-
-def _load() -> str:
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-
-
 def _filesystem(path: Path) -> str:
     """The type of the file system holding ``path`` (Linux), from /proc/mounts."""
     mounts = Path("/proc/mounts")
@@ -696,26 +636,13 @@ def _filesystem(path: Path) -> str:
 
 
 def machine(workdir: Path, env: dict[str, str]) -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
-        cpu = names[0] if names else cpu
-    memory = "unknown"
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        found = re.search(r"^MemTotal:\s*(\d+) kB", meminfo.read_text(), re.MULTILINE)
-        memory = f"{int(found.group(1)) / 1024**2:.1f} GiB" if found else memory
     return {
-        "CPU": f"{cpu}, {os.cpu_count()} cores",
-        "memory": memory,
-        "OS": platform.platform(),
+        **hardware(),
         "work directory": f"{workdir} ({_filesystem(workdir)})",
-        "Python": platform.python_version(),
-        "git": _version_of(["git", "--version"], env),
-        "dvc": _version_of(["dvc", "--version"], env),
-        "git-model": f"{_version_of(['git-model', '--version'], env)} at {_checkout(env)}",
-        "load average at start": _load(),
+        "git": version_of(["git", "--version"], env),
+        "dvc": version_of(["dvc", "--version"], env),
+        "git-model": f"{version_of(['git-model', '--version'], env)} at {checkout(env)}",
+        "load average at start": load_average(),
     }
 
 
@@ -798,10 +725,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     measure(groups, references, setup, env, runs=args.runs, breakdown=not args.no_breakdown)
     remove(workdir / "tmp")
     (workdir / "tmp").mkdir()
-    checkout = _checkout(env)
-    if not about["git-model"].endswith(checkout):  # another hand edited src/ meanwhile
-        about["git-model"] += f"; at the end of the run: {checkout}"
-    about["load average at end"] = _load()
+    at_end = checkout(env)
+    if not about["git-model"].endswith(at_end):  # another hand edited src/ meanwhile
+        about["git-model"] += f"; at the end of the run: {at_end}"
+    about["load average at end"] = load_average()
     about["benchmark took"] = f"{time.perf_counter() - began:.0f} s"
     results = Results(about, setup, groups, references)
     print(report(results, args, render_text), flush=True)

@@ -41,7 +41,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import random
 import re
 import shlex
@@ -56,6 +55,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import (
+    ROOT,
+    Renderer,
+    checkout,
+    hardware,
+    load_average,
+    render_markdown,
+    render_text,
+    seconds,
+    spread,
+    version_of,
+)
 from git_model.metadata import (
     Dep,
     Environment,
@@ -68,7 +79,6 @@ from git_model.metadata import (
 )
 from git_model.state import MODEL_TYPE, Artifact, with_trailers
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORKDIR = ROOT / "benchmarks" / ".work"
 CACHE = Path(".git", "git-model", "state.cache")  # git-model's cache, in a registry
 
@@ -554,7 +564,8 @@ class Registry:
         sizes = [v.document for m in self.models for v in m.versions]
         return (
             f"{self.tags:,} tags: {len(self.models):,} models, {self.commits:,} versions "
-            f"(each on its commit), {notes:,} annotations; metadata documents of "
+            f"(each on its commit), {notes:,} annotation{'s' if notes != 1 else ''}; "
+            "metadata documents of "
             f"{statistics.mean(sizes) / 1000:.1f} KB on average "
             f"({min(sizes) / 1000:.1f}-{max(sizes) / 1000:.1f} KB); built in "
             f"{self.build_seconds:.1f} s"
@@ -1034,26 +1045,11 @@ def startup_cases(repo: Path, empty: Path, typer: Case) -> list[tuple[str, Case]
 # --- reporting ------------------------------------------------------------------------------
 
 
-def _seconds(value: float) -> str:
-    if value < 1:
-        return f"{value * 1000:.0f} ms" if value >= 0.01 else f"{value * 1000:.1f} ms"
-    return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
-
-
 def cell(case: Case | None, runs: int) -> str:
     """``median (min-max)``, with the number of runs when it is not ``runs``."""
     if case is None or not case.samples:
         return "—"
-    if case.error is not None:
-        return "failed"
-    median = _seconds(statistics.median(case.samples))
-    if len(case.samples) == 1:
-        return f"{median} (1 run)"
-    low, high = _seconds(min(case.samples)), _seconds(max(case.samples))
-    if low.split()[1] == high.split()[1]:  # one unit for both ends: "306-380 ms"
-        low = low.split()[0]
-    count = f", {len(case.samples)} runs" if len(case.samples) != runs else ""
-    return f"{median} ({low}-{high}{count})"
+    return "failed" if case.error is not None else spread(case.samples, runs)
 
 
 def _ratio(value: float | None) -> str:
@@ -1082,7 +1078,6 @@ class SizeResult:
     seconds: float = 0.0
 
 
-Renderer = Callable[[Sequence[str], Sequence[Sequence[str]], bool], str]
 HEADER = (
     "operation",
     "git-model",
@@ -1114,27 +1109,6 @@ def table_lines(rows: Sequence[Row], typer: Case, runs: int, gto: bool) -> list[
         }
         lines.append([cells[column] for column in header(gto)])
     return lines
-
-
-def render_text(header: Sequence[str], lines: Sequence[Sequence[str]], code: bool = False) -> str:
-    widths = [max(len(r[i]) for r in (header, *lines)) for i in range(len(header))]
-    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in lines]
-    return "\n".join(out)
-
-
-def render_markdown(
-    header: Sequence[str], lines: Sequence[Sequence[str]], code: bool = False
-) -> str:
-    """A Markdown table: times right-aligned, or (``code``) command lines as code."""
-
-    def md(row: Sequence[str], quote: bool = False) -> str:
-        cells = [row[0], *(f"`{c}`" if quote and c != "—" else c for c in row[1:])]
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-    rule = ["---"] + ["---" if code else "--:"] * (len(header) - 1)
-    return "\n".join([md(header), md(rule), *(md(r, quote=code) for r in lines)])
 
 
 def processes(found: Counter[str] | None) -> str:
@@ -1206,49 +1180,14 @@ def failures(rows: Sequence[Row]) -> list[str]:
 # --- the machine ----------------------------------------------------------------------------
 
 
-def _output(*argv: str, cwd: Path | None = None) -> str:
-    """What a command prints (stdout and stderr), or "" when it fails."""
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, check=False, env=ENV, text=True)
-    return proc.stdout + proc.stderr if proc.returncode == 0 else ""
-
-
-def _version_of(*argv: str) -> str:
-    match = re.search(r"\d+\.\d+[\w.]*", _output(*argv))
-    return match.group(0) if match else "unknown"
-
-
-def _checkout() -> str:
-    """The commit of the git-model checkout that runs, and whether src/ has local changes."""
-    head = _output("git", "rev-parse", "--short", "HEAD", cwd=ROOT).strip() or "unknown"
-    dirty = _output("git", "status", "--porcelain", "--", "src", cwd=ROOT).strip()
-    return head + (" with local changes in src/" if dirty else "")
-
-
-def _load() -> str:
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-
-
 def machine() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = re.findall(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
-        cpu = names[0] if names else cpu
-    memory = "unknown"
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        found = re.search(r"^MemTotal:\s*(\d+) kB", meminfo.read_text(), re.MULTILINE)
-        memory = f"{int(found.group(1)) / 1024**2:.1f} GiB" if found else memory
     return {
-        "CPU": f"{cpu}, {os.cpu_count()} cores",
-        "memory": memory,
-        "OS": platform.platform(),
-        "Python": platform.python_version(),
-        "git": _version_of("git", "--version"),
-        "git-model": f"{_version_of('git-model', '--version')} at {_checkout()}",
-        "GTO": _version_of("gto", "--version"),
+        **hardware(),
+        "git": version_of(["git", "--version"], ENV),
+        "git-model": f"{version_of(['git-model', '--version'], ENV)} at {checkout(ENV)}",
+        "GTO": version_of(["gto", "--version"], ENV),
         "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "(not set)"),
-        "load average at start": _load(),
+        "load average at start": load_average(),
     }
 
 
@@ -1376,7 +1315,7 @@ def _minus(case: Case, base: Case) -> str:
     if case.median is None or base.median is None:
         return "—"
     delta = case.median - base.median
-    return ("+" if delta >= 0 else "-") + _seconds(abs(delta))
+    return ("+" if delta >= 0 else "-") + seconds(abs(delta))
 
 
 def report(
@@ -1447,7 +1386,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         results.append(result)
         startup += started
     heavy = bench_metadata(args) if args.versions else None
-    about["load average at end"] = _load()
+    about["load average at end"] = load_average()
     parts = [f"{r.label} {r.seconds:.0f} s" for r in (*results, *([heavy] if heavy else []))]
     about["benchmark took"] = f"{time.perf_counter() - began:.0f} s ({', '.join(parts)})"
     print(report(results, heavy, startup, about=about, args=args, render=render_text))
