@@ -67,6 +67,7 @@ from common import (
     spread,
     version_of,
 )
+from git_model.gitcmd import NAMES_FORMAT, TAG_FORMAT
 from git_model.metadata import (
     Dep,
     Environment,
@@ -146,28 +147,10 @@ uvicorn virtualenv wcwidth websocket-client werkzeug wheel wrapt xgboost xxhash 
 """
 PACKAGES = tuple(_PACKAGE_NAMES.split())
 
-# The fields git-model reads for every tag (src/git_model/gitcmd.py, _FIELDS): the floor
-# of a read is one for-each-ref that prints them.
-REF_FORMAT = (
-    "%00".join(
-        (
-            "%(refname:strip=2)",
-            "%(objecttype)",
-            "%(objectname)",
-            "%(*objectname)",
-            "%(*objecttype)",
-            "%(taggername)",
-            "%(taggeremail:trim)",
-            "%(taggerdate:raw)",
-            "%(contents)",
-        )
-    )
-    + "%00"
-)
-# What `show` lists when its cache knows the models (gitcmd.Git.list_tag_names).
-NAMES_FORMAT = "%(objectname) %(refname:strip=2)"
-
-FIELDS = "--format=FIELDS"  # how tables abbreviate REF_FORMAT
+# The floor of a read is one for-each-ref that prints the fields git-model reads for every
+# tag (gitcmd.TAG_FORMAT); `show` with a warm cache lists names and objects only
+# (gitcmd.NAMES_FORMAT). Both are imported, so the floor follows what git-model reads.
+FIELDS = "--format=FIELDS"  # how tables abbreviate TAG_FORMAT
 
 GIT_MODEL, GTO, FLOOR = "git-model", "GTO", "floor"
 TOOLS = (GIT_MODEL, GTO, FLOOR)
@@ -756,7 +739,7 @@ class Case:
     @property
     def shown(self) -> str:
         """The first run's command line, abbreviated: FIELDS for the format, COMMIT for ids."""
-        text = shlex.join(self.argv(0)).replace(shlex.quote(f"--format={REF_FORMAT}"), FIELDS)
+        text = shlex.join(self.argv(0)).replace(shlex.quote(f"--format={TAG_FORMAT}"), FIELDS)
         return re.sub(r"\b[0-9a-f]{40}\b", "COMMIT", text)
 
     @property
@@ -862,7 +845,7 @@ def _fixed(*argv: str) -> Callable[[int], list[str]]:
     return lambda _index: list(argv)
 
 
-LISTING = ("git", "for-each-ref", f"--format={REF_FORMAT}")
+LISTING = ("git", "for-each-ref", f"--format={TAG_FORMAT}")
 
 
 def _ours(repo: Path, *args: str, prepare: Callable[[], None] | None = None) -> Case:
