@@ -169,25 +169,20 @@ def test_a_repository_without_dvc_says_how_to_start(repo: Repo) -> None:
     assert repo.refs() == before
 
 
-def test_a_pipeline_output_is_read_from_dvc_lock(dvc_repo: Repo) -> None:
+def _train_in_a_pipeline(dvc_repo: Repo, weights: str) -> None:
+    """A DVC stage ``train`` whose output is models/churn.pkl (the bytes the Python
+    expression ``weights`` makes), run once: DVC tracks the artifact in dvc.lock."""
     (dvc_repo.path / "train.py").write_text(
         "import os\nos.makedirs('models', exist_ok=True)\n"
-        "open('models/churn.pkl', 'wb').write(b'weights' * 1000)\n"
+        f"open('models/churn.pkl', 'wb').write({weights})\n"
     )
-    dvc(
-        dvc_repo,
-        "stage",
-        "add",
-        "-q",
-        "-n",
-        "train",
-        "-d",
-        "train.py",
-        "-o",
-        "models/churn.pkl",
-        "python train.py",
-    )
+    stage = ["stage", "add", "-q", "-n", "train", "-d", "train.py", "-o", "models/churn.pkl"]
+    dvc(dvc_repo, *stage, "python train.py")
     dvc(dvc_repo, "repro", "-q")
+
+
+def test_a_pipeline_output_is_read_from_dvc_lock(dvc_repo: Repo) -> None:
+    _train_in_a_pipeline(dvc_repo, "b'weights' * 1000")
     with (dvc_repo.path / "dvc.yaml").open("a") as handle:
         handle.write("artifacts:\n  churn:\n    path: models/churn.pkl\n    type: model\n")
     dvc_repo.git("add", "-A")
@@ -247,24 +242,7 @@ def test_get_reports_progress_to_its_caller(dvc_repo: Repo, tmp_path: Path) -> N
 
 def test_register_path_of_a_pipeline_output_commits_only_the_declaration(dvc_repo: Repo) -> None:
     """A stage makes the artifact, so DVC tracks it in dvc.lock: `dvc add` is not run."""
-    (dvc_repo.path / "train.py").write_text(
-        "import os\nos.makedirs('models', exist_ok=True)\n"
-        "open('models/churn.pkl', 'wb').write(os.urandom(2000))\n"
-    )
-    dvc(
-        dvc_repo,
-        "stage",
-        "add",
-        "-q",
-        "-n",
-        "train",
-        "-d",
-        "train.py",
-        "-o",
-        "models/churn.pkl",
-        "python train.py",
-    )
-    dvc(dvc_repo, "repro", "-q")
+    _train_in_a_pipeline(dvc_repo, "os.urandom(2000)")
     before = dvc_repo.refs()
     refused = dvc_repo.cli("register", "churn", "--path", "models/churn.pkl")
     assert refused.exit_code == 6
