@@ -143,8 +143,8 @@ say "Archive the old version: out of every stage, kept in history"
 step git model archive churn@0.1.0 -m "superseded" --push
 step git model show churn --all
 
-say "Every event, newest first: who moved what, when, and why"
-step git model history churn
+say "Every event, newest first: who moved what, when, and why (and the AUC each version had)"
+step git model history churn --metric auc
 
 say "Everything above is Git tags: push them, review them, protect them"
 step git tag -l -n1

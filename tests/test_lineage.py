@@ -619,6 +619,57 @@ def test_show_sorts_by_a_metric_and_filters(registered: Repo) -> None:
     ] == ["0.1.0"]
 
 
+def test_history_shows_the_metrics_each_events_version_recorded(registered: Repo) -> None:
+    first = _metrics(registered)
+    second = _retrain(registered, c=0.001, message="Stronger regularisation")
+    ok(registered, "register", "churn")
+    ok(registered, "promote", "churn@0.2.0", "--to", "prod")
+    ok(registered, "annotate", "churn@0.1.0", "uat=passed")
+    _add_model(
+        registered, "legacy", "owner: growth-ml\nmetrics: [legacy-metrics.json]\n", {"rmse": 3.5}
+    )
+    ok(registered, "deprecate", "legacy")
+
+    churn = data(registered, "history", "churn", "--metric", "auc", "--metric", "rmse")
+    assert churn["metrics"] == ["auc", "rmse"]
+    by_event = [
+        (e["kind"], e["version"], values)
+        for e, values in zip(churn["events"], churn["values"], strict=True)
+    ]
+    assert by_event == [  # newest first; a metric the version did not record is null
+        ("annotated", "0.1.0", [first["auc"], None]),
+        ("promoted", "0.2.0", [second["auc"], None]),
+        ("registered", "0.2.0", [second["auc"], None]),
+        ("registered", "0.1.0", [first["auc"], None]),
+    ]
+
+    every = data(registered, "history", "--metric", "rmse", "--oldest-first")
+    assert len(every["values"]) == len(every["events"])
+    legacy = [
+        (e["kind"], values)
+        for e, values in zip(every["events"], every["values"], strict=True)
+        if e["model"] == "legacy"
+    ]
+    assert legacy == [("registered", [3.5]), ("deprecated", [None])]  # a model has no metrics
+    assert data(registered, "history")["values"] == []
+
+    table = registered.cli("history", "churn", "--metric", "auc").stdout.splitlines()
+    assert table[0].split() == [
+        "#",
+        "When",
+        "Event",
+        "Model",
+        "Version",
+        "auc",
+        "Stage",
+        "By",
+        "Message",
+    ]
+    registered_row = next(line for line in table if " registered " in line and "v0.1.0" in line)
+    # "-", the date and time, "registered", the model, then the version, its auc, no stage
+    assert registered_row.split()[5:8] == ["v0.1.0", f"{first['auc']:.6g}", "-"]
+
+
 def test_show_with_filters_that_match_nothing_does_not_say_the_registry_is_empty(
     registered: Repo,
 ) -> None:
@@ -834,6 +885,8 @@ READERS = [
     ("card", "churn@latest"),
     ("show", "--sort", "auc"),
     ("show", "churn", "--sort", "auc"),
+    ("history", "churn", "--metric", "auc"),
+    ("history", "--metric", "auc"),
     ("show", "--label", "tabular", "--owner", "growth-ml"),
     ("describe", "churn@latest"),
 ]

@@ -42,6 +42,7 @@ from git_model.gitcmd import (
     Git,
 )
 from git_model.metadata import (
+    Metadata,
     ModelSpec,
     Scalar,
     lineage_change,
@@ -91,6 +92,7 @@ from git_model.state import (
     MODEL_TYPE,
     Artifact,
     Brief,
+    Event,
     EventKind,
     Listing,
     Model,
@@ -331,20 +333,54 @@ def artifact_path(ref: str, *, source: str | None = None, repo: Path | str | Non
 
 
 def history(
-    name: str | None = None, *, newest_first: bool = True, repo: Path | str | None = None
+    name: str | None = None,
+    *,
+    newest_first: bool = True,
+    metrics: Sequence[str] = (),
+    repo: Path | str | None = None,
 ) -> History:
-    """Every event of one model, or of all models, ordered by counter within a model."""
+    """Every event of one model, or of all models, ordered by counter within a model;
+    with ``metrics``, the value each event's version recorded for each of them."""
     git, config = open_registry(repo)
     model_name = None
     if name is not None:
         model = require_model(git, config, ModelRef.parse(name).model)
         model_name = model.name
+        models: Sequence[Model] = (model,)
         events = list(model.events)
     else:
-        events = merge_events(build_state(git.list_tags(), config.stages).models)
+        models = build_state(git.list_tags(), config.stages).models
+        events = merge_events(models)
     if newest_first:
         events.reverse()
-    return History(model=model_name, events=tuple(events), newest_first=newest_first)
+    return History(
+        model=model_name,
+        events=tuple(events),
+        newest_first=newest_first,
+        metrics=tuple(metrics),
+        values=_recorded(models, events, metrics) if metrics else (),
+    )
+
+
+def _recorded(
+    models: Sequence[Model], events: Sequence[Event], metrics: Sequence[str]
+) -> tuple[tuple[Scalar, ...], ...]:
+    """Per event, the value its version recorded for each metric (None: not recorded).
+    The documents came with the tags: each version's is parsed once, when first needed."""
+    versions = {(m.name, v.version): v for m in models for v in m.versions}
+    parsed: dict[tuple[str, SemVer | None], Metadata | None] = {}
+
+    def values(event: Event) -> tuple[Scalar, ...]:
+        key = (event.model, event.version)
+        if key not in parsed:
+            version = (
+                versions.get((event.model, event.version)) if event.version is not None else None
+            )
+            parsed[key] = version.metadata() if version is not None else None
+        metadata = parsed[key]
+        return tuple(metadata.metric(n) if metadata else None for n in metrics)
+
+    return tuple(values(event) for event in events)
 
 
 def describe(ref: str, *, repo: Path | str | None = None) -> VersionDetail:

@@ -73,6 +73,8 @@ class History:
     model: str | None
     events: tuple[Event, ...]
     newest_first: bool
+    metrics: tuple[str, ...] = ()  # the metrics asked for
+    values: tuple[tuple[Scalar, ...], ...] = ()  # per event, its version's value of each
 
 
 @dataclass(frozen=True, slots=True)

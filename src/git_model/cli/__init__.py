@@ -334,13 +334,22 @@ def history(
     oldest_first: Annotated[
         bool, typer.Option("--oldest-first", help="List the oldest event first.")
     ] = False,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            metavar="METRIC",
+            help="Add a column: the value of METRIC that each event's version recorded "
+            "(repeatable).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Every registry event: who registered, promoted, demoted, archived what, when, why."""
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = _call(api.history, name, newest_first=not oldest_first)
+    result = _call(api.history, name, newest_first=not oldest_first, metrics=metric or ())
     if as_json:
         render.print_json(result)
     else:

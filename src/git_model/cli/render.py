@@ -190,7 +190,15 @@ def history(view: History) -> None:
     if not view.events:
         out.print("No events yet.")
         return
-    _events_table(view.events).print()
+    if not view.metrics:
+        _events_table(view.events).print()
+        return
+    columns = ("#", "When", "Event", "Model", "Version", *view.metrics, "Stage", "By", "Message")
+    table = _Columns(*columns)
+    for event, values in zip(view.events, view.values, strict=True):
+        row = _event_row(event)  # the metrics go after the version
+        table.add_row(*row[:5], *(_scalar(v) for v in values), *row[5:])
+    table.print()
 
 
 def _artifact(version: Version) -> str:
