@@ -28,7 +28,8 @@ for each size, it
 
 Then, in a registry of its own, one model with 1,000 versions (among 49 ordinary ones) for
 the metadata-heavy reads: ``show NAME --sort auc``, ``show --sort auc``, ``compare``,
-``history NAME``, timed and their Git processes counted.
+``history NAME --metric auc``, ``history --metric auc``, timed and their Git processes
+counted.
 
 Writes run on throw-away copies of the registry (one per tool), each run on a fresh commit
 or a promotion that replaces the holder, so that runs never collide. Nothing here asserts
@@ -983,9 +984,13 @@ def metadata_rows(registry: Registry) -> list[Row]:
             one_model=True,
         ),
         Row(
-            "history NAME",
-            {GIT_MODEL: _ours(repo, "history", name), FLOOR: one_model},
+            f"history NAME --metric {METRIC}",
+            {GIT_MODEL: _ours(repo, "history", name, "--metric", METRIC), FLOOR: one_model},
             one_model=True,
+        ),
+        Row(
+            f"history --metric {METRIC} (every model)",
+            {GIT_MODEL: _ours(repo, "history", "--metric", METRIC), FLOOR: every_tag},
         ),
         Row(
             "show NAME (no sort, for reference)",
