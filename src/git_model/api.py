@@ -367,15 +367,14 @@ def _recorded(
 ) -> tuple[tuple[Scalar, ...], ...]:
     """Per event, the value its version recorded for each metric (None: not recorded).
     The documents came with the tags: each version's is parsed once, when first needed."""
-    versions = {(m.name, v.version): v for m in models for v in m.versions}
-    parsed: dict[tuple[str, SemVer | None], Metadata | None] = {}
+    Key = tuple[str, SemVer | None]  # a deprecation has no version
+    versions: dict[Key, Version] = {(m.name, v.version): v for m in models for v in m.versions}
+    parsed: dict[Key, Metadata | None] = {}
 
     def values(event: Event) -> tuple[Scalar, ...]:
         key = (event.model, event.version)
         if key not in parsed:
-            version = (
-                versions.get((event.model, event.version)) if event.version is not None else None
-            )
+            version = versions.get(key)
             parsed[key] = version.metadata() if version is not None else None
         metadata = parsed[key]
         return tuple(metadata.metric(n) if metadata else None for n in metrics)
