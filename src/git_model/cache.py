@@ -22,6 +22,8 @@ from git_model.state import Brief, Skipped
 
 Entry = tuple[Brief | None, tuple[Skipped, ...]]
 
+# Part of the file's header: bump it whenever what a Brief holds, or how the replay in
+# git_model.state computes it, changes, so that caches written before are rebuilt.
 FORMAT = 1
 
 
