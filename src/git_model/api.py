@@ -428,7 +428,6 @@ def annotate(
     model = require_model(git, config, target.model)
     version = resolve(model, target)
     plan = Plan(git, config, model.name, model, remote)
-    plan.repair()
     shown = ", ".join(f"{k}={v}" for k, v in values.items())
     text = message or f"Annotate {model.name} {version.version.tag}: {shown}"
     document = json.dumps({"annotations": dict(values)}, indent=1, ensure_ascii=False)
@@ -555,7 +554,6 @@ def register(
     if remote is not None and artifact is not None and root is not None:
         artifacts.Workspace(root).ensure_pushed(name, artifact, commit)
     plan = Plan(git, config, name, model, remote)
-    plan.repair()
     plan.version(new, commit, text, trailers, document=metadata.to_json())
     return plan.finish(EventKind.REGISTERED, new, committed=committed, bump_reason=reason)
 
@@ -598,7 +596,6 @@ def promote(
     if remote is not None:
         ensure_artifact_pushed(git, model.name, version)
     plan = Plan(git, config, model.name, model, remote)
-    plan.repair()
     if old is not None:
         plan.event(
             Action.UNASSIGN,
@@ -634,7 +631,6 @@ def demote(
             raise UnknownStage(target.stage, config.stages)
         raise StageEmpty(model.name, target.stage)
     plan = Plan(git, config, model.name, model, remote)
-    plan.repair()
     text = message or f"Demote {model.name} {holder.version.tag} from {target.stage}"
     plan.event(Action.UNASSIGN, holder.commit, text, stage=target.stage)
     plan.set_stage(target.stage, None, text)
@@ -668,7 +664,6 @@ def archive(
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
     plan = Plan(git, config, model.name, model, remote)
-    plan.repair()
     held = [h for h in model.holders if h.commit == version.commit]
     _empty_stages(plan, model, held, f"{version.version.tag} archived")
     text = message or f"Archive {model.name} {version.version.tag}"
@@ -689,7 +684,6 @@ def deprecate(
     remote = sync(git, push, wanted) if push else None
     model = _writable(require_model(git, config, wanted))
     plan = Plan(git, config, model.name, model, remote)
-    plan.repair()
     _empty_stages(plan, model, model.holders, f"{model.name} deprecated")
     anchor = model.latest or (model.versions[0] if model.versions else None)
     commit = anchor.commit if anchor is not None else model.events[-1].commit

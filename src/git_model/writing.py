@@ -43,6 +43,7 @@ from git_model.state import (
 class Plan:
     """The tags one write creates, in order: events first, moving stage tags last.
 
+    Every write starts by pointing the model's lagging stage tags where its events say.
     Event times strictly increase within a model (one second apart at least), so that
     tools ordering by tag time (GTO, ``dvc artifacts get``) reach the counter order.
     """
@@ -68,6 +69,7 @@ class Plan:
         self.moves: dict[str, tuple[str | None, str]] = {}
         self.adopted: set[str] = set()
         self.repaired: tuple[StageTagLag, ...] = ()
+        self._repair()
 
     def _stamp(self) -> Ident:
         ident = Ident(self.ident.name, self.ident.email, self.time, self.ident.tz)
@@ -86,7 +88,7 @@ class Plan:
         tagger = current.tagger or self._stamp()
         self.events.append(NewTag(name, current.target, tagger, current.message))
 
-    def repair(self) -> None:
+    def _repair(self) -> None:
         """Point every lagging stage tag of the model where its events say."""
         if self.model is None:
             return
@@ -313,7 +315,6 @@ def repair_all(
     for model in models:
         if model.lags:
             plan = Plan(git, config, model.name, model)
-            plan.repair()
             plan.apply()
             repaired.extend(plan.repaired)
     return tuple(repaired)
