@@ -102,7 +102,7 @@ from git_model.state import (
     build_state,
     merge_events,
 )
-from git_model.writing import Plan, ensure_artifact_pushed, repair_all, sync
+from git_model.writing import Plan, RemoteState, ensure_artifact_pushed, repair_all, sync
 
 T = TypeVar("T")
 
@@ -476,6 +476,15 @@ def _writable(model: Model) -> Model:
     return model
 
 
+def _changing(
+    git: Git, config: RegistryConfig, name: str, push: str | None
+) -> tuple[Model, RemoteState | None]:
+    """The model a write changes, read after its tags were synced from ``push`` (so the
+    write builds on the remote's events), and the remote's state; refused if deprecated."""
+    remote = sync(git, push, name) if push else None
+    return _writable(require_model(git, config, name)), remote
+
+
 def register(
     name: str,
     *,
@@ -584,8 +593,7 @@ def promote(
     target = ModelRef.parse(ref)
     if to is not None:
         config.check_stage(check_stage_name(to))
-    remote = sync(git, push, target.model) if push else None
-    model = _writable(require_model(git, config, target.model))
+    model, remote = _changing(git, config, target.model, push)
     version = resolve(model, target)
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
@@ -623,8 +631,7 @@ def demote(
     target = ModelRef.parse(ref)
     if target.stage is None:
         raise UsageError(f"{ref!r} names no stage", "write NAME#STAGE, e.g. churn#prod")
-    remote = sync(git, push, target.model) if push else None
-    model = _writable(require_model(git, config, target.model))
+    model, remote = _changing(git, config, target.model, push)
     holder = model.holder(target.stage)
     if holder is None:
         if target.stage not in config.stages:
@@ -658,8 +665,7 @@ def archive(
     """Archive a version: out of every stage, kept in history, never promoted again."""
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
-    remote = sync(git, push, target.model) if push else None
-    model = _writable(require_model(git, config, target.model))
+    model, remote = _changing(git, config, target.model, push)
     version = resolve(model, target)
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
@@ -681,8 +687,7 @@ def deprecate(
     """Retire a model: every stage emptied, no new versions or promotions."""
     git, config = open_registry(repo)
     wanted = ModelRef.parse(name).model
-    remote = sync(git, push, wanted) if push else None
-    model = _writable(require_model(git, config, wanted))
+    model, remote = _changing(git, config, wanted, push)
     plan = Plan(git, config, model.name, model, remote)
     _empty_stages(plan, model, model.holders, f"{model.name} deprecated")
     anchor = model.latest or (model.versions[0] if model.versions else None)
