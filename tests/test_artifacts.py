@@ -3,31 +3,19 @@ committed, and what is refused."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.conftest import Repo, dvc
 from tests.helpers import data, ok
-
-
-def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
-
-
-def _save_model(repo: Repo, relpath: str = "models/churn.pkl", size: int = 50_000) -> Path:
-    path = repo.path / relpath
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(os.urandom(size))
-    return path
+from tests.remotes import md5, save_model
 
 
 def test_register_path_tracks_declares_and_commits_exactly_the_declaration(
     dvc_repo: Repo,
 ) -> None:
-    model = _save_model(dvc_repo)
+    model = save_model(dvc_repo, size=50_000)
     # The user's own work in progress, staged and not, must stay out of the commit.
     (dvc_repo.path / "train.py").write_text("print('train')\n")
     dvc_repo.git("add", "train.py")
@@ -52,16 +40,16 @@ def test_register_path_tracks_declares_and_commits_exactly_the_declaration(
     version = data(dvc_repo, "describe", "churn@0.1.0")["version"]
     assert version["artifact"] == {
         "path": "models/churn.pkl",
-        "md5": _md5(model),
+        "md5": md5(model),
         "size": 50_000,
         "files": None,
     }
     tag_message = dvc_repo.git("tag", "-l", "--format=%(contents)", "churn@v0.1.0")
-    assert f"Artifact-Md5: {_md5(model)}" in tag_message
+    assert f"Artifact-Md5: {md5(model)}" in tag_message
 
 
 def test_register_path_already_declared_tags_head_without_committing(dvc_repo: Repo) -> None:
-    _save_model(dvc_repo)
+    save_model(dvc_repo)
     ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
     dvc_repo.commit("unrelated work", files={"README.md": "readme\n"})
     head = dvc_repo.git("rev-parse", "HEAD")
@@ -72,10 +60,10 @@ def test_register_path_already_declared_tags_head_without_committing(dvc_repo: R
 
 
 def test_a_changed_artifact_is_committed_with_path_and_refused_without(dvc_repo: Repo) -> None:
-    _save_model(dvc_repo)
+    save_model(dvc_repo)
     ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
     dvc_repo.commit("unrelated work", files={"README.md": "readme\n"})
-    retrained = _save_model(dvc_repo)  # retrained, not recorded
+    retrained = save_model(dvc_repo)  # retrained, not recorded
     before = dvc_repo.refs()
     refused = dvc_repo.cli("register", "churn")
     assert refused.exit_code == 6
@@ -86,15 +74,15 @@ def test_a_changed_artifact_is_committed_with_path_and_refused_without(dvc_repo:
     result = data(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
     assert result["committed"] == ["models/churn.pkl.dvc"]
     assert result["version"]["version"] == "0.2.0"
-    assert result["version"]["artifact"]["md5"] == _md5(retrained)
+    assert result["version"]["artifact"]["md5"] == md5(retrained)
 
 
 def test_registering_an_older_commit_with_rev_ignores_the_disk(dvc_repo: Repo) -> None:
-    _save_model(dvc_repo)
+    save_model(dvc_repo)
     ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl", "--version", "1.0.0")
     first = dvc_repo.git("rev-parse", "HEAD")
     dvc_repo.commit("more", files={"README.md": "x\n"})
-    _save_model(dvc_repo)
+    save_model(dvc_repo)
     ok(dvc_repo, "archive", "churn@1.0.0")
     dvc_repo.git("commit", "-q", "--allow-empty", "-m", "again")
     result = data(dvc_repo, "register", "churn", "--rev", "HEAD~1", "--path", "models/churn.pkl")
@@ -103,7 +91,7 @@ def test_registering_an_older_commit_with_rev_ignores_the_disk(dvc_repo: Repo) -
 
 
 def test_refusals_change_nothing(dvc_repo: Repo, tmp_path: Path) -> None:
-    _save_model(dvc_repo)
+    save_model(dvc_repo)
     (dvc_repo.path / "dvc.yaml").write_text("stages: {}\n")  # uncommitted work in dvc.yaml
     cases = [
         (["register", "churn", "--path", "models/churn.pkl"], 6, "dvc.yaml has uncommitted"),
@@ -125,8 +113,8 @@ def test_refusals_change_nothing(dvc_repo: Repo, tmp_path: Path) -> None:
 
 
 def test_a_declaration_at_another_path_is_refused(dvc_repo: Repo) -> None:
-    _save_model(dvc_repo)
-    _save_model(dvc_repo, "models/other.pkl")
+    save_model(dvc_repo)
+    save_model(dvc_repo, "models/other.pkl")
     ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
     dvc_repo.commit("more", files={"README.md": "x\n"})
     result = dvc_repo.cli("register", "churn", "--path", "models/other.pkl")
@@ -143,7 +131,7 @@ def test_a_declaration_at_another_path_is_refused(dvc_repo: Repo) -> None:
 
 def test_a_directory_artifact(dvc_repo: Repo) -> None:
     for name in ("weights.bin", "config.json", "sub/tokenizer.json"):
-        _save_model(dvc_repo, f"models/bert/{name}", 1000)
+        save_model(dvc_repo, f"models/bert/{name}", 1000)
     result = data(dvc_repo, "register", "bert", "--path", "models/bert")
     artifact = result["version"]["artifact"]
     assert artifact["md5"].endswith(".dir")
@@ -161,7 +149,7 @@ def test_a_directory_artifact(dvc_repo: Repo) -> None:
 
 
 def test_a_repository_without_dvc_says_how_to_start(repo: Repo) -> None:
-    _save_model(repo)
+    save_model(repo)
     before = repo.refs()
     result = repo.cli("register", "churn", "--path", "models/churn.pkl")
     assert result.exit_code == 11
@@ -188,7 +176,7 @@ def test_a_pipeline_output_is_read_from_dvc_lock(dvc_repo: Repo) -> None:
     dvc_repo.git("add", "-A")
     dvc_repo.git("commit", "-q", "-m", "Train churn")
     result = data(dvc_repo, "register", "churn")
-    assert result["version"]["artifact"]["md5"] == _md5(dvc_repo.path / "models/churn.pkl")
+    assert result["version"]["artifact"]["md5"] == md5(dvc_repo.path / "models/churn.pkl")
     assert result["committed"] == []
 
 
@@ -210,7 +198,7 @@ def _imported(repo: Repo, *args: str) -> set[str]:
 
 def test_moving_artifacts_imports_dvc_but_never_gto(dvc_repo: Repo, tmp_path: Path) -> None:
     """DVC's own artifacts API imports GTO; the registry reads and writes dvc.yaml itself."""
-    _save_model(dvc_repo)
+    save_model(dvc_repo)
     registering = _imported(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
     assert "dvc" in registering
     assert "gto" not in registering
@@ -225,7 +213,7 @@ def test_get_reports_progress_to_its_caller(dvc_repo: Repo, tmp_path: Path) -> N
     """The API reports bytes to a callback (the CLI draws it as a bar on a terminal)."""
     from git_model import api  # noqa: PLC0415
 
-    model = _save_model(dvc_repo, size=3_000_000)
+    model = save_model(dvc_repo, size=3_000_000)
     ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
     seen: list[tuple[int, int | None]] = []
     got = api.get(
@@ -237,7 +225,7 @@ def test_get_reports_progress_to_its_caller(dvc_repo: Repo, tmp_path: Path) -> N
     assert got.verified
     assert seen[-1] == (3_000_000, 3_000_000)
     assert all(done <= 3_000_000 for done, _ in seen)
-    assert _md5(got.path) == _md5(model)
+    assert md5(got.path) == md5(model)
 
 
 def test_register_path_of_a_pipeline_output_commits_only_the_declaration(dvc_repo: Repo) -> None:
@@ -258,4 +246,4 @@ def test_register_path_of_a_pipeline_output_commits_only_the_declaration(dvc_rep
     result = data(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
     assert result["committed"] == ["dvc.yaml", "models/churn.yaml"]
     assert not (dvc_repo.path / "models/churn.pkl.dvc").exists()
-    assert result["version"]["artifact"]["md5"] == _md5(dvc_repo.path / "models/churn.pkl")
+    assert result["version"]["artifact"]["md5"] == md5(dvc_repo.path / "models/churn.pkl")
