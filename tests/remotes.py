@@ -59,6 +59,10 @@ class Shared:
         pairs = (line.split("\t") for line in out.splitlines())
         return {ref: oid for oid, ref in pairs if not ref.endswith("^{}")}
 
+    def server_refs_of(self, ref: str) -> str | None:
+        """What one ref of the server (any namespace) points at, or None."""
+        return self.server_git("for-each-ref", "--format=%(objectname)", ref) or None
+
     def server_git(self, *args: str, check: bool = True) -> str:
         return git_at(self.server, *args, check=check)
 

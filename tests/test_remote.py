@@ -128,27 +128,41 @@ def test_promote_push_moves_the_stage_on_the_server_under_a_lease(
     trace = shared.root / "trace.log"
     monkeypatch.setenv("GIT_TRACE", str(trace))
 
+    head = "refs/git-model/models/churn@head"
+    server_head = shared.server_refs_of(head)
     first = data(alice, "promote", "churn@0.1.0", "--to", "prod", "--push")
     [push] = _pushes(trace)
     refs = {r["ref"]: r["new"] for r in first["refs"]}
-    assert push[:3] == ["--atomic", "--porcelain", "--force-with-lease=refs/tags/churn#prod:"]
+    new_head = alice.git("rev-parse", head)
+    assert push[:4] == [
+        "--atomic",
+        "--porcelain",
+        "--force-with-lease=refs/tags/churn#prod:",  # must not exist there yet
+        f"--force-with-lease={head}:{server_head}",  # nobody wrote to churn since the read
+    ]
     assert f"{refs['refs/tags/churn#prod#1']}:refs/tags/churn#prod#1" in push  # create only
-    assert push[-1] == f"+{refs['refs/tags/churn#prod']}:refs/tags/churn#prod"  # moving, last
+    assert push[-2:] == [  # moving, last: the stage tag, then the head
+        f"+{refs['refs/tags/churn#prod']}:refs/tags/churn#prod",
+        f"+{new_head}:{head}",
+    ]
+    assert new_head == refs["refs/tags/churn#prod#1"]  # the write's last event
     assert shared.server_refs("churn") == local_refs(alice, "churn")
+    assert shared.server_refs_of(head) == new_head
 
     trace.unlink()
     old = shared.server_refs("churn")["refs/tags/churn#prod"]
     second = data(alice, "promote", "churn@0.2.0", "--to", "prod", "--push")
     [push] = _pushes(trace)
     refs = {r["ref"]: r["new"] for r in second["refs"]}
-    assert f"--force-with-lease=refs/tags/churn#prod:{old}" in push
     assert [a for a in push if a.startswith("--force-with-lease")] == [
-        f"--force-with-lease=refs/tags/churn#prod:{old}"
+        f"--force-with-lease=refs/tags/churn#prod:{old}",
+        f"--force-with-lease={head}:{new_head}",
     ]
-    assert push[-3:] == [
+    assert push[-4:] == [
         f"{refs['refs/tags/churn#prod!#2']}:refs/tags/churn#prod!#2",
         f"{refs['refs/tags/churn#prod#3']}:refs/tags/churn#prod#3",
         f"+{refs['refs/tags/churn#prod']}:refs/tags/churn#prod",
+        f"+{refs['refs/tags/churn#prod#3']}:{head}",
     ]
     assert shared.server_refs("churn") == local_refs(alice, "churn")
     server_prod = shared.server_git("rev-parse", "churn#prod^{commit}")

@@ -34,6 +34,7 @@ def _update_refs(repo: Repo, lines: list[str]) -> None:
 def test_every_prefix_of_a_promotion_is_understood_and_repaired(churn: Repo) -> None:
     before = churn.refs()
     old_stage_tag = churn.git("rev-parse", "refs/tags/churn#prod")
+    old_head = churn.git("rev-parse", "refs/git-model/models/churn@head")
     written = data(churn, "promote", "churn@1.1.0", "--to", "prod")["refs"]
     assert [r["ref"] for r in written] == [
         "refs/tags/churn#prod!#3",  # immutable events first...
@@ -45,6 +46,7 @@ def test_every_prefix_of_a_promotion_is_understood_and_repaired(churn: Repo) -> 
         # in the middle of Git's transaction would leave them.
         _update_refs(churn, [f"delete {r['ref']}" for r in written[:2]])
         _update_refs(churn, [f"update refs/tags/churn#prod {old_stage_tag}"])
+        _update_refs(churn, [f"update refs/git-model/models/churn@head {old_head}"])
         assert churn.refs() == before
         _update_refs(churn, [f"create {r['ref']} {r['new']}" for r in written[:cut]])
 
@@ -116,17 +118,17 @@ def test_a_write_that_lost_a_race_says_who_won_and_changes_nothing(
     churn: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Writer A reads the registry; writer B promotes; A's transaction must fail whole."""
-    stale = reading.read_model(api.Git.discover(churn.path), "churn")
+    stale = reading.read_for_write(api.Git.discover(churn.path), "churn", ())
     ok(churn, "promote", "churn@1.1.0", "--to", "staging", "-m", "B was faster")
     after_b = churn.refs()
 
-    real = reading.read_model
+    real = reading.read_for_write
     reads = iter([stale])
 
-    def first_read_is_stale(git: api.Git, name: str, *order: Sequence[str]) -> Model | None:
-        return next(reads, None) or real(git, name, *order)
+    def first_read_is_stale(git: api.Git, name: str, order: Sequence[str]) -> Model:
+        return next(reads, None) or real(git, name, order)
 
-    monkeypatch.setattr(reading, "read_model", first_read_is_stale)
+    monkeypatch.setattr(api, "read_for_write", first_read_is_stale)
     result = churn.cli("promote", "churn@1.0.0", "--to", "staging")
     assert result.exit_code == 8
     assert "changed while this command ran" in result.stderr

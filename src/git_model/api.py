@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal, TypeVar
@@ -64,7 +64,7 @@ from git_model.reading import (
     model_from,
     open_reader,
     open_registry,
-    read_model,
+    read_for_write,
     require_model,
     resolve,
     stage_columns,
@@ -424,10 +424,9 @@ def annotate(
             raise InvalidName(key, "annotation key")
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
-    remote = sync(git, push, target.model) if push else None
-    model = require_model(git, config, target.model)
+    model, remote = _changing(git, config, target.model, push)
     version = resolve(model, target)
-    plan = Plan(git, config, model.name, model, remote)
+    plan = Plan(git, config, model, remote)
     shown = ", ".join(f"{k}={v}" for k, v in values.items())
     text = message or f"Annotate {model.name} {version.version.tag}: {shown}"
     document = json.dumps({"annotations": dict(values)}, indent=1, ensure_ascii=False)
@@ -479,10 +478,22 @@ def _writable(model: Model) -> Model:
 def _changing(
     git: Git, config: RegistryConfig, name: str, push: str | None
 ) -> tuple[Model, RemoteState | None]:
-    """The model a write changes, read after its tags were synced from ``push`` (so the
-    write builds on the remote's events), and the remote's state; refused if deprecated."""
+    """The model a write changes, read (its head first) after its tags were synced from
+    ``push``, so that the write builds on the remote's events, and the remote's state."""
     remote = sync(git, push, name) if push else None
-    return _writable(require_model(git, config, name)), remote
+    model = read_for_write(git, check_model_name(name), config.stages)
+    if not model.versions:
+        raise ModelNotFound(name)
+    return model, remote
+
+
+def _cut_short(model: Model, event: str | None, stages: Iterable[str] = ()) -> bool:
+    """Whether what a command asks for is already the state because an earlier run of it
+    was cut short (a crash, a kill): the event that made it so is one that run left, or a
+    stage tag that run was to move still lags. Re-running it then completes that run."""
+    unfinished = {tag for tag, _ in model.unfinished}
+    lagging = {lag.stage for lag in model.lags}
+    return (event is not None and event in unfinished) or any(s in lagging for s in stages)
 
 
 def register(
@@ -525,12 +536,13 @@ def register(
     if artifact_path is not None and not declare:
         registration.check_declared(git, commit, name, artifact_path)
     remote = sync(git, push, name) if push else None
-    model = read_model(git, name, config.stages)
-    if model is not None:
-        _writable(model)
-        existing = None if declare else model.at_commit(commit)
-        if existing is not None:
-            raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
+    model = _writable(read_for_write(git, name, config.stages))
+    existing = None if declare else model.at_commit(commit)
+    if existing is not None:
+        if _cut_short(model, existing.tag) and wanted in (None, existing.version):
+            plan = Plan(git, config, model, remote)
+            return plan.finish(EventKind.REGISTERED, existing.version)
+        raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
     step = bump if isinstance(bump, Bump) else None
     new, reason = registration.next_version(name, model, wanted, step)
     committed: tuple[str, ...] = ()
@@ -562,7 +574,7 @@ def register(
     trailers += artifact.trailers() if artifact is not None else []
     if remote is not None and artifact is not None and root is not None:
         artifacts.Workspace(root).ensure_pushed(name, artifact, commit)
-    plan = Plan(git, config, name, model, remote)
+    plan = Plan(git, config, model, remote)
     plan.version(new, commit, text, trailers, document=metadata.to_json())
     return plan.finish(EventKind.REGISTERED, new, committed=committed, bump_reason=reason)
 
@@ -595,15 +607,22 @@ def promote(
         config.check_stage(check_stage_name(to))
     model, remote = _changing(git, config, target.model, push)
     version = resolve(model, target)
-    if version.archived:
-        raise VersionArchived(model.name, version.version.tag)
+    held = [h for h in model.holders if h.commit == version.commit]
+    if to is None and held and _cut_short(model, held[-1].event):
+        to = held[-1].stage  # the stage an earlier run of this command gave it
     stage = to or _next_stage(config, model, version, target)
     old = model.holder(stage)
     if old is not None and old.commit == version.commit:
+        if _cut_short(model, old.event, [stage]):
+            plan = Plan(git, config, model, remote)
+            return plan.finish(EventKind.PROMOTED, version.version, stage)
         raise AlreadyInStage(model.name, version.version.tag, stage)
+    _writable(model)
+    if version.archived:
+        raise VersionArchived(model.name, version.version.tag)
     if remote is not None:
         ensure_artifact_pushed(git, model.name, version)
-    plan = Plan(git, config, model.name, model, remote)
+    plan = Plan(git, config, model, remote)
     if old is not None:
         plan.event(
             Action.UNASSIGN,
@@ -634,14 +653,32 @@ def demote(
     model, remote = _changing(git, config, target.model, push)
     holder = model.holder(target.stage)
     if holder is None:
+        last = _last_event(model, target.stage)
+        demoted = last is not None and last.kind is EventKind.DEMOTED
+        if last is not None and demoted and _cut_short(model, last.tag, [target.stage]):
+            plan = Plan(git, config, model, remote)
+            return plan.finish(EventKind.DEMOTED, last.version, target.stage)
         if target.stage not in config.stages:
             raise UnknownStage(target.stage, config.stages)
         raise StageEmpty(model.name, target.stage)
-    plan = Plan(git, config, model.name, model, remote)
+    _writable(model)
+    plan = Plan(git, config, model, remote)
     text = message or f"Demote {model.name} {holder.version.tag} from {target.stage}"
     plan.event(Action.UNASSIGN, holder.commit, text, stage=target.stage)
     plan.set_stage(target.stage, None, text)
     return plan.finish(EventKind.DEMOTED, holder.version, target.stage)
+
+
+def _last_event(
+    model: Model, stage: str | None = None, version: SemVer | None = None
+) -> Event | None:
+    """The model's newest event about ``stage`` (or, with ``version``, its archiving)."""
+    for event in reversed(model.events):
+        if stage is not None and event.stage == stage:
+            return event
+        if version is not None and event.kind is EventKind.ARCHIVED and event.version == version:
+            return event
+    return None
 
 
 def _empty_stages(plan: Plan, model: Model, holders: Sequence[StageHolder], why: str) -> None:
@@ -668,8 +705,13 @@ def archive(
     model, remote = _changing(git, config, target.model, push)
     version = resolve(model, target)
     if version.archived:
+        archived = _last_event(model, version=version.version)
+        emptied = [lag.stage for lag in model.lags if lag.actual_commit == version.commit]
+        if archived is not None and _cut_short(model, archived.tag, emptied):
+            return Plan(git, config, model, remote).finish(EventKind.ARCHIVED, version.version)
         raise VersionArchived(model.name, version.version.tag)
-    plan = Plan(git, config, model.name, model, remote)
+    _writable(model)
+    plan = Plan(git, config, model, remote)
     held = [h for h in model.holders if h.commit == version.commit]
     _empty_stages(plan, model, held, f"{version.version.tag} archived")
     text = message or f"Archive {model.name} {version.version.tag}"
@@ -688,7 +730,12 @@ def deprecate(
     git, config = open_registry(repo)
     wanted = ModelRef.parse(name).model
     model, remote = _changing(git, config, wanted, push)
-    plan = Plan(git, config, model.name, model, remote)
+    if model.deprecated:
+        stages = [lag.stage for lag in model.lags]
+        if _cut_short(model, model.events[-1].tag, stages):
+            return Plan(git, config, model, remote).finish(EventKind.DEPRECATED, None)
+        raise ModelDeprecated(model.name)
+    plan = Plan(git, config, model, remote)
     _empty_stages(plan, model, model.holders, f"{model.name} deprecated")
     anchor = model.latest or (model.versions[0] if model.versions else None)
     commit = anchor.commit if anchor is not None else model.events[-1].commit
@@ -716,8 +763,7 @@ def init(
 
 def _lagging(git: Git, config: RegistryConfig, state: Listing) -> list[Model]:
     """The models whose stage tags lag, read in full (a repair writes to them)."""
-    found = (read_model(git, m.name, config.stages) for m in state.models if m.lags)
-    return [m for m in found if m is not None]
+    return [read_for_write(git, m.name, config.stages) for m in state.models if m.lags]
 
 
 def fetch(remote: str = "origin", *, repo: Path | str | None = None) -> Synced:
@@ -727,7 +773,7 @@ def fetch(remote: str = "origin", *, repo: Path | str | None = None) -> Synced:
     git, config = open_registry(repo)
     synced = sync(git, remote, strict=False)
     repaired = repair_all(git, config, _lagging(git, config, listing(git, config)))
-    return Synced(remote, synced.fetched, repaired, synced.conflicts)
+    return Synced(remote, synced.fetched, repaired, synced.conflicts, synced.ignored)
 
 
 def doctor(*, fix: bool = False, repo: Path | str | None = None) -> Diagnosis:

@@ -10,7 +10,6 @@ machine (and its installed packages when the commit pins none).
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import posixpath
@@ -18,6 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from git_model import safejson
 from git_model.artifacts import Declaration
 from git_model.errors import InvalidFile
 from git_model.gitcmd import Git
@@ -83,8 +83,11 @@ def _parse_metrics(path: str, blob: bytes) -> object:
     suffix = posixpath.splitext(path)[1].lower()
     try:
         if suffix == ".json":
-            return json.loads(text)
+            return safejson.loads(text)
         if suffix == ".toml":
+            problem = safejson.depth_problem(text)  # tomllib recurses too
+            if problem is not None:
+                raise ValueError(problem)
             return tomllib.loads(text)
     except ValueError as exc:
         raise InvalidFile(path, f"cannot be parsed: {exc}") from None

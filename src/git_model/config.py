@@ -80,6 +80,20 @@ def _names(key: str, value: object) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _stages(value: object) -> tuple[str, ...]:
+    """The stages, none of them a path prefix of another: NAME#dev and NAME#dev/canary
+    cannot both be tags (a ref cannot also be a directory)."""
+    stages = _names("stages", value)
+    for stage in stages:
+        nested = next((s for s in stages if s.startswith(f"{stage}/")), None)
+        if nested is not None:
+            raise ValueError(
+                f"`stages` lists {stage!r} and {nested!r}: Git cannot hold tag NAME#{stage} "
+                f"beside NAME#{nested} (a ref cannot also be a directory); rename one"
+            )
+    return stages
+
+
 def _directory(value: object) -> str:
     normal = posixpath.normpath(value.strip()) if isinstance(value, str) and value.strip() else ""
     if not normal or normal.startswith(("/", "..")) or normal == ".":
@@ -92,7 +106,7 @@ def make_config(
 ) -> RegistryConfig:
     """A configuration from lists of names (types None: any); ValueError if invalid."""
     return RegistryConfig(
-        stages=_names("stages", stages),
+        stages=_stages(stages),
         types=None if types is None else _names("types", types),
         models_dir=_directory(models),
     )

@@ -336,6 +336,17 @@ class TagConflict(GitModelError):
         self.tags = tuple(tags)
 
 
+class PublishUnknown(GitModelError):
+    def __init__(self, remote: str, detail: str) -> None:
+        super().__init__(
+            f"the push to {remote} did not report its result ({detail}), and {remote} cannot "
+            "say now whether it took it: the change may have been published",
+            f"run `git model fetch {remote}` to see, then re-run the command if it is not there",
+        )
+        self.remote = remote
+        self.detail = detail
+
+
 class PushedNotApplied(GitModelError):
     def __init__(self, remote: str, ref: str) -> None:
         super().__init__(
@@ -357,6 +368,36 @@ class ConcurrentUpdate(GitModelError):
             "re-run the command to act on the new state",
         )
         self.ref = ref
+        self.detail = detail
+
+
+class TagInTheWay(GitModelError):
+    def __init__(self, tag: str, reason: str, remote: str | None = None) -> None:
+        where = f" on {remote}" if remote else ""
+        remove = f"`git tag -d {tag}`" + (
+            f" and `git push {remote} :refs/tags/{tag}`" if remote else ""
+        )
+        super().__init__(
+            f"the tag {tag}{where}, which this command must write, is already taken by "
+            f"{reason}; nothing was written",
+            f"if nothing needs that tag, remove it ({remove}), then re-run",
+        )
+        self.tag = tag
+        self.reason = reason
+        self.remote = remote
+
+
+class WriteInterrupted(GitModelError):
+    def __init__(self, model: str, written: Sequence[str], total: int, detail: str) -> None:
+        super().__init__(
+            f"Git stopped part-way through writing {model} ({detail}): {len(written)} of "
+            f"{total} refs were written, events first, so the registry reads consistently",
+            "fix what Git reports (a full disk, an I/O error), then run `git model doctor "
+            "--fix` or the command again: either completes the change",
+        )
+        self.model = model
+        self.written = tuple(written)
+        self.total = total
         self.detail = detail
 
 
@@ -438,6 +479,9 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     RemoteError: 12,
     TagConflict: 8,
     PushedNotApplied: 8,
+    TagInTheWay: 6,
+    WriteInterrupted: 13,
+    PublishUnknown: 14,
 }
 
 

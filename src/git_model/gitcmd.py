@@ -33,6 +33,7 @@ from git_model.errors import (
     RegistryBusy,
     RemoteError,
 )
+from git_model.names import HEAD_REFS
 
 ZERO_OID = "0" * 40
 
@@ -53,6 +54,13 @@ TAG_FORMAT = "%00".join(_FIELDS) + "%00"
 # The cheapest listing: names and objects, no tag object read (for the state cache).
 NAMES_FORMAT = "%(objectname) %(refname:strip=2)"
 _IDENT_RE = re.compile(r"(?P<name>.*) <(?P<email>[^<>]*)> (?P<ts>-?\d+) (?P<tz>[+-]\d{4})")
+_STAMP_RE = re.compile(r"[0-9]{1,12}")
+_ZONE_RE = re.compile(r"[+-][0-9]{4}")
+# What a tag may hold. A version's message carries its metadata document (a few KB; a
+# model with thousands of inputs in its signature, a few hundred KB): a larger message is
+# not git-model's, and is skipped unread. Dates are shown from 1970 to 9999.
+MAX_MESSAGE = 1 << 20
+MAX_TIMESTAMP = 253_402_214_399  # 9999-12-30T23:59:59Z: a day's margin for time zones
 _IMMUTABLE_SPEC = re.compile(r"[0-9a-f]{40}:")
 _LOCK_ERROR_RE = re.compile(r"cannot lock ref '(?P<ref>[^']+)': (?P<why>.*)")
 
@@ -78,6 +86,7 @@ class TagRecord:
     target_type: str
     tagger: Ident | None
     message: str
+    problem: str | None = None  # why the tag cannot be read (then it has no message)
 
     @property
     def annotated(self) -> bool:
@@ -104,8 +113,10 @@ class NewTag:
 
 @dataclass(frozen=True, slots=True)
 class RefUpdate:
-    """One ref change: create (old is None), update, or delete (new is None). A ``moving``
-    ref (a stage tag) may be replaced on a remote; any other ref is only ever created."""
+    """One ref change: create (old is None), update, delete (new is None), or verify (new
+    equal to old: the ref must still hold that value; both None: it must not exist). A
+    ``moving`` ref (a stage tag, a model's head) may be replaced on a remote, with a lease;
+    any other ref is only ever created."""
 
     ref: str
     new: str | None
@@ -113,21 +124,76 @@ class RefUpdate:
     moving: bool = False
 
     def command(self) -> bytes:
-        if self.old is None and self.new is not None:
+        if self.new == self.old:
+            return f"verify {self.ref}\0{self.old or ZERO_OID}\0".encode()
+        if self.old is None:
             return f"create {self.ref}\0{self.new}\0".encode()
-        if self.new is None and self.old is not None:
+        if self.new is None:
             return f"delete {self.ref}\0{self.old}\0".encode()
-        if self.new is not None and self.old is not None:
-            return f"update {self.ref}\0{self.new}\0{self.old}\0".encode()
-        raise ValueError("a ref update needs an old or a new value")
+        return f"update {self.ref}\0{self.new}\0{self.old}\0".encode()
 
 
 def _parse_ident(text: str) -> Ident | None:
     match = _IDENT_RE.fullmatch(text.strip())
-    if match is None:
+    if match is None or _date_problem(match["ts"], match["tz"]) is not None:
         return None
     return Ident(match["name"], match["email"], int(match["ts"]), match["tz"])
 
+
+def _date_problem(stamp: str, zone: str) -> str | None:
+    """What is wrong with a raw Git date (seconds and zone), or None when it can be shown:
+    a time from 1970 to 9999 in a zone less than a day from UTC."""
+    if not _STAMP_RE.fullmatch(stamp) or not _ZONE_RE.fullmatch(zone):
+        return f"its date {f'{stamp} {zone}'[:40]!r} is not a Git date"
+    if not 0 <= int(stamp) <= MAX_TIMESTAMP:
+        return f"its date ({stamp[:40]} seconds after 1970) is outside the years 1970 to 9999"
+    if int(zone[1:3]) > 23 or int(zone[3:5]) > 59:
+        return f"its time zone {zone} is not one (zones are less than a day from UTC)"
+    return None
+
+
+def parse_tag_listing(out: bytes) -> list[TagRecord]:
+    """``for-each-ref --format=TAG_FORMAT`` output to records. Git prints every field as a
+    C string, so no field holds a NUL and a tag's content cannot shift the framing. What a
+    tag may hold is bounded here: a tag whose message is larger than MAX_MESSAGE, or whose
+    tagger date cannot be shown, comes back with its ``problem`` and without its message,
+    so that readers skip it instead of failing on it or carrying its bytes further."""
+    fields = out.split(b"\0")
+    width = len(_FIELDS)
+    records = []
+    # Each record ends with a NUL and then for-each-ref's newline, which starts the next
+    # record's first field.
+    for start in range(0, len(fields) - width + 1, width):
+        *header, body = fields[start : start + width]
+        name, otype, oid, target, ttype, tname, temail, tdate = (
+            f.decode(errors="replace") for f in header
+        )
+        tagger, problem = None, None
+        if otype == "tag" and tdate:  # (a very old tag may have no tagger line)
+            stamp, _, zone = tdate.partition(" ")
+            problem = _date_problem(stamp, zone)
+            if problem is None:
+                tagger = Ident(tname, temail, int(stamp), zone)
+        if len(body) > MAX_MESSAGE:
+            problem = f"its message ({len(body):,} bytes) is larger than {MAX_MESSAGE:,} bytes"
+        records.append(
+            TagRecord(
+                name=name.lstrip("\n"),
+                object_type=otype,
+                object=oid,
+                target=target or oid,
+                target_type=ttype or otype,
+                tagger=tagger,
+                message=body.decode(errors="replace") if otype == "tag" and not problem else "",
+                problem=problem,
+            )
+        )
+    return records
+
+
+# What git-model writes is on disk before it reports success: tag objects, the commit
+# `register --path` makes, and refs are fsynced (Git's default syncs none of them).
+_DURABLE = ("-c", "core.fsync=loose-object,reference,index")
 
 # Transport helpers run arbitrary commands (`ext::sh -c ...`); never let a URL reach one.
 _SAFE = ("-c", "protocol.ext.allow=never")
@@ -140,19 +206,30 @@ def check_remote(remote: str) -> str:
     return remote
 
 
-def _remote_tags(out: str) -> list[TagRecord]:
-    """``ls-remote`` lines to tag records; annotated tags are the ones with a peeled line."""
+@dataclass(frozen=True, slots=True)
+class RemoteRefs:
+    """What ``ls-remote`` says of a remote's registry: its tags (annotated ones are those
+    with a peeled line; no tagger or message) and its models' heads (full name -> object)."""
+
+    tags: list[TagRecord]
+    heads: dict[str, str]
+
+
+def _remote_refs(out: str) -> RemoteRefs:
     oids: dict[str, str] = {}
     peeled: dict[str, str] = {}
+    heads: dict[str, str] = {}
     for line in out.splitlines():
         oid, _, ref = line.partition("\t")
-        if not ref.startswith("refs/tags/"):
+        if ref.startswith(HEAD_REFS) and not ref.endswith("^{}"):
+            heads[ref] = oid
+        elif not ref.startswith("refs/tags/"):
             continue
-        if ref.endswith("^{}"):
+        elif ref.endswith("^{}"):
             peeled[ref[len("refs/tags/") : -3]] = oid
         else:
             oids[ref[len("refs/tags/") :]] = oid
-    return [
+    tags = [
         TagRecord(
             name=name,
             object_type="tag" if name in peeled else "commit",
@@ -164,6 +241,7 @@ def _remote_tags(out: str) -> list[TagRecord]:
         )
         for name, oid in oids.items()
     ]
+    return RemoteRefs(tags, heads)
 
 
 def absolute_url(url: str, base: Path) -> str:
@@ -173,12 +251,12 @@ def absolute_url(url: str, base: Path) -> str:
     return str((base / url).resolve())
 
 
-def ls_remote(
-    remote: str, patterns: Sequence[str] = (), cwd: Path | None = None
-) -> list[TagRecord]:
-    """A remote's tags (names, objects, peeled commits) without fetching anything."""
+def ls_remote(remote: str, patterns: Sequence[str] = (), cwd: Path | None = None) -> RemoteRefs:
+    """A remote's registry refs matching ``patterns`` (default: every tag and head), without
+    fetching anything."""
+    wanted = patterns or ("refs/tags/*", f"{HEAD_REFS}*")
     proc = subprocess.run(
-        ["git", *_SAFE, "ls-remote", "--tags", check_remote(remote), *patterns],
+        ["git", *_SAFE, "ls-remote", check_remote(remote), *wanted],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -188,7 +266,7 @@ def ls_remote(
     if proc.returncode != 0:
         lines = proc.stderr.strip().splitlines()
         raise RemoteError(remote, lines[0] if lines else f"exit code {proc.returncode}")
-    return _remote_tags(proc.stdout)
+    return _remote_refs(proc.stdout)
 
 
 class Git:
@@ -244,39 +322,29 @@ class Git:
 
     def list_tags(self, patterns: Iterable[str] = ("refs/tags",)) -> list[TagRecord]:
         """Every tag matching ``patterns``, with tagger and message, in one process."""
-        out = self.run("for-each-ref", f"--format={TAG_FORMAT}", *patterns).stdout
-        fields = out.decode(errors="replace").split("\0")
-        width = len(_FIELDS)
-        records = []
-        # Each record ends with a NUL and then for-each-ref's newline, which starts the
-        # next record's first field.
-        for start in range(0, len(fields) - 1, width):
-            name, otype, oid, target, ttype, tname, temail, tdate, contents = fields[
-                start : start + width
-            ]
-            name = name.lstrip("\n")
-            tagger = None
-            if otype == "tag" and tdate:
-                ident = _parse_ident(f"{tname} <{temail}> {tdate}")
-                tagger = ident
-            records.append(
-                TagRecord(
-                    name=name,
-                    object_type=otype,
-                    object=oid,
-                    target=target or oid,
-                    target_type=ttype or otype,
-                    tagger=tagger,
-                    message=contents if otype == "tag" else "",
-                )
-            )
-        return records
+        return parse_tag_listing(
+            self.run("for-each-ref", f"--format={TAG_FORMAT}", *patterns).stdout
+        )
 
-    def fetch_tags(self, remote: str, names: Sequence[str]) -> None:
-        """Fetch exactly these tags from ``remote``, replacing local ones, in one process."""
-        if not names:
+    def read_refs(self, refs: Sequence[str]) -> dict[str, str]:
+        """The objects these full ref names point at (absent refs are left out)."""
+        if not refs:
+            return {}
+        out = self.run("for-each-ref", "--format=%(refname) %(objectname)", *refs).stdout
+        wanted = set(refs)
+        found = {}
+        for line in out.decode(errors="replace").splitlines():
+            ref, _, oid = line.partition(" ")
+            if ref in wanted:  # a pattern without a glob also matches refs below it
+                found[ref] = oid
+        return found
+
+    def fetch_refs(self, remote: str, refs: Sequence[str]) -> None:
+        """Fetch exactly these refs (full names) from ``remote``, replacing local ones, in
+        one process."""
+        if not refs:
             return
-        refspecs = "".join(f"+refs/tags/{n}:refs/tags/{n}\n" for n in names)
+        refspecs = "".join(f"+{ref}:{ref}\n" for ref in refs)
         proc = self.run(
             *_SAFE,
             "fetch",
@@ -304,6 +372,8 @@ class Git:
         refspecs = []
         for u in updates:
             seen = remote_values.get(u.ref)
+            if u.new == u.old:
+                continue  # a check of this clone's own ref: nothing to publish
             if u.moving:
                 if u.new is None and seen is None:
                     continue  # nothing to delete there
@@ -332,7 +402,7 @@ class Git:
             raise RemoteError(remote, lines[-1] if lines else f"exit code {proc.returncode}")
         return refused
 
-    def ls_remote(self, remote: str, patterns: Sequence[str] = ()) -> list[TagRecord]:
+    def ls_remote(self, remote: str, patterns: Sequence[str] = ()) -> RemoteRefs:
         return ls_remote(remote, patterns, cwd=self.root)
 
     def remote_url(self, remote: str) -> str:
@@ -420,8 +490,8 @@ class Git:
 
     def commit_paths(self, paths: Sequence[str], message: str) -> str:
         """Commit exactly ``paths`` as they are in the work tree; leave all else as it is."""
-        self.run("add", "--", *paths)
-        self.run("commit", "--quiet", "--only", "-m", message, "--", *paths)
+        self.run(*_DURABLE, "add", "--", *paths)
+        self.run(*_DURABLE, "commit", "--quiet", "--only", "-m", message, "--", *paths)
         return self.run("rev-parse", "HEAD").stdout.decode().strip()
 
     def ident(self) -> Ident:
@@ -446,6 +516,7 @@ class Git:
                 path.write_bytes(tag.encode())
                 paths.append(str(path))
             out = self.run(
+                *_DURABLE,
                 "hash-object",
                 "-t",
                 "tag",
@@ -461,7 +532,13 @@ class Git:
             return
         stdin = b"start\0" + b"".join(u.command() for u in updates) + b"prepare\0commit\0"
         proc = self.run(
-            "update-ref", "--stdin", "-z", stdin=stdin, check=False, env={"LC_ALL": "C"}
+            *_DURABLE,
+            "update-ref",
+            "--stdin",
+            "-z",
+            stdin=stdin,
+            check=False,
+            env={"LC_ALL": "C"},
         )
         if proc.returncode == 0:
             return

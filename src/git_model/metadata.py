@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from git_model import safejson
 from git_model.errors import InvalidFile
 from git_model.semver import Bump
 
@@ -335,7 +336,7 @@ class Metadata:
     def from_json(cls, text: str) -> Metadata | None:
         """The document a version tag carries; None if it is not one (or a newer schema)."""
         try:
-            data = json.loads(text)
+            data = safejson.loads(text)
         except ValueError:
             return None
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:

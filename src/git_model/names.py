@@ -166,6 +166,18 @@ def stage_tag(model: str, stage: str) -> RegistryTag:
     return RegistryTag(model, Action.ASSIGN, stage=stage)
 
 
+def head_ref(model: str) -> str:
+    """The model's head: a ref outside ``refs/tags`` (invisible to GTO, DVC and plain
+    ``git fetch``) that every git-model write to the model moves, with a compare-and-swap,
+    to the last event tag it wrote. Two writes to one model therefore cannot both succeed,
+    here or, pushed with a lease, on a shared remote. The ``@head`` suffix keeps model
+    ``fraud`` and model ``fraud/tx`` apart (a ref cannot also be a directory)."""
+    return f"{HEAD_REFS}{model_in_tag(model)}@head"
+
+
+HEAD_REFS = "refs/git-model/models/"
+
+
 def model_ref_patterns(model: str) -> tuple[str, ...]:
     """for-each-ref patterns that match exactly one model's tags (Git seeks the prefix)."""
     base = f"refs/tags/{model_in_tag(model)}"

@@ -29,12 +29,14 @@ from git_model.gitcmd import (
 from git_model.names import (
     ModelRef,
     check_model_name,
+    head_ref,
     is_model_name,
     model_ref_patterns,
 )
 from git_model.results import StageCell
 from git_model.state import (
     Brief,
+    Head,
     Listing,
     Model,
     Version,
@@ -54,17 +56,29 @@ def open_registry(repo: Path | str | None) -> tuple[Git, RegistryConfig]:
 TagLister = Callable[[Sequence[str]], list[TagRecord]]
 
 
-def model_from(records: list[TagRecord], name: str, stage_order: Sequence[str]) -> Model | None:
+def model_from(
+    records: list[TagRecord], name: str, stage_order: Sequence[str], head: Head | None = None
+) -> Model | None:
     """One model from its tags (None when it has no version)."""
-    by_model, _ = classify(records)
+    by_model, unreadable = classify(records)
     tags = by_model.get(name)
-    model = build_model(name, tags, stage_order) if tags else None
+    model = build_model(name, tags, stage_order, unreadable, head) if tags else None
     return model if model is not None and model.versions else None
 
 
 def read_model(git: Git, name: str, stage_order: Sequence[str] = ()) -> Model | None:
     """One model, from one for-each-ref of its tags only."""
     return model_from(git.list_tags(model_ref_patterns(name)), name, stage_order)
+
+
+def read_for_write(git: Git, name: str, stage_order: Sequence[str]) -> Model:
+    """One model as a write sees it (without versions, when it has none yet): its head ref
+    first, then its tags. A write moves the head from this value with a compare-and-swap,
+    so it fails if any other write to the model completed after this read began."""
+    ref = head_ref(check_model_name(name))
+    head = Head(git.read_refs([ref]).get(ref))
+    by_model, unreadable = classify(git.list_tags(model_ref_patterns(name)))
+    return build_model(name, by_model.get(name, []), stage_order, unreadable, head)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +98,11 @@ def open_reader(repo: Path | str | None, source: str | None) -> Reader:
         if source is None:
             raise
         url = absolute_url(check_remote(source), Path.cwd())
-        return Reader(RegistryConfig(), lambda patterns: ls_remote(url, patterns), url, None)
+        return Reader(RegistryConfig(), lambda patterns: ls_remote(url, patterns).tags, url, None)
     config = load_config(git.root)
     if source is not None:
         url = git.remote_url(source)
-        return Reader(config, lambda patterns: ls_remote(url, patterns), url, None)
+        return Reader(config, lambda patterns: ls_remote(url, patterns).tags, url, None)
     return Reader(
         config, lambda patterns: git.list_tags(patterns or ("refs/tags",)), str(git.root), git
     )

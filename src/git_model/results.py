@@ -111,6 +111,9 @@ class Change:
     committed: tuple[str, ...] = ()  # files of the declaration commit register made first
     pushed: str | None = None  # the remote the change was pushed to
     bump_reason: str | None = None  # why `--bump auto` chose the version it did
+    # The tags of an earlier write of the same change that was cut short (a crash, a kill)
+    # and that this command found already written and completed, instead of writing again.
+    completed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,7 @@ class Synced:
     fetched: tuple[str, ...]
     repaired: tuple[StageTagLag, ...]
     conflicts: tuple[str, ...]
+    ignored: tuple[str, ...] = ()  # the remote's lightweight registry tags, never fetched
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from enum import StrEnum
 from git_model.gitcmd import Ident, TagRecord
 from git_model.metadata import Metadata
 from git_model.names import SEPARATOR_IN_NAME, SEPARATOR_IN_TAG, Action, RegistryTag
+from git_model.safejson import depth_problem
+from git_model.safejson import loads as load_json
 from git_model.semver import SemVer
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
@@ -74,6 +75,12 @@ ARTIFACT_FILES = "Artifact-Files"
 
 
 DOCUMENT = ("Document", "json")  # trailer: the paragraph before the trailers is JSON
+# Trailer of every event a write creates: the model's head when the write was planned
+# ("none": it had none). Events that follow the head as it still is were written by a
+# write that was cut short before it moved the head (see Model.unfinished).
+FOLLOWS = "Follows"
+NO_HEAD = "none"
+_COUNTER_RE = re.compile(r"#([0-9]+)$")
 
 
 def with_trailers(
@@ -250,7 +257,7 @@ class StageTagRef:
     stage: str
     object: str
     target: str
-    counted: bool  # False: the stage has no counter events (a GTO --simple tag)
+    event: bool  # a --simple assignment another tool wrote: an event, not git-model's pointer
     tagger: Ident | None
     message: str
 
@@ -265,8 +272,12 @@ class Model:
     lags: tuple[StageTagLag, ...]
     skipped: tuple[Skipped, ...]
     stage_tags: tuple[StageTagRef, ...]
-    max_counter: int
+    max_counter: int  # the highest #N among all its tags, readable or not
     last_timestamp: int
+    head: str | None = None  # its head ref, when read (before its tags) for a write
+    # (tag, object) of the events a write cut short left (they follow the head as it is
+    # still), in replay order; only known when the head was read.
+    unfinished: tuple[tuple[str, str], ...] = ()
 
     def holder(self, stage: str) -> StageHolder | None:
         return next((h for h in self.holders if h.stage == stage), None)
@@ -373,8 +384,22 @@ def classify(records: Iterable[TagRecord]) -> tuple[dict[str, list[_Tag]], list[
         if record.target_type != "commit":
             skipped.append(Skipped(record.name, f"points at a {record.target_type}, not a commit"))
             continue
+        if record.problem is not None:
+            skipped.append(Skipped(record.name, record.problem))
+            continue
         by_model.setdefault(parsed.model, []).append(_Tag(parsed, record, record.tagger))
     return by_model, skipped
+
+
+def counter_of(tag: str) -> int | None:
+    """The ``#N`` a tag name ends with, whether or not the rest of it can be read."""
+    match = _COUNTER_RE.search(tag)
+    return int(match[1]) if match else None
+
+
+def ours(message: str) -> bool:
+    """Whether git-model wrote a tag with this message (its trailer block says so)."""
+    return bool(split_trailers(message)[1])
 
 
 def _order(events: list[_Tag]) -> list[_Tag]:
@@ -401,14 +426,22 @@ def _order(events: list[_Tag]) -> list[_Tag]:
 class _ModelBuilder:
     """Replays one model's tags (see the module docstring for the rule)."""
 
-    def __init__(self, name: str, tags: Sequence[_Tag], stage_order: Sequence[str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        tags: Sequence[_Tag],
+        stage_order: Sequence[str],
+        unreadable: Sequence[Skipped] = (),
+        head: Head | None = None,
+    ) -> None:
         self.name = name
         self.tags = tags
+        self.head = head
         self.stage_order = {stage: i for i, stage in enumerate(stage_order)}
         self.newest: dict[str, _Tag] = {}  # stage -> its newest event
-        self.skipped: list[Skipped] = []
-        self.counted = {t.parsed.stage for t in tags if t.parsed.counter is not None}
+        self.skipped: list[Skipped] = list(unreadable)
         self.moving: dict[str, _Tag] = {}
+        self.pointers: set[str] = set()  # stages whose moving tag is git-model's pointer
         self.registered: dict[SemVer, _Tag] = {}
         self.by_commit: dict[str, _Tag] = {}
         self.archived: set[SemVer] = set()
@@ -418,16 +451,31 @@ class _ModelBuilder:
         self.notes: dict[SemVer, dict[str, Annotation]] = {}
 
     def _event_tags(self) -> list[_Tag]:
-        """The tags that are events: all but the moving stage tags of counted stages."""
+        """The tags that are events: all but git-model's moving stage tags. A moving stage
+        tag another tool wrote (GTO's ``--simple`` assignment) is an event, read as GTO
+        reads it, unless git-model has already copied it into a counted event."""
         events = []
         for tag in self.tags:
             stage = tag.parsed.stage
             if tag.parsed.is_stage_tag and stage is not None:
                 self.moving[stage] = tag
-                if stage in self.counted:
+                if ours(tag.record.message) or self._adopted(tag):
+                    self.pointers.add(stage)
                     continue
             events.append(tag)
         return events
+
+    def _adopted(self, moving: _Tag) -> bool:
+        """Whether a counted assignment is an exact copy of this moving stage tag."""
+        return any(
+            t.parsed.action is Action.ASSIGN
+            and t.parsed.counter is not None
+            and t.parsed.stage == moving.parsed.stage
+            and t.record.target == moving.record.target
+            and t.ident == moving.ident
+            and t.record.message == moving.record.message
+            for t in self.tags
+        )
 
     def _register(self, events: list[_Tag]) -> list[_Tag]:
         """Versions come from version tags; each commit holds at most one version."""
@@ -478,7 +526,7 @@ class _ModelBuilder:
         """Fold an annotation's key/value pairs into its version's notes (empty: removed)."""
         _, _, document = split_document(tag.record.message)
         try:
-            pairs = json.loads(document or "{}").get("annotations", {})
+            pairs = load_json(document or "{}").get("annotations", {})
         except (ValueError, AttributeError):
             self.skipped.append(Skipped(event.tag, "its annotations are not readable JSON"))
             return
@@ -522,6 +570,11 @@ class _ModelBuilder:
         versions = []
         for version, tag in self.registered.items():
             message, trailers, document = split_document(tag.record.message)
+            problem = depth_problem(document) if document else None
+            if problem is not None:
+                reason = f"read without its metadata document, {problem}"
+                self.skipped.append(Skipped(tag.record.name, reason))
+                document = None
             versions.append(
                 Version(
                     model=self.name,
@@ -548,15 +601,20 @@ class _ModelBuilder:
 
     def _lags(self) -> list[StageTagLag]:
         lags = []
-        for stage in sorted(s for s in self.counted if s is not None):
+        for stage in sorted(self.pointers | set(self.newest)):
+            if stage in self.moving and stage not in self.pointers:
+                continue  # another tool's stage tag is an event: it cannot lag
             holder = self.holders.get(stage)
             tag = self.moving.get(stage)
             expected = holder.commit if holder else None
             actual = tag.record.target if tag else None
             # A missing stage tag is a lag where git-model wrote the stage's newest event
-            # (a write cut short before its last ref) or keeps stage tags for the model;
-            # GTO's incremental registries have none, and need none.
-            if expected == actual or (actual is None and not self._keeps_stage_tags(stage)):
+            # (a write cut short before its stage tag); GTO's incremental registries have
+            # none, and need none.
+            newest = self.newest.get(stage)
+            if expected == actual or (
+                actual is None and (newest is None or not ours(newest.record.message))
+            ):
                 continue
             lags.append(
                 StageTagLag(
@@ -570,13 +628,27 @@ class _ModelBuilder:
             )
         return lags
 
-    def _keeps_stage_tags(self, stage: str) -> bool:
-        newest = self.newest.get(stage)
-        ours = newest is not None and bool(split_trailers(newest.record.message)[1])
-        return ours or bool(self.moving)
+    def _unfinished(self, events: Sequence[_Tag]) -> tuple[tuple[str, str], ...]:
+        """The events of a write that was cut short: those that follow the head as it is.
+        Where the head is missing (a first write, or a clone that never fetched heads),
+        only the model's first write can be one."""
+        if self.head is None:
+            return ()
+        follows = {
+            t.record.name: split_trailers(t.record.message)[1].get(FOLLOWS)
+            for t in events
+            if FOLLOWS in t.record.message
+        }
+        if self.head.value is None and any(v != NO_HEAD for v in follows.values()):
+            return ()
+        wanted = self.head.value or NO_HEAD
+        return tuple(
+            (t.record.name, t.record.object) for t in events if follows.get(t.record.name) == wanted
+        )
 
     def build(self) -> Model:
-        for tag in _order(self._register(self._event_tags())):
+        ordered = _order(self._register(self._event_tags()))
+        for tag in ordered:
             event = self._event(tag)
             if event is not None:
                 self.events.append(event)
@@ -585,7 +657,8 @@ class _ModelBuilder:
                     self._annotate(event, tag)
                 if event.stage is not None:
                     self.newest[event.stage] = tag
-        counters = [t.parsed.counter for t in self.tags if t.parsed.counter is not None]
+        names = [t.record.name for t in self.tags] + [s.tag for s in self.skipped]
+        counters = [c for c in map(counter_of, names) if c is not None]
         return Model(
             name=self.name,
             versions=tuple(self._versions()),
@@ -599,7 +672,7 @@ class _ModelBuilder:
                     s,
                     t.record.object,
                     t.record.target,
-                    s in self.counted,
+                    s not in self.pointers,
                     t.ident,
                     t.record.message,
                 )
@@ -607,12 +680,29 @@ class _ModelBuilder:
             ),
             max_counter=max(counters, default=0),
             last_timestamp=max((t.time for t in self.tags), default=0),
+            head=self.head.value if self.head else None,
+            unfinished=self._unfinished(ordered),
         )
 
 
-def build_model(name: str, tags: Sequence[_Tag], stage_order: Sequence[str] = ()) -> Model:
-    """One model's state; ``stage_order`` orders the stages it reports."""
-    return _ModelBuilder(name, tags, stage_order).build()
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A model's head ref, read before its tags (a write's compare-and-swap token)."""
+
+    value: str | None  # None: the model has none
+
+
+def build_model(
+    name: str,
+    tags: Sequence[_Tag],
+    stage_order: Sequence[str] = (),
+    unreadable: Sequence[Skipped] = (),
+    head: Head | None = None,
+) -> Model:
+    """One model's state; ``stage_order`` orders the stages it reports, ``unreadable`` are
+    its tags that cannot be read (their names still hold counters), and ``head`` is its
+    head ref when it was read (to find a write that was cut short)."""
+    return _ModelBuilder(name, tags, stage_order, unreadable, head).build()
 
 
 @dataclass(frozen=True, slots=True)
@@ -641,15 +731,17 @@ def group_key(tag: str) -> str | None:
 
 def build_group(records: Iterable[TagRecord], stage_order: Sequence[str] = ()) -> Group:
     """The model one group of tags makes, and what in it cannot be read."""
-    by_model, skipped = classify(records)
+    by_model, unreadable = classify(records)
     model = None
+    skipped = list(unreadable)
     for name, tags in sorted(by_model.items()):
-        built = build_model(name, tags, stage_order)
-        skipped += built.skipped
+        built = build_model(name, tags, stage_order, unreadable)
+        own = built.skipped[len(unreadable) :]
+        skipped += own
         if built.versions:
             model = built
         else:
-            seen = {s.tag for s in built.skipped}
+            seen = {s.tag for s in own}
             reason = f"{name} has no registered version"
             skipped += [Skipped(t.record.name, reason) for t in tags if t.record.name not in seen]
     return Group(model, tuple(skipped))

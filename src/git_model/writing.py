@@ -7,13 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from git_model import artifacts
-from git_model.config import (
-    RegistryConfig,
-)
+from git_model.config import RegistryConfig
 from git_model.errors import (
     ConcurrentUpdate,
+    GitFailed,
+    GitModelError,
+    PublishUnknown,
     PushedNotApplied,
+    RemoteError,
     TagConflict,
+    TagInTheWay,
+    WriteInterrupted,
 )
 from git_model.gitcmd import (
     Git,
@@ -22,8 +26,12 @@ from git_model.gitcmd import (
     RefUpdate,
 )
 from git_model.names import (
+    HEAD_REFS,
+    SEPARATOR_IN_NAME,
+    SEPARATOR_IN_TAG,
     Action,
     RegistryTag,
+    head_ref,
     model_ref_patterns,
     stage_tag,
     version_tag,
@@ -32,73 +40,70 @@ from git_model.reading import read_model, require_model
 from git_model.results import Change, RefChange
 from git_model.semver import SemVer
 from git_model.state import (
+    FOLLOWS,
+    NO_HEAD,
     EventKind,
     Model,
     StageTagLag,
     Version,
+    counter_of,
+    group_key,
     with_trailers,
 )
 
 
 class Plan:
-    """The tags one write creates, in order: events first, moving stage tags last.
+    """The tags one write creates, in order: events first, moving stage tags next, and the
+    model's head last (see ``names.head_ref``).
 
     Every write starts by pointing the model's lagging stage tags where its events say.
     Event times strictly increase within a model (one second apart at least), so that
-    tools ordering by tag time (GTO, ``dvc artifacts get``) reach the counter order.
+    tools ordering by tag time (GTO, ``dvc artifacts get``) reach the counter order. Every
+    event carries the head the write was planned on (``Follows:``), so that the events of
+    a write cut short before it moved the head can be told apart.
     """
 
     def __init__(
-        self,
-        git: Git,
-        config: RegistryConfig,
-        name: str,
-        model: Model | None,
-        remote: RemoteState | None = None,
+        self, git: Git, config: RegistryConfig, model: Model, remote: RemoteState | None = None
     ) -> None:
         self.git = git
         self.config = config
-        self.name = name
+        self.name = model.name
         self.model = model
         self.remote = remote
         now = git.ident()
         self.ident = now
-        self.time = max(now.timestamp, model.last_timestamp + 1 if model else 0)
-        self.counter = model.max_counter if model else 0
+        self.time = max(now.timestamp, model.last_timestamp + 1)
+        self.counter = max(model.max_counter, remote.max_counter if remote else 0)
+        self.follows = model.head or NO_HEAD
         self.events: list[NewTag] = []
         self.moves: dict[str, tuple[str | None, str]] = {}
         self.adopted: set[str] = set()
-        self.repaired: tuple[StageTagLag, ...] = ()
-        self._repair()
+        self.lags = {lag.stage: lag for lag in model.lags}
+        for lag in model.lags:
+            held = lag.expected.tag if lag.expected else "nothing"
+            message = f"{self.name} {held} is in {lag.stage} (repaired stage tag)"
+            self.moves[lag.stage] = (lag.expected_commit, message)
 
     def _stamp(self) -> Ident:
         ident = Ident(self.ident.name, self.ident.email, self.time, self.ident.tz)
         self.time += 1
         return ident
 
+    def _trailers(self, extra: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+        return [*extra, (FOLLOWS, self.follows)]
+
     def _adopt(self, stage: str) -> None:
-        # A GTO `--simple` stage tag is that stage's only record: before it moves, copy it
-        # into an event tag so that its history survives.
-        current = self.model.stage_tag(stage) if self.model else None
-        if current is None or current.counted or stage in self.adopted:
+        # Another tool's --simple stage tag is an event: before it moves, copy it into a
+        # counted event tag so that its history survives.
+        current = self.model.stage_tag(stage)
+        if current is None or not current.event or stage in self.adopted:
             return
         self.adopted.add(stage)
         self.counter += 1
         name = str(RegistryTag(self.name, Action.ASSIGN, stage=stage, counter=self.counter))
         tagger = current.tagger or self._stamp()
         self.events.append(NewTag(name, current.target, tagger, current.message))
-
-    def _repair(self) -> None:
-        """Point every lagging stage tag of the model where its events say."""
-        if self.model is None:
-            return
-        self.repaired = self.model.lags
-        for lag in self.model.lags:
-            held = lag.expected.tag if lag.expected else "nothing"
-            self.moves[lag.stage] = (
-                lag.expected_commit,
-                f"{self.name} {held} is in {lag.stage} (repaired stage tag)",
-            )
 
     def version(
         self,
@@ -109,7 +114,7 @@ class Plan:
         document: str | None = None,
     ) -> None:
         name = str(version_tag(self.name, version))
-        text = with_trailers(message, trailers, document)
+        text = with_trailers(message, self._trailers(trailers), document)
         self.events.append(NewTag(name, commit, self._stamp(), text))
 
     def event(
@@ -126,18 +131,29 @@ class Plan:
             self._adopt(stage)
         self.counter += 1
         tag = RegistryTag(self.name, action, version=version, stage=stage, counter=self.counter)
-        text = with_trailers(message, document=document)
+        text = with_trailers(message, self._trailers(), document)
         self.events.append(NewTag(str(tag), commit, self._stamp(), text))
 
     def set_stage(self, stage: str, commit: str | None, message: str) -> None:
         self._adopt(stage)
         self.moves[stage] = (commit, message)
+        self.lags.pop(stage, None)  # what the stage tag says now is this write's doing
+
+    def _check_free(self, names: Sequence[str]) -> None:
+        """A tag git-model must create whose name another tag already has (lightweight, or
+        pointing at something other than a commit), here or on the remote, is in the way."""
+        taken = {s.tag: s.reason for s in self.model.skipped}
+        if self.remote is not None:
+            taken.update(self.remote.in_the_way)
+        for name in names:
+            if name in taken:
+                raise TagInTheWay(name, taken[name], self.remote.name if self.remote else None)
 
     def apply(self) -> tuple[RefChange, ...]:
         stamp = Ident(self.ident.name, self.ident.email, self.time - 1, self.ident.tz)
         moving: list[tuple[str, str | None, str | None, NewTag | None]] = []
         for stage, (commit, message) in self.moves.items():
-            current = self.model.stage_tag(stage) if self.model else None
+            current = self.model.stage_tag(stage)
             old = current.object if current else None
             if commit is None:
                 if old is not None:
@@ -147,44 +163,75 @@ class Plan:
                 tag = NewTag(name, commit, stamp, with_trailers(message))
                 moving.append((stage, old, commit, tag))
         new_tags = self.events + [t for *_, t in moving if t is not None]
+        self._check_free([t.name for t in new_tags])
         oids = iter(self.git.write_tags(new_tags))
         updates = [RefUpdate(f"refs/tags/{t.name}", next(oids), None) for t in self.events]
         for stage, old, commit, _tag in moving:
             ref = stage_tag(self.name, stage).ref
             new = next(oids) if commit is not None else None
             updates.append(RefUpdate(ref, new, old, moving=True))
+        # The head moves last, to this write's last event; a write with no event of its own
+        # completes one that was cut short (or only checks that nobody wrote meanwhile).
+        last = updates[len(self.events) - 1].new if self.events else None
+        unfinished = self.model.unfinished[-1][1] if self.model.unfinished else None
+        head = RefUpdate(
+            head_ref(self.name), last or unfinished or self.model.head, self.model.head, True
+        )
+        updates.append(head)
         if self.remote is not None:
-            # The remote first: if someone else got there first, nothing changes anywhere.
-            # Events this clone wrote earlier without pushing go first: what is published
-            # is the state this write was planned on.
-            earlier = [RefUpdate(f"refs/tags/{t}", oid, None) for t, oid in self.remote.unpushed]
-            self._publish_earlier_artifacts()
-            refused = self.git.push_refs(self.remote.name, earlier + updates, self.remote.values)
-            if refused:
-                ref, reason = refused[0]
-                sync(self.git, self.remote.name, self.name)
-                lost = ConcurrentUpdate(
-                    ref.removeprefix("refs/tags/"), f"{self.remote.name} {reason}"
-                )
-                raise explain_race(self.git, self.name, self.model, lost)
+            self._publish(updates)
         try:
             self.git.update_refs(updates)
         except ConcurrentUpdate as exc:
             if self.remote is not None:
                 raise PushedNotApplied(self.remote.name, exc.ref) from None
             raise explain_race(self.git, self.name, self.model, exc) from None
-        return tuple(RefChange(u.ref, u.old, u.new) for u in updates)
+        except GitFailed as exc:
+            raise self._interrupted(updates, exc) from None
+        return tuple(RefChange(u.ref, u.old, u.new) for u in updates if u is not head)
+
+    def _publish(self, updates: list[RefUpdate]) -> None:
+        """The remote first: if someone else got there first, nothing changes anywhere.
+        Events this clone wrote earlier without pushing go first: what is published is the
+        state this write was planned on."""
+        assert self.remote is not None  # noqa: S101  (callers check)
+        remote = self.remote.name
+        earlier = [RefUpdate(f"refs/tags/{t}", oid, None) for t, oid in self.remote.unpushed]
+        self._publish_earlier_artifacts()
+        pushed = earlier + updates
+        try:
+            refused = self.git.push_refs(remote, pushed, self.remote.values)
+        except RemoteError as exc:
+            # The connection may have dropped after the remote applied the push: ask it.
+            outcome = published(self.git, remote, pushed)
+            if outcome is None:
+                raise PublishUnknown(remote, exc.detail) from None
+            if not outcome:
+                raise
+            return  # it did: this clone now catches up
+        if refused:
+            # Git lists every ref of a refused atomic push: name a stale tag (the head is
+            # stale whenever one is).
+            stale = [r for r in refused if "atomic" not in r[1]] or refused
+            ref, reason = min(stale, key=lambda r: r[0].startswith(HEAD_REFS))
+            sync(self.git, remote, self.name)
+            lost = ConcurrentUpdate(ref, f"{remote} {reason}")
+            raise explain_race(self.git, self.name, self.model, lost)
+
+    def _interrupted(self, updates: Sequence[RefUpdate], exc: GitFailed) -> GitModelError:
+        """Git failed part-way (an I/O error, a full disk): say which refs it wrote."""
+        now = self.git.read_refs([u.ref for u in updates])
+        written = [u.ref for u in updates if u.new != u.old and now.get(u.ref) == u.new]
+        if not written:
+            return exc
+        return WriteInterrupted(self.name, written, len(updates), exc.message)
 
     def _publish_earlier_artifacts(self) -> None:
         """Versions registered here earlier and never pushed go out with this push: their
         artifacts go to the DVC remote first, like this write's own."""
         for tag, _ in self.remote.unpushed if self.remote else ():
             parsed = RegistryTag.parse(tag)
-            version = (
-                self.model.find(parsed.version)
-                if self.model and parsed and parsed.version
-                else None
-            )
+            version = self.model.find(parsed.version) if parsed and parsed.version else None
             if parsed and parsed.action is Action.REGISTER and version is not None:
                 ensure_artifact_pushed(self.git, self.name, version)
 
@@ -200,7 +247,7 @@ class Plan:
     ) -> Change:
         refs = self.apply()
         fresh = require_model(self.git, self.config, self.name)
-        written = {t.name for t in self.events}
+        written = {t.name for t in self.events} or {t for t, _ in self.model.unfinished}
         return Change(
             action=action,
             model=self.name,
@@ -209,50 +256,74 @@ class Plan:
             replaced=replaced,
             events=tuple(e for e in fresh.events if e.tag in written),
             refs=refs,
-            repaired=self.repaired,
+            repaired=tuple(self.lags.values()),
             committed=committed,
             bump_reason=bump_reason,
             pushed=self.remote.name if self.remote else None,
+            completed=tuple(t for t, _ in self.model.unfinished) if not self.events else (),
         )
+
+
+def published(git: Git, remote: str, updates: Sequence[RefUpdate]) -> bool | None:
+    """Whether ``remote`` holds every ref of a push whose outcome was not reported: True
+    (all of them), False (none: nothing was published), None (cannot tell: unreachable,
+    or only some of them)."""
+    try:
+        listed = git.ls_remote(remote, [u.ref for u in updates])
+    except RemoteError:
+        return None
+    there = {f"refs/tags/{t.name}": t.object for t in listed.tags} | listed.heads
+    changed = [u for u in updates if u.new != u.old]
+    landed = [there.get(u.ref) == u.new for u in changed]
+    if all(landed):
+        return True
+    if not any(landed):
+        return False
+    return None
 
 
 @dataclass(frozen=True, slots=True)
 class RemoteState:
     name: str
-    values: dict[str, str]  # ref -> object, as the remote had them when last read
+    values: dict[str, str]  # ref -> object (tags and heads), as the remote had them when read
     fetched: tuple[str, ...]  # tags brought in or moved here
     conflicts: tuple[str, ...]  # events here that clash with the remote's
     unpushed: tuple[tuple[str, str], ...]  # (tag, object): events only here, no clash
+    in_the_way: dict[str, str]  # the remote's registry tags git-model cannot read, and why
+    ignored: tuple[str, ...]  # the remote's tags not fetched: lightweight (see in_the_way)
+    max_counter: int  # the highest #N among the synced model's tags there
 
 
 def sync(git: Git, remote: str, name: str | None = None, strict: bool = True) -> RemoteState:
-    """Bring a model's tags (all registry tags without ``name``) from ``remote``: the
+    """Bring a model's tags and head (all models' without ``name``) from ``remote``: the
     events this clone lacks and the stage tags that moved there. Events written here and
     never pushed are kept; those that clash with the remote's (the same name with another
-    object, or a counter the remote has used) are refused when ``strict``."""
-    patterns = model_ref_patterns(name) if name else ()
-    theirs = {
-        t.name: t.object for t in git.ls_remote(remote, patterns) if RegistryTag.parse(t.name)
-    }
+    object, or a counter the remote has used) are refused when ``strict``. A lightweight
+    registry tag there is never fetched: it would replace an annotated one here."""
+    patterns = (*model_ref_patterns(name), head_ref(name)) if name else ()
+    listed = git.ls_remote(remote, patterns)
     used: dict[str, set[int]] = {}
-    for tag in theirs:
-        parsed = RegistryTag.parse(tag)
-        if parsed is not None and parsed.counter is not None:
-            used.setdefault(parsed.model, set()).add(parsed.counter)
-    ours = {t.name: t.object for t in git.list_tags(patterns or ("refs/tags",))}
+    for t in listed.tags:
+        key, counter = group_key(t.name), counter_of(t.name)
+        if key is not None and counter is not None:
+            used.setdefault(key, set()).add(counter)
+    registry = [t for t in listed.tags if RegistryTag.parse(t.name)]
+    theirs = {t.name: t.object for t in registry if t.annotated}
+    lightweight = sorted(t.name for t in registry if not t.annotated)
+    ours = {t.name: t.object for t in git.list_tags(patterns[:-1] or ("refs/tags",))}
     conflicts, unpushed = [], []
     for tag, oid in sorted(ours.items()):
         parsed = RegistryTag.parse(tag)
         if parsed is None or parsed.is_stage_tag or theirs.get(tag) == oid:
             continue
         counter_used = parsed.counter is not None and parsed.counter in used.get(parsed.model, ())
-        if tag in theirs or counter_used:
+        if tag in theirs or tag in lightweight or counter_used:
             conflicts.append(tag)
         else:
             unpushed.append((tag, oid))
     if conflicts and strict:
         raise TagConflict(remote, conflicts)
-    # A model whose events clash keeps its own stage tags: they follow its events here.
+    # A model whose events clash keeps its own stage tags and head: they follow its events.
     clashing = {p.model for p in map(RegistryTag.parse, conflicts) if p is not None}
     wanted = [
         t
@@ -261,9 +332,32 @@ def sync(git: Git, remote: str, name: str | None = None, strict: bool = True) ->
         and t not in conflicts
         and not (_is_stage_tag(t) and _model_of(t) in clashing)
     ]
-    git.fetch_tags(remote, wanted)
-    values = {f"refs/tags/{t}": oid for t, oid in theirs.items()}
-    return RemoteState(remote, values, tuple(wanted), tuple(conflicts), tuple(unpushed))
+    local_heads = git.read_refs([head_ref(name)] if name else [HEAD_REFS])
+    heads = [
+        ref
+        for ref, oid in listed.heads.items()
+        if local_heads.get(ref) != oid and _head_model(ref) not in clashing
+    ]
+    git.fetch_refs(remote, [f"refs/tags/{t}" for t in wanted] + heads)
+    values = {f"refs/tags/{t.name}": t.object for t in listed.tags} | listed.heads
+    return RemoteState(
+        name=remote,
+        values=values,
+        fetched=tuple(wanted),
+        conflicts=tuple(conflicts),
+        unpushed=tuple(unpushed),
+        in_the_way=dict.fromkeys(lightweight, "a lightweight tag (registry tags are annotated)"),
+        ignored=tuple(lightweight),
+        max_counter=max(used.get(name, ()), default=0) if name else 0,
+    )
+
+
+def _head_model(ref: str) -> str:
+    return (
+        ref.removeprefix(HEAD_REFS)
+        .removesuffix("@head")
+        .replace(SEPARATOR_IN_TAG, SEPARATOR_IN_NAME)
+    )
 
 
 def _model_of(name: str) -> str | None:
@@ -276,13 +370,14 @@ def _is_stage_tag(name: str) -> bool:
     return parsed is not None and parsed.is_stage_tag
 
 
-def explain_race(git: Git, name: str, before: Model | None, exc: ConcurrentUpdate) -> Exception:
+def explain_race(git: Git, name: str, before: Model, exc: ConcurrentUpdate) -> Exception:
     """Say what the other writer did, from the events it left."""
+    shown = name if exc.ref == head_ref(name) else exc.ref.removeprefix("refs/tags/")
     after = read_model(git, name)
-    seen = before.max_counter if before else 0
-    newer = [e for e in (after.events if after else ()) if (e.counter or 0) > seen]
+    seen = {e.tag for e in before.events}
+    newer = [e for e in (after.events if after else ()) if e.tag not in seen]
     if not newer:
-        return exc
+        return ConcurrentUpdate(shown, exc.detail)
     last = newer[-1]
     what = " ".join(
         part
@@ -296,7 +391,7 @@ def explain_race(git: Git, name: str, before: Model | None, exc: ConcurrentUpdat
     )
     who = last.author.name if last.author else "someone"
     when = f" at {last.date.isoformat()}" if last.date else ""
-    return ConcurrentUpdate(exc.ref, f"{who} {what}{when} ({last.tag})")
+    return ConcurrentUpdate(shown, f"{who} {what}{when} ({last.tag})")
 
 
 def ensure_artifact_pushed(git: Git, name: str, version: Version) -> None:
@@ -309,12 +404,13 @@ def ensure_artifact_pushed(git: Git, name: str, version: Version) -> None:
 def repair_all(
     git: Git, config: RegistryConfig, models: Sequence[Model]
 ) -> tuple[StageTagLag, ...]:
-    """Point every lagging stage tag of ``models`` where its events say (a transaction per
-    model); return the lags repaired."""
+    """Point every lagging stage tag of ``models`` (read for a write) where its events say,
+    and complete the writes that were cut short (a transaction per model); return the lags
+    repaired."""
     repaired: list[StageTagLag] = []
     for model in models:
-        if model.lags:
-            plan = Plan(git, config, model.name, model)
+        if model.lags or model.unfinished:
+            plan = Plan(git, config, model)
             plan.apply()
-            repaired.extend(plan.repaired)
+            repaired.extend(plan.lags.values())
     return tuple(repaired)

@@ -391,12 +391,28 @@ def change(result: Change) -> None:
     if result.action in (EventKind.ARCHIVED, EventKind.DEPRECATED) and emptied:
         line += f" (taken out of {', '.join(emptied)})"
     out.print(line)
-    for lag in result.repaired:
-        says = lag.expected.tag if lag.expected else "nothing"
-        out.print(f"Repaired stage tag {lag.tag}: it now says {says}, as its events do")
-    out.print(f"[dim]Tags written: {', '.join(_short(r.ref, r.new) for r in result.refs)}[/dim]")
+    _written(result)
+
+
+def _written(result: Change) -> None:
+    """What a write wrote, repaired and completed."""
+    if result.completed:
+        out.print(
+            "An earlier run of this change was cut short after writing "
+            f"{', '.join(result.completed)}; this run completed it"
+        )
+    _repaired(result.repaired)
+    if result.refs:
+        written = ", ".join(_short(r.ref, r.new) for r in result.refs)
+        out.print(f"[dim]Tags written: {written}[/dim]")
     if result.pushed:
         out.print(f"Pushed to {result.pushed}")
+
+
+def _repaired(lags: Iterable[StageTagLag]) -> None:
+    for lag in lags:
+        says = lag.expected.tag if lag.expected else "nothing"
+        out.print(f"Repaired stage tag {lag.tag}: it now says {says}, as its events do")
 
 
 def _short(ref: str, new: str | None) -> str:
@@ -410,9 +426,14 @@ def synced(result: Synced) -> None:
         out.print(f"Fetched {count} registry tag{'s' if count > 1 else ''} from {result.remote}")
     else:
         out.print(f"The registry is up to date with {result.remote}")
-    for lag in result.repaired:
-        says = lag.expected.tag if lag.expected else "nothing"
-        out.print(f"Repaired stage tag {lag.tag}: it now says {says}, as its events do")
+    _repaired(result.repaired)
+    if result.ignored:
+        err.print(
+            f"[yellow]warning:[/yellow] not fetched from {result.remote}: "
+            f"{', '.join(result.ignored)}: lightweight tags with registry names (registry "
+            "tags are annotated), which would replace this clone's; whoever made them can "
+            f"remove them with `git push {result.remote} :refs/tags/NAME`"
+        )
     if result.conflicts:
         err.print(
             f"[red]error:[/red] {len(result.conflicts)} local tags differ from "
