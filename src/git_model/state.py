@@ -65,7 +65,8 @@ _PRIORITY = {
 }
 
 
-_TRAILER_RE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9-]*): (?P<value>.*)")
+# `Key: value`; an empty value loses its space when the message is stripped.
+_TRAILER_RE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9-]*):(?: (?P<value>.*))?")
 MODEL_TYPE = "Model-Type"
 WRITTEN_BY = ("Written-By", "git-model")
 ARTIFACT_PATH = "Artifact-Path"
@@ -108,7 +109,7 @@ def split_trailers(message: str) -> tuple[str, dict[str, str]]:
     text = message.strip()
     body, sep, last = text.rpartition("\n\n")
     matches = [_TRAILER_RE.fullmatch(line) for line in last.splitlines()]
-    trailers = {m["key"]: m["value"] for m in matches if m}
+    trailers = {m["key"]: m["value"] or "" for m in matches if m}
     if not sep or not all(matches) or trailers.get(WRITTEN_BY[0]) != WRITTEN_BY[1]:
         return text, {}
     return body.strip(), trailers
