@@ -149,7 +149,9 @@ class Plan:
             if name in taken:
                 raise TagInTheWay(name, taken[name], self.remote.name if self.remote else None)
 
-    def apply(self) -> tuple[RefChange, ...]:
+    def apply(self, *, complete: bool = False) -> tuple[RefChange, ...]:
+        """Write the tags and move the refs; ``complete``: this write, with no event of its
+        own, completes one that was cut short (so the head moves past that write's)."""
         stamp = Ident(self.ident.name, self.ident.email, self.time - 1, self.ident.tz)
         moving: list[tuple[str, str | None, str | None, NewTag | None]] = []
         for stage, (commit, message) in self.moves.items():
@@ -170,13 +172,12 @@ class Plan:
             ref = stage_tag(self.name, stage).ref
             new = next(oids) if commit is not None else None
             updates.append(RefUpdate(ref, new, old, moving=True))
-        # The head moves last, to this write's last event; a write with no event of its own
-        # completes one that was cut short (or only checks that nobody wrote meanwhile).
+        # The head moves last, to this write's last event, or past the events of the write
+        # it completes; a repair only checks that nobody wrote meanwhile.
         last = updates[len(self.events) - 1].new if self.events else None
-        unfinished = self.model.unfinished[-1][1] if self.model.unfinished else None
-        head = RefUpdate(
-            head_ref(self.name), last or unfinished or self.model.head, self.model.head, True
-        )
+        if last is None and complete and self.model.unfinished:
+            last = self.model.unfinished[-1][1]
+        head = RefUpdate(head_ref(self.name), last or self.model.head, self.model.head, True)
         updates.append(head)
         if self.remote is not None:
             self._publish(updates)
@@ -245,7 +246,7 @@ class Plan:
         committed: tuple[str, ...] = (),
         bump_reason: str | None = None,
     ) -> Change:
-        refs = self.apply()
+        refs = self.apply(complete=not self.events)
         fresh = require_model(self.git, self.config, self.name)
         written = {t.name for t in self.events} or {t for t, _ in self.model.unfinished}
         return Change(
@@ -405,11 +406,11 @@ def repair_all(
     git: Git, config: RegistryConfig, models: Sequence[Model]
 ) -> tuple[StageTagLag, ...]:
     """Point every lagging stage tag of ``models`` (read for a write) where its events say,
-    and complete the writes that were cut short (a transaction per model); return the lags
-    repaired."""
+    a transaction per model; return the lags repaired. A write that was cut short stays
+    so (the head does not move), so that running it again completes it."""
     repaired: list[StageTagLag] = []
     for model in models:
-        if model.lags or model.unfinished:
+        if model.lags:
             plan = Plan(git, config, model)
             plan.apply()
             repaired.extend(plan.lags.values())
