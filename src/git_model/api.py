@@ -614,8 +614,17 @@ def promote(
     old = model.holder(stage)
     if old is not None and old.commit == version.commit:
         if _cut_short(model, old.event, [stage]):
+            cut = {tag for tag, _ in model.unfinished}
+            replaced = next(
+                (
+                    e.version
+                    for e in model.events
+                    if e.tag in cut and e.kind is EventKind.DEMOTED and e.stage == stage
+                ),
+                None,
+            )
             plan = Plan(git, config, model, remote)
-            return plan.finish(EventKind.PROMOTED, version.version, stage)
+            return plan.finish(EventKind.PROMOTED, version.version, stage, replaced=replaced)
         raise AlreadyInStage(model.name, version.version.tag, stage)
     _writable(model)
     if version.archived:
