@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint typecheck unit bench bench-get clean
+.PHONY: demo test quick lint typecheck unit strace bench bench-get clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -35,6 +35,10 @@ demo: $(VENV)/.installed-base
 
 test: $(VENV)/.installed-test lint typecheck unit
 
+# The inner loop: everything but the long race and crash suites (CI runs `make test`).
+quick: $(VENV)/.installed-test lint typecheck strace
+	$(BIN)/pytest -n auto -q -m "not slow"
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
@@ -42,8 +46,15 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-test
+unit: $(VENV)/.installed-test strace
 	$(BIN)/pytest -n auto -q
+
+# The crash tests inject faults with strace; install it where we can (Debian, as root).
+strace:
+	@command -v strace >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& echo "Installing strace for the crash tests (apt-get)" \
+		&& apt-get update -qq >/dev/null && apt-get install -y -qq strace >/dev/null; } \
+		|| echo "strace is not installed: the crash tests will be skipped"
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_registry.py
