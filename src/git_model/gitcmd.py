@@ -194,9 +194,14 @@ def ls_remote(
 class Git:
     """A repository, as the ``git`` binary sees it."""
 
-    def __init__(self, git_dir: Path, work_tree: Path | None) -> None:
+    def __init__(
+        self, git_dir: Path, work_tree: Path | None, common_dir: Path | None = None
+    ) -> None:
         self.git_dir = git_dir
         self.work_tree = work_tree
+        # Where the refs, packed-refs and config are: the main repository's Git directory
+        # when this is a linked work tree (whose git_dir holds only its HEAD and index).
+        self.common_dir = common_dir or git_dir
         self._blobs: dict[str, tuple[str, bytes] | None] = {}
 
     @classmethod
@@ -204,17 +209,24 @@ class Git:
         """The repository containing ``path`` (default: the current directory)."""
         where = Path.cwd() if path is None else path
         proc = subprocess.run(
-            ["git", "rev-parse", "--path-format=absolute", "--git-dir", "--show-toplevel"],
+            [
+                "git",
+                "rev-parse",
+                "--path-format=absolute",
+                "--git-dir",
+                "--git-common-dir",
+                "--show-toplevel",
+            ],
             cwd=where,
             capture_output=True,
             text=True,
             check=False,
         )
         lines = proc.stdout.splitlines()
-        if proc.returncode == 0 and len(lines) == 2:
-            return cls(Path(lines[0]), Path(lines[1]))
-        if lines and "work tree" in proc.stderr:  # a bare repository
-            return cls(Path(lines[0]), None)
+        if proc.returncode == 0 and len(lines) == 3:
+            return cls(Path(lines[0]), Path(lines[2]), Path(lines[1]))
+        if len(lines) == 2 and "work tree" in proc.stderr:  # a bare repository
+            return cls(Path(lines[0]), None, Path(lines[1]))
         raise NotARepository(str(where))
 
     @property
@@ -423,6 +435,11 @@ class Git:
         self.run("add", "--", *paths)
         self.run("commit", "--quiet", "--only", "-m", message, "--", *paths)
         return self.run("rev-parse", "HEAD").stdout.decode().strip()
+
+    def work_trees(self) -> list[Path]:
+        """The repository's work trees, the main one first (a bare repository: its Git dir)."""
+        out = self.run("worktree", "list", "--porcelain").stdout.decode(errors="replace")
+        return [Path(line[9:]) for line in out.splitlines() if line.startswith("worktree ")]
 
     def ident(self) -> Ident:
         """Who writes now: Git's committer identity, honouring GIT_COMMITTER_DATE."""
