@@ -1,6 +1,7 @@
 """Files a Git process leaves in its way when it stops while changing refs (a lock,
-packed-refs.new, a loose ref cut short): doctor finds each, says whether a Git process may
-hold it, and --fix removes the ones no process holds, never a held one."""
+packed-refs.new, a loose ref cut short): a write they block names the file and the fix and
+changes nothing; doctor finds each, says whether a Git process may hold it, and --fix
+removes the ones no process holds, never a held one."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from git_model import leftovers
 from git_model.gitcmd import Git
 from tests.conftest import Repo
 from tests.helpers import ok
+
+FIX = "if no Git process is running, `git model doctor --fix` removes it"
 
 
 @pytest.fixture
@@ -43,13 +46,30 @@ def _leave(repo: Repo, *names: str) -> list[Path]:
     return paths
 
 
+def _refused(repo: Repo, *args: str) -> str:
+    """Run a write that a leftover blocks; check it changed nothing; return its error."""
+    before = repo.refs()
+    result = repo.cli(*args)
+    assert result.exit_code == 8, result.stderr
+    assert "failed" not in result.stderr
+    assert FIX in result.stderr
+    assert repo.refs() == before
+    return result.stderr
+
+
 @pytest.mark.parametrize(
-    "left", [("packed-refs.new",), ("packed-refs.lock",), ("packed-refs.lock", "packed-refs.new")]
+    ("left", "named"),
+    [
+        (("packed-refs.new",), "packed-refs.new"),
+        (("packed-refs.lock",), "packed-refs.lock"),
+        (("packed-refs.lock", "packed-refs.new"), "packed-refs.lock"),
+    ],
 )
-def test_a_rewrite_of_packed_refs_cut_short_is_found_and_doctor_fix_removes_it(
-    packed: Repo, left: tuple[str, ...]
+def test_a_rewrite_of_packed_refs_cut_short_blocks_demote_until_doctor_fix(
+    packed: Repo, left: tuple[str, ...], named: str
 ) -> None:
     paths = _leave(packed, *left)
+    assert f".git/{named} exists: another Git process" in _refused(packed, "demote", "churn#prod")
 
     report = packed.cli("doctor")
     assert report.exit_code == 1
@@ -72,10 +92,11 @@ def test_a_rewrite_of_packed_refs_cut_short_is_found_and_doctor_fix_removes_it(
     ok(packed, "demote", "churn#prod")
 
 
-def test_a_lock_left_on_the_tag_register_writes_is_removed_by_doctor_fix(repo: Repo) -> None:
+def test_a_lock_left_on_the_tag_register_writes_blocks_it_until_doctor_fix(repo: Repo) -> None:
     ok(repo, "register", "churn")
     repo.commit("retrain")
     _leave(repo, "refs/tags/churn@v0.2.0.lock")  # a register of this commit that stopped
+    assert ".git/refs/tags/churn@v0.2.0.lock exists" in _refused(repo, "register", "churn")
     [found] = _diagnosis(repo)["leftovers"]
     assert (found["path"], found["kind"], found["blocks"]) == (
         ".git/refs/tags/churn@v0.2.0.lock",
@@ -94,6 +115,8 @@ def test_a_stage_tag_cut_short_is_removed_by_doctor_fix_which_then_repairs_it(
     ok(packed, "promote", "churn@0.2.0", "--to", "prod")  # a loose churn#prod over the packed
     # The rename reached the disk, the content did not (a crash of the machine).
     [stage_tag] = _leave(packed, "refs/tags/churn#prod")
+    error = _refused(packed, "promote", "churn@0.1.0", "--to", "prod")
+    assert ".git/refs/tags/churn#prod is cut short" in error
 
     [found] = _diagnosis(packed)["leftovers"]
     assert (found["path"], found["kind"]) == (".git/refs/tags/churn#prod", "broken-ref")
@@ -137,6 +160,7 @@ def test_a_linked_work_tree_finds_the_leftovers_of_the_git_dir_it_shares(
     # The shared refs' leftover, this work tree's index lock, and the main work tree's.
     _leave(packed, "packed-refs.new", "worktrees/linked/index.lock")
     [main_index_lock] = _leave(packed, "index.lock")
+    assert "../repo/.git/packed-refs.new exists" in _refused(linked, "demote", "churn#prod")
     assert [f["path"] for f in _diagnosis(linked)["leftovers"]] == [
         "../repo/.git/packed-refs.new",
         "../repo/.git/worktrees/linked/index.lock",

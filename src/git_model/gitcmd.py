@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from git_model.errors import (
+    BrokenRef,
     ConcurrentUpdate,
     GitFailed,
+    GitModelError,
     IdentityMissing,
     InvalidRemote,
     NotARepository,
@@ -55,6 +57,10 @@ NAMES_FORMAT = "%(objectname) %(refname:strip=2)"
 _IDENT_RE = re.compile(r"(?P<name>.*) <(?P<email>[^<>]*)> (?P<ts>-?\d+) (?P<tz>[+-]\d{4})")
 _IMMUTABLE_SPEC = re.compile(r"[0-9a-f]{40}:")
 _LOCK_ERROR_RE = re.compile(r"cannot lock ref '(?P<ref>[^']+)': (?P<why>.*)")
+# Files in Git's way: a lock ("Unable to create 'PATH.lock': File exists."), packed-refs.new
+# ("unable to create file PATH: File exists"), a loose ref cut short.
+_IN_THE_WAY_RE = re.compile(r"[Uu]nable to create (?:file )?'?(?P<path>.+?)'?: File exists")
+_BROKEN_REF_RE = re.compile(r"unable to resolve reference '(?P<ref>[^']+)': reference broken")
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +255,8 @@ class Git:
             env=None if env is None else {**os.environ, **env},
         )
         if check and proc.returncode != 0:
-            raise GitFailed(args, proc.returncode, proc.stderr.decode(errors="replace"))
+            stderr = proc.stderr.decode(errors="replace")
+            raise self.file_in_the_way(stderr) or GitFailed(args, proc.returncode, stderr)
         return proc
 
     # --- reading -----------------------------------------------------------------
@@ -302,8 +309,11 @@ class Git:
             env={"GIT_TERMINAL_PROMPT": "0"},
         )
         if proc.returncode != 0:
-            lines = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise RemoteError(remote, lines[0] if lines else f"exit code {proc.returncode}")
+            stderr = proc.stderr.decode(errors="replace")
+            lines = stderr.strip().splitlines()
+            raise self.file_in_the_way(stderr) or RemoteError(
+                remote, lines[0] if lines else f"exit code {proc.returncode}"
+            )
 
     def push_refs(
         self, remote: str, updates: Sequence[RefUpdate], remote_values: dict[str, str]
@@ -472,6 +482,16 @@ class Git:
             ).stdout
         return out.decode().split()
 
+    def file_in_the_way(self, stderr: str) -> GitModelError | None:
+        """The error for a Git failure caused by a file in its way, naming the file: a lock
+        or packed-refs.new (a Git process holds it, or one stopped and left it), or a loose
+        ref cut short. None when ``stderr`` reports another failure."""
+        if match := _IN_THE_WAY_RE.search(stderr):
+            return RegistryBusy(os.path.relpath(match["path"], self.root))
+        if match := _BROKEN_REF_RE.search(stderr):
+            return BrokenRef(os.path.relpath(self.common_dir / match["ref"], self.root))
+        return None
+
     def update_refs(self, updates: Sequence[RefUpdate]) -> None:
         """Apply ref changes all-or-nothing against other writers, in the order given."""
         if not updates:
@@ -483,12 +503,13 @@ class Git:
         if proc.returncode == 0:
             return
         stderr = proc.stderr.decode(errors="replace")
+        blocked = self.file_in_the_way(stderr)
+        if blocked is not None:
+            raise blocked
         match = _LOCK_ERROR_RE.search(stderr)
         if match is None:
             raise GitFailed(("update-ref", "--stdin"), proc.returncode, stderr)
         ref, why = match["ref"], match["why"]
-        if "File exists" in why:
-            raise RegistryBusy(ref)
         if "already exists" in why:
             raise ConcurrentUpdate(ref, "someone else created it")
         if "but expected" in why or "unable to resolve" in why or "is missing" in why:
