@@ -19,6 +19,7 @@ from git_model import leftovers
 from git_model.gitcmd import Git
 from tests.conftest import Repo
 from tests.helpers import ok
+from tests.remotes import save_model
 
 FIX = "if no Git process is running, `git model doctor --fix` removes it"
 
@@ -130,6 +131,19 @@ def test_a_stage_tag_cut_short_is_removed_by_doctor_fix_which_then_repairs_it(
         "rev-parse", "churn@v0.2.0^{commit}"
     )
     ok(packed, "promote", "churn@0.1.0", "--to", "prod")
+
+
+def test_register_path_refuses_before_dvc_changes_a_file_while_the_index_is_locked(
+    dvc_repo: Repo,
+) -> None:
+    save_model(dvc_repo)
+    _leave(dvc_repo, "index.lock")
+    status = dvc_repo.git("status", "--porcelain")
+    error = _refused(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    assert ".git/index.lock exists" in error
+    assert dvc_repo.git("status", "--porcelain") == status  # no file tracked, nothing declared
+    ok(dvc_repo, "doctor", "--fix")
+    ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
 
 
 def test_doctor_finds_every_lock_git_leaves_and_says_what_it_blocks(repo: Repo) -> None:

@@ -110,6 +110,15 @@ def find(git: Git, proc: Path = PROC) -> list[Leftover]:
     ]
 
 
+def commit_blocker(git: Git) -> str | None:
+    """The file that would stop a commit in this work tree (HEAD.lock, index.lock), relative
+    to the repository's top directory; None when there is none."""
+    for name, _, _ in _OWN:
+        if (git.git_dir / name).exists():
+            return os.path.relpath(git.git_dir / name, git.root)
+    return None
+
+
 def remove(git: Git, leftover: Leftover) -> bool:
     """Remove a leftover; False if it changed meanwhile (a ref Git has rewritten since)."""
     path = git.root / leftover.path
