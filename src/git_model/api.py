@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal, TypeVar
 
-from git_model import artifacts, registration
+from git_model import artifacts, leftovers, registration
 from git_model.collect import collect, prefetch, read_spec, spec_path
 from git_model.config import (
     DEFAULT_STAGES,
@@ -786,14 +786,19 @@ def fetch(remote: str = "origin", *, repo: Path | str | None = None) -> Synced:
 
 
 def doctor(*, fix: bool = False, repo: Path | str | None = None) -> Diagnosis:
-    """Report unreadable tags, lagging stage tags and stale ref locks; ``fix`` repairs tags."""
+    """Report unreadable tags, lagging stage tags and the files Git left in its way (see
+    ``leftovers``). ``fix`` removes the leftovers no process holds, then, when none is
+    left, repairs the lagging stage tags."""
     git, config = open_registry(repo)
-    state = listing(git, config)
-    repaired = repair_all(git, config, _lagging(git, config, state)) if fix else ()
-    locks = [git.git_dir / "packed-refs.lock", *(git.git_dir / "refs").rglob("*.lock")]
+    found = leftovers.find(git)
+    removed = tuple(f for f in found if fix and f.removable and leftovers.remove(git, f))
+    left = tuple(f for f in found if f not in removed)
+    state = listing(git, config)  # after the removals: a ref cut short hid a packed one
+    repaired = repair_all(git, config, _lagging(git, config, state)) if fix and not left else ()
     return Diagnosis(
         skipped=state.skipped,
         lags=tuple(lag for m in state.models for lag in m.lags),
-        stale_locks=tuple(str(p) for p in locks if p.exists()),
+        leftovers=left,
+        removed=removed,
         repaired=repaired,
     )

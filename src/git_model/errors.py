@@ -401,14 +401,33 @@ class WriteInterrupted(GitModelError):
         self.detail = detail
 
 
+_DOCTOR_FIX = "if no Git process is running, `git model doctor --fix` removes it"
+
+
 class RegistryBusy(GitModelError):
-    def __init__(self, ref: str) -> None:
+    """A file Git holds while it changes another is there: a lock file, or packed-refs.new.
+    ``path`` is relative to the repository's top directory."""
+
+    def __init__(self, path: str) -> None:
         super().__init__(
-            f"another Git process holds the lock on {ref}; nothing was written",
-            "retry in a moment; if no Git process is running, delete the stale "
-            f"{ref}.lock file under .git",
+            f"{path} exists: another Git process is at work in this repository, or one stopped "
+            "and left it behind; nothing was written",
+            f"retry in a moment; {_DOCTOR_FIX}",
         )
-        self.ref = ref
+        self.path = path
+
+
+class BrokenRef(GitModelError):
+    """A loose ref cut short (a crash before Git's write reached the disk): Git reads it as
+    missing and refuses to replace it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path} is cut short (Git stopped while writing it): Git can neither read nor "
+            "replace it; nothing was written",
+            _DOCTOR_FIX,
+        )
+        self.path = path
 
 
 # --- configuration ------------------------------------------------------------------
@@ -465,6 +484,7 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     ModelDeprecated: 7,
     ConcurrentUpdate: 8,
     RegistryBusy: 8,
+    BrokenRef: 8,
     InvalidFile: 9,
     ConfigError: 9,
     ConfigExists: 9,

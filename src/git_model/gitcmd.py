@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from git_model.errors import (
+    BrokenRef,
     ConcurrentUpdate,
     GitFailed,
+    GitModelError,
     IdentityMissing,
     InvalidRemote,
     NotARepository,
@@ -63,6 +65,10 @@ MAX_MESSAGE = 1 << 20
 MAX_TIMESTAMP = 253_402_214_399  # 9999-12-30T23:59:59Z: a day's margin for time zones
 _IMMUTABLE_SPEC = re.compile(r"[0-9a-f]{40}:")
 _LOCK_ERROR_RE = re.compile(r"cannot lock ref '(?P<ref>[^']+)': (?P<why>.*)")
+# Files in Git's way: a lock ("Unable to create 'PATH.lock': File exists."), packed-refs.new
+# ("unable to create file PATH: File exists"), a loose ref cut short.
+_IN_THE_WAY_RE = re.compile(r"[Uu]nable to create (?:file )?'?(?P<path>.+?)'?: File exists")
+_BROKEN_REF_RE = re.compile(r"unable to resolve reference '(?P<ref>[^']+)': reference broken")
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,9 +278,14 @@ def ls_remote(remote: str, patterns: Sequence[str] = (), cwd: Path | None = None
 class Git:
     """A repository, as the ``git`` binary sees it."""
 
-    def __init__(self, git_dir: Path, work_tree: Path | None) -> None:
+    def __init__(
+        self, git_dir: Path, work_tree: Path | None, common_dir: Path | None = None
+    ) -> None:
         self.git_dir = git_dir
         self.work_tree = work_tree
+        # Where the refs, packed-refs and config are: the main repository's Git directory
+        # when this is a linked work tree (whose git_dir holds only its HEAD and index).
+        self.common_dir = common_dir or git_dir
         self._blobs: dict[str, tuple[str, bytes] | None] = {}
 
     @classmethod
@@ -282,17 +293,24 @@ class Git:
         """The repository containing ``path`` (default: the current directory)."""
         where = Path.cwd() if path is None else path
         proc = subprocess.run(
-            ["git", "rev-parse", "--path-format=absolute", "--git-dir", "--show-toplevel"],
+            [
+                "git",
+                "rev-parse",
+                "--path-format=absolute",
+                "--git-dir",
+                "--git-common-dir",
+                "--show-toplevel",
+            ],
             cwd=where,
             capture_output=True,
             text=True,
             check=False,
         )
         lines = proc.stdout.splitlines()
-        if proc.returncode == 0 and len(lines) == 2:
-            return cls(Path(lines[0]), Path(lines[1]))
-        if lines and "work tree" in proc.stderr:  # a bare repository
-            return cls(Path(lines[0]), None)
+        if proc.returncode == 0 and len(lines) == 3:
+            return cls(Path(lines[0]), Path(lines[2]), Path(lines[1]))
+        if len(lines) == 2 and "work tree" in proc.stderr:  # a bare repository
+            return cls(Path(lines[0]), None, Path(lines[1]))
         raise NotARepository(str(where))
 
     @property
@@ -315,7 +333,8 @@ class Git:
             env=None if env is None else {**os.environ, **env},
         )
         if check and proc.returncode != 0:
-            raise GitFailed(args, proc.returncode, proc.stderr.decode(errors="replace"))
+            stderr = proc.stderr.decode(errors="replace")
+            raise self.file_in_the_way(stderr) or GitFailed(args, proc.returncode, stderr)
         return proc
 
     # --- reading -----------------------------------------------------------------
@@ -358,8 +377,11 @@ class Git:
             env={"GIT_TERMINAL_PROMPT": "0"},
         )
         if proc.returncode != 0:
-            lines = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise RemoteError(remote, lines[0] if lines else f"exit code {proc.returncode}")
+            stderr = proc.stderr.decode(errors="replace")
+            lines = stderr.strip().splitlines()
+            raise self.file_in_the_way(stderr) or RemoteError(
+                remote, lines[0] if lines else f"exit code {proc.returncode}"
+            )
 
     def push_refs(
         self, remote: str, updates: Sequence[RefUpdate], remote_values: dict[str, str]
@@ -494,6 +516,11 @@ class Git:
         self.run(*_DURABLE, "commit", "--quiet", "--only", "-m", message, "--", *paths)
         return self.run("rev-parse", "HEAD").stdout.decode().strip()
 
+    def work_trees(self) -> list[Path]:
+        """The repository's work trees, the main one first (a bare repository: its Git dir)."""
+        out = self.run("worktree", "list", "--porcelain").stdout.decode(errors="replace")
+        return [Path(line[9:]) for line in out.splitlines() if line.startswith("worktree ")]
+
     def ident(self) -> Ident:
         """Who writes now: Git's committer identity, honouring GIT_COMMITTER_DATE."""
         proc = self.run("var", "GIT_COMMITTER_IDENT", check=False)
@@ -526,6 +553,16 @@ class Git:
             ).stdout
         return out.decode().split()
 
+    def file_in_the_way(self, stderr: str) -> GitModelError | None:
+        """The error for a Git failure caused by a file in its way, naming the file: a lock
+        or packed-refs.new (a Git process holds it, or one stopped and left it), or a loose
+        ref cut short. None when ``stderr`` reports another failure."""
+        if match := _IN_THE_WAY_RE.search(stderr):
+            return RegistryBusy(os.path.relpath(match["path"], self.root))
+        if match := _BROKEN_REF_RE.search(stderr):
+            return BrokenRef(os.path.relpath(self.common_dir / match["ref"], self.root))
+        return None
+
     def update_refs(self, updates: Sequence[RefUpdate]) -> None:
         """Apply ref changes all-or-nothing against other writers, in the order given."""
         if not updates:
@@ -543,12 +580,13 @@ class Git:
         if proc.returncode == 0:
             return
         stderr = proc.stderr.decode(errors="replace")
+        blocked = self.file_in_the_way(stderr)
+        if blocked is not None:
+            raise blocked
         match = _LOCK_ERROR_RE.search(stderr)
         if match is None:
             raise GitFailed(("update-ref", "--stdin"), proc.returncode, stderr)
         ref, why = match["ref"], match["why"]
-        if "File exists" in why:
-            raise RegistryBusy(ref)
         if "already exists" in why:
             raise ConcurrentUpdate(ref, "someone else created it")
         if "but expected" in why or "unable to resolve" in why or "is missing" in why:

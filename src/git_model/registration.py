@@ -15,7 +15,7 @@ import dataclasses
 import posixpath
 from pathlib import Path
 
-from git_model import artifacts
+from git_model import artifacts, leftovers
 from git_model.collect import spec_from_text, spec_path
 from git_model.config import RegistryConfig
 from git_model.errors import (
@@ -24,6 +24,7 @@ from git_model.errors import (
     ArtifactMissing,
     ArtifactNotDeclared,
     NoCommits,
+    RegistryBusy,
     RevisionNotFound,
     UncommittedChanges,
     UsageError,
@@ -171,6 +172,9 @@ def commit_declaration(
     decl = artifacts.Declaration.of(name)
     if not (root / path).exists():
         raise ArtifactMissing(path)
+    blocker = leftovers.commit_blocker(git)
+    if blocker is not None:  # the commit would fail after DVC changed the work tree
+        raise RegistryBusy(blocker)
     dirty = git.dirty([decl.dvc_yaml])
     if dirty:
         raise UncommittedChanges(dirty)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from git_model.config import RegistryConfig
+from git_model.leftovers import Leftover
 from git_model.metadata import (
     LineageChange,
     Metadata,
@@ -118,16 +119,17 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Diagnosis:
-    """``doctor``: what the registry cannot read, stage tags that lag, stale lock files."""
+    """``doctor``: what the registry cannot read, stage tags that lag, files in Git's way."""
 
     skipped: tuple[Skipped, ...]
     lags: tuple[StageTagLag, ...]
-    stale_locks: tuple[str, ...]
+    leftovers: tuple[Leftover, ...]  # still there after the run
+    removed: tuple[Leftover, ...]  # removed by --fix
     repaired: tuple[StageTagLag, ...]
 
     @property
     def healthy(self) -> bool:
-        return not self.stale_locks and len(self.repaired) == len(self.lags)
+        return not self.leftovers and len(self.repaired) == len(self.lags)
 
 
 @dataclass(frozen=True, slots=True)

@@ -499,11 +499,16 @@ def card(
 @app.command()
 def doctor(
     fix: Annotated[
-        bool, typer.Option("--fix", help="Repair stage tags that lag their events.")
+        bool,
+        typer.Option(
+            "--fix",
+            help="Remove the files left in Git's way that no Git process holds, then repair "
+            "stage tags that lag their events.",
+        ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Check the registry: unreadable tags, stage tags that lag, stale lock files."""
+    """Check the registry: unreadable tags, stage tags that lag, files left in Git's way."""
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from git_model.leftovers import AGE_LIMIT, Leftover, LeftoverKind
 from git_model.metadata import Metadata, Scalar
 from git_model.reports import human_size
 from git_model.results import (
@@ -480,13 +481,50 @@ def initialized(result: Initialized) -> None:
     out.print("Commit it so that everyone shares the same stages.")
 
 
+_LEFTOVER_KINDS = {
+    LeftoverKind.LOCK: "a lock file",
+    LeftoverKind.UNFINISHED: "an unfinished rewrite of packed-refs",
+    LeftoverKind.BROKEN_REF: "a ref cut short",
+}
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count > 1 else ''}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
+
+
+def _holders(leftover: Leftover) -> str:
+    """Who holds a leftover, and what --fix does about it."""
+    fix = "`git model doctor --fix` removes it"
+    if leftover.held_by:
+        holders = ", ".join(f"{h.command} (pid {h.pid})" for h in leftover.held_by)
+        return f"held by {holders}: wait for it to end; then, if it is still there, {fix}"
+    if leftover.held_by == ():
+        return f"no Git process holds it: {fix}"
+    unknown = "nobody can tell whether a Git process holds it"
+    if leftover.removable:
+        return f"{unknown}, and it is {_duration(leftover.age)} old: {fix}"
+    return f"{unknown}: {fix} once it is {_duration(AGE_LIMIT)} old (now {_duration(leftover.age)})"
+
+
 def diagnosis(result: Diagnosis) -> None:
     for skipped in result.skipped:
         out.print(f"skipped tag {skipped.tag}: {skipped.reason}")
-    for lock in result.stale_locks:
+    for leftover in result.removed:
+        why = (
+            "no Git process held it"
+            if leftover.held_by == ()
+            else f"nobody could tell whether a Git process held it, and it was "
+            f"{_duration(leftover.age)} old"
+        )
+        out.print(f"removed {leftover.path} ({_LEFTOVER_KINDS[leftover.kind]}): {why}")
+    for leftover in result.leftovers:
         out.print(
-            f"lock file {lock} is left over: a Git process holds it or crashed; "
-            "delete it if no Git process is running"
+            f"left over: {leftover.path} ({_LEFTOVER_KINDS[leftover.kind]}, which blocks "
+            f"{leftover.blocks}); {_holders(leftover)}"
         )
     if result.repaired:
         for lag in result.repaired:
