@@ -21,9 +21,13 @@ def registry(repo: Repo) -> Repo:
     ok(repo, "register", "churn", "--version", "1.1.0")
     ok(repo, "register", "other")
     ok(repo, "archive", "other@0.1.0")
+    # (Asking a model for what its most recent write just did is reported done, not
+    # refused: tests/test_recovery.py. Here each refusal is about an older write.)
+    ok(repo, "annotate", "other@0.1.0", "why=superseded")
     repo.commit("old")
     ok(repo, "register", "old-model")
     ok(repo, "deprecate", "old-model")
+    ok(repo, "annotate", "old-model@0.1.0", "why=retired")
     return repo
 
 

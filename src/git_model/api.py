@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal, TypeVar
@@ -29,6 +29,7 @@ from git_model.errors import (
     AlreadyInStage,
     ArtifactNotDeclared,
     CommitAlreadyRegistered,
+    GitModelError,
     InvalidName,
     ModelDeprecated,
     ModelNotFound,
@@ -53,6 +54,7 @@ from git_model.metadata import (
 from git_model.names import (
     Action,
     ModelRef,
+    RegistryTag,
     check_model_name,
     check_stage_name,
     model_in_tag,
@@ -427,11 +429,30 @@ def annotate(
     model, remote = _changing(git, config, target.model, push)
     version = resolve(model, target)
     plan = Plan(git, config, model, remote)
+    if _annotated_before(model, version, values):
+        return plan.finish(EventKind.ANNOTATED, version.version)
     shown = ", ".join(f"{k}={v}" for k, v in values.items())
     text = message or f"Annotate {model.name} {version.version.tag}: {shown}"
     document = json.dumps({"annotations": dict(values)}, indent=1, ensure_ascii=False)
     plan.event(Action.ANNOTATE, version.commit, text, version=version.version, document=document)
     return plan.finish(EventKind.ANNOTATED, version.version)
+
+
+def _annotated_before(model: Model, version: Version, values: Mapping[str, str]) -> bool:
+    """Whether the model's most recent write annotated this version with these values
+    (see ``_done_before``): then annotating again only completes it."""
+    latest = model.latest_write
+    parsed = RegistryTag.parse(latest[0]) if len(latest) == 1 else None
+    if parsed is None or parsed.action is not Action.ANNOTATE:
+        return False
+    notes = {note.key: note for note in version.annotations}
+    for key, value in values.items():
+        note = notes.get(key)
+        removed = not value and note is None
+        set_then = note is not None and note.value == value and note.event == latest[0]
+        if not (removed or set_then):
+            return False
+    return parsed.version == version.version
 
 
 def compare(ref_a: str, ref_b: str, *, repo: Path | str | None = None) -> Comparison:
@@ -487,13 +508,12 @@ def _changing(
     return model, remote
 
 
-def _cut_short(model: Model, event: str | None, stages: Iterable[str] = ()) -> bool:
-    """Whether what a command asks for is already the state because an earlier run of it
-    was cut short (a crash, a kill): the event that made it so is one that run left, or a
-    stage tag that run was to move still lags. Re-running it then completes that run."""
-    unfinished = {tag for tag, _ in model.unfinished}
-    lagging = {lag.stage for lag in model.lags}
-    return (event is not None and event in unfinished) or any(s in lagging for s in stages)
+def _done_before(model: Model, event: str | None) -> bool:
+    """Whether what a command asks for is already the state because of the model's most
+    recent write: it was this same change, cut short (a crash, a kill, a dropped
+    connection) or not. Running the command again then completes that write, or reports
+    it done, instead of refusing: a write can always be retried."""
+    return event is not None and event in model.latest_write
 
 
 def register(
@@ -539,7 +559,7 @@ def register(
     model = _writable(read_for_write(git, name, config.stages))
     existing = None if declare else model.at_commit(commit)
     if existing is not None:
-        if _cut_short(model, existing.tag) and wanted in (None, existing.version):
+        if _done_before(model, existing.tag) and wanted in (None, existing.version):
             plan = Plan(git, config, model, remote)
             return plan.finish(EventKind.REGISTERED, existing.version)
         raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
@@ -554,26 +574,67 @@ def register(
         commit, committed = registration.commit_declaration(
             git, root, name, declared, artifact_path
         )
+    try:
+        return _tag_version(
+            git,
+            config,
+            model,
+            remote,
+            commit=commit,
+            new=new,
+            declared=declared,
+            message=message,
+            committed=committed,
+            reason=reason,
+            auto=auto and wanted is None,
+            check_disk=not declare and commit == head,
+        )
+    except GitModelError as exc:
+        if committed:
+            raise exc.also(
+                f"the declaration commit {commit[:7]} was made and stays: running the same "
+                "command again registers it"
+            ) from None
+        raise
+
+
+def _tag_version(
+    git: Git,
+    config: RegistryConfig,
+    model: Model,
+    remote: RemoteState | None,
+    *,
+    commit: str,
+    new: SemVer,
+    declared: registration.Declared,
+    message: str | None,
+    committed: tuple[str, ...],
+    reason: str | None,
+    auto: bool,
+    check_disk: bool,
+) -> Change:
+    """Register the commit that declares the model: read what it records, tag it."""
+    name, artifact_path = model.name, declared.path
     prefetch(git, commit, name, declared.spec_file, artifact_path)
     committed_spec = read_spec(git, commit, declared.spec_file)
     artifact = artifacts.recorded(
         git, commit, name, committed_spec.path if committed_spec else None
     )
-    if not declare and commit == head:
+    if check_disk:
         registration.check_work_tree(git, name, declared, artifact, commit)
     spec = registration.snapshot_spec(
         committed_spec, declared.model_type, artifact.path if artifact else None
     )
     metadata = collect(git, commit, name, spec, artifact.path if artifact else None)
-    if auto and wanted is None:
+    if auto:
         new, reason = registration.next_version(
             name, model, None, None, metadata=metadata, auto=True
         )
     text = message or f"Register {name} {new.tag}"
     trailers = [(MODEL_TYPE, declared.model_type)] if declared.model_type else []
     trailers += artifact.trailers() if artifact is not None else []
-    if remote is not None and artifact is not None and root is not None:
-        artifacts.Workspace(root).ensure_pushed(name, artifact, commit)
+    if remote is not None and artifact is not None and git.work_tree is not None:
+        artifacts.Workspace(git.work_tree).ensure_pushed(name, artifact, commit)
     plan = Plan(git, config, model, remote)
     plan.version(new, commit, text, trailers, document=metadata.to_json())
     return plan.finish(EventKind.REGISTERED, new, committed=committed, bump_reason=reason)
@@ -608,18 +669,22 @@ def promote(
     model, remote = _changing(git, config, target.model, push)
     version = resolve(model, target)
     held = [h for h in model.holders if h.commit == version.commit]
-    if to is None and held and _cut_short(model, held[-1].event):
-        to = held[-1].stage  # the stage an earlier run of this command gave it
+    cut_short = {tag for tag, _ in model.unfinished}
+    if to is None and held and held[-1].event in cut_short:
+        # The stage a run of this command gave it before it was cut short. (After one
+        # that completed, no --to means the next stage again.)
+        to = held[-1].stage
     stage = to or _next_stage(config, model, version, target)
     old = model.holder(stage)
     if old is not None and old.commit == version.commit:
-        if _cut_short(model, old.event, [stage]):
-            cut = {tag for tag, _ in model.unfinished}
+        if _done_before(model, old.event):
             replaced = next(
                 (
                     e.version
                     for e in model.events
-                    if e.tag in cut and e.kind is EventKind.DEMOTED and e.stage == stage
+                    if e.tag in model.latest_write
+                    and e.kind is EventKind.DEMOTED
+                    and e.stage == stage
                 ),
                 None,
             )
@@ -664,7 +729,7 @@ def demote(
     if holder is None:
         last = _last_event(model, target.stage)
         demoted = last is not None and last.kind is EventKind.DEMOTED
-        if last is not None and demoted and _cut_short(model, last.tag, [target.stage]):
+        if last is not None and demoted and _done_before(model, last.tag):
             plan = Plan(git, config, model, remote)
             return plan.finish(EventKind.DEMOTED, last.version, target.stage)
         if target.stage not in config.stages:
@@ -715,8 +780,7 @@ def archive(
     version = resolve(model, target)
     if version.archived:
         archived = _last_event(model, version=version.version)
-        emptied = [lag.stage for lag in model.lags if lag.actual_commit == version.commit]
-        if archived is not None and _cut_short(model, archived.tag, emptied):
+        if archived is not None and _done_before(model, archived.tag):
             return Plan(git, config, model, remote).finish(EventKind.ARCHIVED, version.version)
         raise VersionArchived(model.name, version.version.tag)
     _writable(model)
@@ -740,8 +804,8 @@ def deprecate(
     wanted = ModelRef.parse(name).model
     model, remote = _changing(git, config, wanted, push)
     if model.deprecated:
-        stages = [lag.stage for lag in model.lags]
-        if _cut_short(model, model.events[-1].tag, stages):
+        last = next(e for e in reversed(model.events) if e.kind is EventKind.DEPRECATED)
+        if _done_before(model, last.tag):
             return Plan(git, config, model, remote).finish(EventKind.DEPRECATED, None)
         raise ModelDeprecated(model.name)
     plan = Plan(git, config, model, remote)

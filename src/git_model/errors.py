@@ -21,6 +21,11 @@ class GitModelError(Exception):
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}"
 
+    def also(self, fact: str) -> GitModelError:
+        """The same error, saying what else happened before it."""
+        self.message = f"{self.message} ({fact})"
+        return self
+
 
 # --- the repository ---------------------------------------------------------------
 

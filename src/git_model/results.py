@@ -112,8 +112,9 @@ class Change:
     committed: tuple[str, ...] = ()  # files of the declaration commit register made first
     pushed: str | None = None  # the remote the change was pushed to
     bump_reason: str | None = None  # why `--bump auto` chose the version it did
-    # The tags of an earlier write of the same change that was cut short (a crash, a kill)
-    # and that this command found already written and completed, instead of writing again.
+    # When the change was already made by the model's last write (this same command run
+    # before, perhaps cut short by a crash, a kill or a dropped connection): that write's
+    # tags. Nothing new was written; what it left undone (stage tags) was completed.
     completed: tuple[str, ...] = ()
 
 

@@ -276,9 +276,11 @@ class Model:
     max_counter: int  # the highest #N among all its tags, readable or not
     last_timestamp: int
     head: str | None = None  # its head ref, when read (before its tags) for a write
-    # (tag, object) of the events a write cut short left (they follow the head as it is
-    # still), in replay order; only known when the head was read.
+    # (tag, object) of the events of writes cut short since the head last moved, in replay
+    # order; and the tags of the most recent write (cut short or not). Known only when
+    # the head was read.
     unfinished: tuple[tuple[str, str], ...] = ()
+    latest_write: tuple[str, ...] = ()
 
     def holder(self, stage: str) -> StageHolder | None:
         return next((h for h in self.holders if h.stage == stage), None)
@@ -629,22 +631,34 @@ class _ModelBuilder:
             )
         return lags
 
-    def _unfinished(self, events: Sequence[_Tag]) -> tuple[tuple[str, str], ...]:
-        """The events of a write that was cut short: those that follow the head as it is.
-        Where the head is missing (a first write, or a clone that never fetched heads),
-        only the model's first write can be one."""
+    def _writes(
+        self, events: Sequence[_Tag]
+    ) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+        """The model's most recent writes, known from its head and the ``Follows:`` every
+        event carries (what its write was planned on: the head, or the last event of a
+        write cut short before it). Returns the events of the writes cut short since the
+        head last moved, as (tag, object) pairs in replay order, and the tags of the most
+        recent write, cut short or not."""
         if self.head is None:
-            return ()
-        follows = {
-            t.record.name: split_trailers(t.record.message)[1].get(FOLLOWS)
-            for t in events
-            if FOLLOWS in t.record.message
-        }
-        if self.head.value is None and any(v != NO_HEAD for v in follows.values()):
-            return ()
-        wanted = self.head.value or NO_HEAD
-        return tuple(
-            (t.record.name, t.record.object) for t in events if follows.get(t.record.name) == wanted
+            return (), ()
+        writes: dict[str, list[_Tag]] = {}  # what they follow -> a write's events
+        for tag in events:
+            if FOLLOWS in tag.record.message:
+                follows = split_trailers(tag.record.message)[1].get(FOLLOWS)
+                if follows is not None:
+                    writes.setdefault(follows, []).append(tag)
+        cut_short: list[_Tag] = []
+        write: list[_Tag] = []
+        cursor = self.head.value or NO_HEAD
+        while cursor in writes:  # each write cut short follows the one before it
+            write = writes.pop(cursor)
+            cut_short += write
+            cursor = write[-1].record.object
+        if not write:  # none: the most recent write is the one the head points into
+            write = next((w for w in writes.values() if w[-1].record.object == cursor), [])
+        return (
+            tuple((t.record.name, t.record.object) for t in cut_short),
+            tuple(t.record.name for t in write),
         )
 
     def build(self) -> Model:
@@ -658,6 +672,7 @@ class _ModelBuilder:
                     self._annotate(event, tag)
                 if event.stage is not None:
                     self.newest[event.stage] = tag
+        unfinished, latest_write = self._writes(ordered)
         names = [t.record.name for t in self.tags] + [s.tag for s in self.skipped]
         counters = [c for c in map(counter_of, names) if c is not None]
         return Model(
@@ -682,7 +697,8 @@ class _ModelBuilder:
             max_counter=max(counters, default=0),
             last_timestamp=max((t.time for t in self.tags), default=0),
             head=self.head.value if self.head else None,
-            unfinished=self._unfinished(ordered),
+            unfinished=unfinished,
+            latest_write=latest_write,
         )
 
 

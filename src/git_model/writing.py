@@ -75,7 +75,8 @@ class Plan:
         self.ident = now
         self.time = max(now.timestamp, model.last_timestamp + 1)
         self.counter = max(model.max_counter, remote.max_counter if remote else 0)
-        self.follows = model.head or NO_HEAD
+        # What this write follows: the last event of a write cut short, else the head.
+        self.follows = model.unfinished[-1][1] if model.unfinished else model.head or NO_HEAD
         self.events: list[NewTag] = []
         self.moves: dict[str, tuple[str | None, str]] = {}
         self.adopted: set[str] = set()
@@ -248,7 +249,7 @@ class Plan:
     ) -> Change:
         refs = self.apply(complete=not self.events)
         fresh = require_model(self.git, self.config, self.name)
-        written = {t.name for t in self.events} or {t for t, _ in self.model.unfinished}
+        written = {t.name for t in self.events} or set(self.model.latest_write)
         return Change(
             action=action,
             model=self.name,
@@ -261,7 +262,7 @@ class Plan:
             committed=committed,
             bump_reason=bump_reason,
             pushed=self.remote.name if self.remote else None,
-            completed=tuple(t for t, _ in self.model.unfinished) if not self.events else (),
+            completed=self.model.latest_write if not self.events else (),
         )
 
 

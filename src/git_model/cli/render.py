@@ -399,8 +399,8 @@ def _written(result: Change) -> None:
     """What a write wrote, repaired and completed."""
     if result.completed:
         out.print(
-            "An earlier run of this change was cut short after writing "
-            f"{', '.join(result.completed)}; this run completed it"
+            f"Already done by the last write to {result.model} "
+            f"({', '.join(result.completed)}): nothing new was written"
         )
     _repaired(result.repaired)
     if result.refs:
