@@ -146,6 +146,9 @@ def _candidates(git: Git) -> Iterator[tuple[Path, LeftoverKind, str]]:
         for name, kind, blocks in table:
             if (directory / name).exists():
                 yield directory / name, kind, blocks
+    # `git commit --only PATH` (register --path's commit) stages into a temporary index.
+    for index in git.git_dir.glob("next-index-*.lock"):
+        yield index, LeftoverKind.LOCK, "nothing: a temporary index of a commit that stopped"
     for path in _ref_files(str(git.common_dir / "refs")):
         ref = Path(path).relative_to(git.common_dir).as_posix()
         if ref.endswith(".lock"):
