@@ -55,6 +55,7 @@ from git_model.names import (
     ModelRef,
     check_model_name,
     check_stage_name,
+    check_version,
     model_in_tag,
     model_ref_patterns,
 )
@@ -510,7 +511,7 @@ def register(
     check_model_name(name)
     if version is not None and bump is not None:
         raise UsageError("--version and --bump cannot be combined", "pass one of them")
-    wanted = SemVer.parse(version) if version is not None else None
+    wanted = check_version(version) if version is not None else None
     auto = bump == registration.AUTO
     git, config = open_registry(repo)
     declared = registration.declared_here(git, config, name, path, model_type)

@@ -15,8 +15,15 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from git_model.errors import ConfigError, ConfigExists, InvalidFile, UnknownStage, UnknownType
-from git_model.names import is_stage_name
+from git_model.errors import (
+    ConfigError,
+    ConfigExists,
+    InvalidFile,
+    UnknownStage,
+    UnknownType,
+    quoted,
+)
+from git_model.names import MAX_STAGE_NAME, is_stage_name
 from git_model.safeyaml import load_yaml
 
 CONFIG_FILE = "git-model.yaml"
@@ -71,8 +78,10 @@ def _names(key: str, value: object) -> tuple[str, ...]:
     names: list[str] = []
     for item in value:
         if not isinstance(item, str) or not is_stage_name(item):
+            shown = quoted(item) if isinstance(item, str) else repr(item)
             raise ValueError(
-                f"`{key}` holds {item!r}, which is not a name (letters, digits, '-', '_', '/')"
+                f"`{key}` holds {shown}, which is not a name (letters, digits, '-', '_', '/'; "
+                f"at most {MAX_STAGE_NAME} characters)"
             )
         if item in names:
             raise ValueError(f"`{key}` lists {item!r} twice")

@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+_QUOTED_UP_TO = 80
+
+
+def quoted(value: str) -> str:
+    """A value as a message quotes it: on one line, and cut short (with its length) when
+    it is long."""
+    if len(value) <= _QUOTED_UP_TO:
+        return repr(value)
+    return f"{value[: _QUOTED_UP_TO // 2]!r}... ({len(value)} characters)"
+
 
 class GitModelError(Exception):
     """Base of every error the registry raises on purpose."""
@@ -82,28 +92,40 @@ _NAME_HINTS = {
 
 
 class InvalidName(GitModelError):
-    def __init__(self, value: str, kind: str = "model name") -> None:
-        super().__init__(
-            f"{value!r} is not a valid {kind}",
-            _NAME_HINTS.get(kind, _NAME_RULE + "'classifier'"),
-        )
+    """A name outside the grammar, or (``limit``) longer than a name of its kind may be."""
+
+    def __init__(self, value: str, kind: str = "model name", limit: int | None = None) -> None:
+        if limit is None:
+            super().__init__(
+                f"{quoted(value)} is not a valid {kind}",
+                _NAME_HINTS.get(kind, _NAME_RULE + "'classifier'"),
+            )
+        else:
+            super().__init__(
+                f"{quoted(value)} is too long for a {kind}",
+                f"use at most {limit} characters",
+            )
         self.value = value
         self.kind = kind
+        self.limit = limit
+
+
+_VERSION_HINT = "write MAJOR.MINOR.PATCH with an optional leading 'v', e.g. 1.3.0, v2.0.0-rc.1"
 
 
 class InvalidVersion(GitModelError):
-    def __init__(self, value: str) -> None:
-        super().__init__(
-            f"{value!r} is not a semantic version",
-            "write MAJOR.MINOR.PATCH with an optional leading 'v', e.g. 1.3.0, v2.0.0-rc.1",
-        )
+    def __init__(
+        self, value: str, problem: str = "is not a semantic version", hint: str = _VERSION_HINT
+    ) -> None:
+        super().__init__(f"{quoted(value)} {problem}", hint)
         self.value = value
+        self.problem = problem
 
 
 class InvalidReference(GitModelError):
     def __init__(self, value: str, expected: str) -> None:
         super().__init__(
-            f"{value!r} does not name {expected}",
+            f"{quoted(value)} does not name {expected}",
             "write NAME@VERSION (churn@1.3.0), NAME@latest or NAME#STAGE (churn#prod)",
         )
         self.value = value
@@ -176,7 +198,7 @@ class StageEmpty(GitModelError):
 class RevisionNotFound(GitModelError):
     def __init__(self, rev: str) -> None:
         super().__init__(
-            f"{rev!r} does not name a commit in this repository",
+            f"{quoted(rev)} does not name a commit in this repository",
             "pass a branch, tag or commit that exists (see `git log`)",
         )
         self.rev = rev
