@@ -158,3 +158,26 @@ def test_every_error_class_has_an_exit_code() -> None:
 
     assert subclasses(GitModelError) <= set(EXIT_CODES)
     assert exit_code(GitModelError("x", "y")) == 1
+
+
+def test_a_blank_message_is_refused_by_every_write(repo: Repo) -> None:
+    ok(repo, "register", "churn")
+    ok(repo, "promote", "churn@0.1.0", "--to", "dev")
+    repo.commit("two")
+    before = repo.refs()
+    writes = [
+        ["register", "churn"],
+        ["promote", "churn@0.1.0", "--to", "prod"],
+        ["demote", "churn#dev"],
+        ["archive", "churn@0.1.0"],
+        ["deprecate", "churn"],
+        ["annotate", "churn@0.1.0", "uat=passed"],
+    ]
+    for args in writes:
+        for blank in ("", "   ", "\n\t \n"):
+            result = repo.cli(*args, "-m", blank)
+            assert result.exit_code == 2, (args, result.stderr)
+            assert result.stderr == (
+                "git-model: error: the message is empty; say why with -m, or leave -m out\n"
+            )
+    assert repo.refs() == before

@@ -406,6 +406,12 @@ def describe(ref: str, *, repo: Path | str | None = None) -> VersionDetail:
 _KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 
+def _check_message(message: str | None) -> None:
+    """A write's ``-m`` text must say something (None: the default message)."""
+    if message is not None and not message.strip():
+        raise UsageError("the message is empty", "say why with -m, or leave -m out")
+
+
 def annotate(
     ref: str,
     values: Mapping[str, str],
@@ -418,6 +424,7 @@ def annotate(
     deprecation reason): an event tag ``NAME@vX.Y.Z#note#N``; the version tag never
     moves. An empty value removes the key. ``describe`` shows the current values and
     ``history`` every change."""
+    _check_message(message)
     if not values:
         raise UsageError("nothing to annotate", "give KEY=VALUE pairs, e.g. uat=passed")
     for key in values:
@@ -508,6 +515,7 @@ def register(
     artifact, writes or updates its declaration (the model's YAML file, its dvc.yaml
     entry) and commits exactly those files first, then tags that commit.
     """
+    _check_message(message)
     check_model_name(name)
     if version is not None and bump is not None:
         raise UsageError("--version and --bump cannot be combined", "pass one of them")
@@ -590,6 +598,7 @@ def promote(
     repo: Path | str | None = None,
 ) -> Change:
     """Give stage ``to`` (default: the next one) to the version ``ref`` names."""
+    _check_message(message)
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
     if to is not None:
@@ -628,6 +637,7 @@ def demote(
     repo: Path | str | None = None,
 ) -> Change:
     """Empty the stage ``NAME#STAGE`` names. No earlier holder takes it back."""
+    _check_message(message)
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
     if target.stage is None:
@@ -664,6 +674,7 @@ def archive(
     repo: Path | str | None = None,
 ) -> Change:
     """Archive a version: out of every stage, kept in history, never promoted again."""
+    _check_message(message)
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
     model, remote = _changing(git, config, target.model, push)
@@ -686,6 +697,7 @@ def deprecate(
     repo: Path | str | None = None,
 ) -> Change:
     """Retire a model: every stage emptied, no new versions or promotions."""
+    _check_message(message)
     git, config = open_registry(repo)
     wanted = ModelRef.parse(name).model
     model, remote = _changing(git, config, wanted, push)
