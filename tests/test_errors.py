@@ -3,6 +3,7 @@ documented table, and every ref exactly as it was."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,38 @@ def test_a_huge_config_is_refused_before_parsing(repo: Repo) -> None:
     result = repo.cli("show")
     assert result.exit_code == 9
     assert "larger than 256 KiB" in result.stderr
+
+
+def _not_a_regular_file(path: Path, kind: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path.symlink_to(kind)
+
+
+NOT_REGULAR = ["/dev/zero", "/dev/null", "fifo", "directory"]
+
+
+@pytest.mark.parametrize("kind", NOT_REGULAR)
+def test_a_config_that_is_not_a_regular_file_is_refused(repo: Repo, kind: str) -> None:
+    _not_a_regular_file(repo.path / "git-model.yaml", kind)
+    result = repo.cli("show")
+    assert result.exit_code == 9
+    assert result.stderr.startswith("git-model: error: ")
+    assert "git-model.yaml: is not a regular file" in result.stderr
+
+
+@pytest.mark.parametrize("kind", NOT_REGULAR)
+def test_a_model_yaml_file_that_is_not_a_regular_file_is_refused(repo: Repo, kind: str) -> None:
+    _not_a_regular_file(repo.path / "models" / "churn.yaml", kind)
+    before = repo.refs()
+    result = repo.cli("register", "churn")
+    assert result.exit_code == 9
+    assert "models/churn.yaml: is not a regular file" in result.stderr
+    assert repo.refs() == before
 
 
 def test_every_error_class_has_an_exit_code() -> None:

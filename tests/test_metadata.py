@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from git_model.collect import spec_from_text
+from git_model.collect import spec_from_blob
 from git_model.errors import InvalidFile
 from git_model.metadata import (
     CARD_EXTRAS,
@@ -137,7 +137,7 @@ card:
   limitations: Only customers older than a year.
 metrics: [eval/metrics.json]
 """
-    assert spec_from_text(FILE, text) == parse_spec(FILE, FULL)
+    assert spec_from_blob(FILE, text.encode()) == parse_spec(FILE, FULL)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -266,7 +266,7 @@ def test_yaml_text_is_read_safely_and_errors_give_the_line(
     text: str, line: int, problem: str
 ) -> None:
     with pytest.raises(InvalidFile) as refused:
-        spec_from_text(FILE, text)
+        spec_from_blob(FILE, text.encode())
     assert str(refused.value).startswith(f"{FILE}:{line}: {problem}")
 
 

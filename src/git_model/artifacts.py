@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from git_model.errors import ArtifactError, ArtifactNotDeclared, OutputExists
-from git_model.safeyaml import load_yaml_blob
+from git_model.safeyaml import load_yaml_blob, read_file
 from git_model.state import Artifact
 
 if TYPE_CHECKING:
@@ -114,8 +114,7 @@ def pipeline_output(root: Path, model: str, path: str) -> bool:
     """Whether a stage of the work tree's dvc.yaml produces ``path`` (DVC tracks it in
     dvc.lock; `dvc add` would refuse it)."""
     decl = Declaration.of(model)
-    file = root / decl.dvc_yaml
-    data = load_yaml_blob(decl.dvc_yaml, file.read_bytes()) if file.is_file() else None
+    data = load_yaml_blob(decl.dvc_yaml, read_file(root / decl.dvc_yaml, decl.dvc_yaml))
     stages = data.get("stages") if isinstance(data, dict) else None
     for stage in stages.values() if isinstance(stages, dict) else ():
         outs = stage.get("outs") if isinstance(stage, dict) else None

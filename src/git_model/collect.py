@@ -54,11 +54,12 @@ def spec_path(models_dir: str, model: str) -> str:
 def read_spec(git: Git, commit: str, path: str) -> ModelSpec | None:
     """The model's YAML file at ``commit`` (None when there is none)."""
     [blob] = git.read_blobs([f"{commit}:{path}"])
+    return spec_from_blob(path, blob)
+
+
+def spec_from_blob(path: str, blob: bytes | None) -> ModelSpec | None:
+    """A model's YAML file from its bytes (None: there is none)."""
     return None if blob is None else parse_spec(path, load_yaml_blob(path, blob))
-
-
-def spec_from_text(path: str, text: str) -> ModelSpec:
-    return parse_spec(path, load_yaml(path, text))
 
 
 def _metric_files(dvc_yaml: object, base: str) -> list[str]:

@@ -24,7 +24,7 @@ from git_model.errors import (
     quoted,
 )
 from git_model.names import MAX_STAGE_NAME, is_stage_name
-from git_model.safeyaml import load_yaml
+from git_model.safeyaml import load_yaml_blob, read_file
 
 CONFIG_FILE = "git-model.yaml"
 DEFAULT_STAGES = ("dev", "staging", "prod")
@@ -111,13 +111,7 @@ def load_config(root: Path) -> RegistryConfig:
     """The configuration at ``root``, or the defaults when there is no file."""
     path = root / CONFIG_FILE
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return RegistryConfig()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), f"cannot be read ({exc})") from None
-    try:
-        data = load_yaml(str(path), text)
+        data = load_yaml_blob(str(path), read_file(path, str(path)))
     except InvalidFile as exc:
         raise ConfigError(exc.path, exc.detail) from None
     if data is None:

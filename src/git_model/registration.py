@@ -16,7 +16,7 @@ import posixpath
 from pathlib import Path
 
 from git_model import artifacts
-from git_model.collect import spec_from_text, spec_path
+from git_model.collect import spec_from_blob, spec_path
 from git_model.config import RegistryConfig
 from git_model.errors import (
     ArtifactChanged,
@@ -31,6 +31,7 @@ from git_model.errors import (
 )
 from git_model.gitcmd import Git
 from git_model.metadata import Metadata, ModelSpec, auto_bump
+from git_model.safeyaml import read_file
 from git_model.semver import ZERO, Bump, SemVer
 from git_model.state import Artifact, Model
 
@@ -88,8 +89,8 @@ def declared_here(
     """Read and check the model's YAML file in the work tree against the options given."""
     spec_file = spec_path(config.models_dir, name)
     spec = None
-    if git.work_tree is not None and (git.work_tree / spec_file).is_file():
-        spec = spec_from_text(spec_file, (git.work_tree / spec_file).read_text(errors="replace"))
+    if git.work_tree is not None:
+        spec = spec_from_blob(spec_file, read_file(git.work_tree / spec_file, spec_file))
     artifact_path = repo_path(git, path) if path is not None else None
     if spec is not None and spec.path and artifact_path and spec.path != artifact_path:
         raise UsageError(

@@ -2,16 +2,50 @@
 
 ruamel.yaml's safe loader has no alias limit (a "billion laughs" file loads quickly and
 explodes later) and no depth limit; every YAML file the registry reads goes through here.
+Files of the work tree are read by ``read_file``: regular files only, with a bound.
 """
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 from git_model.errors import InvalidFile
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 20
+
+
+def read_file(path: Path, label: str, limit: int = MAX_BYTES) -> bytes | None:
+    """A file of the work tree (or of the Git directory), read safely: None when there is
+    none; InvalidFile when it is no regular file (a FIFO would never answer, a device such
+    as /dev/zero never end, a directory has no text), is larger than ``limit`` bytes, or
+    cannot be read. Nothing but a regular file is opened, and never more than ``limit``
+    bytes are read, whatever the file becomes meanwhile."""
+    too_large = InvalidFile(label, f"larger than {limit // 1024} KiB")
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidFile(
+                label,
+                "is not a regular file (a directory, FIFO or device)",
+                "make it a regular file, or remove it",
+            )
+        if info.st_size > limit:
+            raise too_large
+        # Non-blocking: were it swapped for a FIFO since, opening it must not wait.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(limit + 1)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise InvalidFile(label, f"cannot be read ({exc.strerror or exc})") from None
+    if len(data) > limit:  # it grew since
+        raise too_large
+    return data
 
 
 def load_yaml(path: str, text: str) -> Any:
