@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from git_model.errors import EXIT_CODES, GitModelError, exit_code
+from git_model.gitcmd import Git
 from tests.conftest import Repo
 from tests.helpers import data, ok
 
@@ -213,4 +214,87 @@ def test_a_blank_message_is_refused_by_every_write(repo: Repo) -> None:
             assert result.stderr == (
                 "git-model: error: the message is empty; say why with -m, or leave -m out\n"
             )
+    assert repo.refs() == before
+
+
+@pytest.mark.parametrize(
+    ("model", "files", "where"),
+    [
+        (
+            "churn",
+            {"models/churn.yaml": "path: ../../x\n"},
+            "models/churn.yaml: path: '../../x' is not a path inside the repository",
+        ),
+        (
+            "churn",
+            {"models/churn.yaml": "path: /etc/passwd\n"},
+            "models/churn.yaml: path: '/etc/passwd' is not a path inside the repository",
+        ),
+        (
+            "churn",
+            {"models/churn.yaml": 'path: "a\\nb"\n'},
+            "models/churn.yaml: path: 'a\\nb' holds a control character",
+        ),
+        (
+            "churn",
+            {"models/churn.yaml": "metrics: [../m.json]\n"},
+            "models/churn.yaml: metrics[0]: '../m.json' is not a path inside the repository",
+        ),
+        (
+            "churn",
+            {"dvc.yaml": "artifacts:\n  churn:\n    path: ../x.pkl\n"},
+            "artifacts.churn.path: '../x.pkl' is not a path inside the repository",
+        ),
+        (
+            "sub:churn",
+            {"sub/dvc.yaml": "artifacts:\n  churn:\n    path: ../../x.pkl\n"},
+            "artifacts.churn.path: '../../x.pkl' is not a path inside the repository",
+        ),
+        (
+            "churn",
+            {"dvc.yaml": 'artifacts:\n  churn:\n    path: "x\\r.pkl"\n'},
+            "artifacts.churn.path: 'x\\r.pkl' holds a control character",
+        ),
+        (
+            "churn",
+            {"dvc.yaml": "metrics:\n  - ../../m.json\n"},
+            "metrics: '../../m.json' is not a path inside the repository",
+        ),
+        (
+            "churn",
+            {"dvc.yaml": 'stages:\n  train:\n    cmd: x\n    metrics:\n      - "m\\n.json"\n'},
+            "stages.train.metrics: 'm\\n.json' holds a control character",
+        ),
+    ],
+)
+def test_paths_in_yaml_files_must_be_one_line_inside_the_repository(
+    repo: Repo, model: str, files: dict[str, str], where: str
+) -> None:
+    repo.commit("declare the model", files)
+    before = repo.refs()
+    result = repo.cli("register", model)
+    assert result.exit_code == 9, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("git-model: error: ")
+    assert where in line
+    assert repo.refs() == before
+
+
+@pytest.mark.parametrize("spec", ["HEAD:missing\nHEAD:model.bin", "HEAD:model.bin\r"])
+def test_git_is_never_asked_for_a_path_with_a_line_break(repo: Repo, spec: str) -> None:
+    git = Git.discover(repo.path)
+    with pytest.raises(GitModelError) as refused:
+        git.read_blobs([spec])
+    assert "holds a line break" in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_path_with_a_line_break_is_refused_as_path(repo: Repo) -> None:
+    before = repo.refs()
+    result = repo.cli("register", "churn", "--path", "a\nb.pkl")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "git-model: error: --path 'a\\nb.pkl' holds a control character; rename the artifact "
+        "so that its path is one line of text\n"
+    )
     assert repo.refs() == before

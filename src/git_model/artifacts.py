@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from git_model.errors import ArtifactError, ArtifactNotDeclared, OutputExists
-from git_model.safeyaml import load_yaml_blob, read_file
+from git_model.safeyaml import load_yaml_blob, read_file, repo_path
 from git_model.state import Artifact
 
 if TYPE_CHECKING:
@@ -102,12 +102,12 @@ def _entry_in(decl: Declaration, dvc_yaml: object) -> dict[str, Any] | None:
     return entry
 
 
-def _path_in(decl: Declaration, dvc_yaml: object) -> str | None:
-    """The artifact path a parsed dvc.yaml declares for ``decl`` (repository-relative)."""
-    entry = _entry_in(decl, dvc_yaml)
-    return (
-        None if entry is None else posixpath.normpath(posixpath.join(decl.directory, entry["path"]))
-    )
+def _path_of(decl: Declaration, label: str, entry: dict[str, Any] | None) -> str | None:
+    """The artifact path an ``artifacts:`` entry of the dvc.yaml ``label`` declares for
+    ``decl``, as a repository path; InvalidFile if it leaves the repository."""
+    if entry is None:
+        return None
+    return repo_path(label, f"artifacts.{decl.name}.path", entry["path"], decl.directory)
 
 
 def pipeline_output(root: Path, model: str, path: str) -> bool:
@@ -138,10 +138,8 @@ def declared_entry(git: Git, commit: str, model: str) -> dict[str, Any] | None:
 def declared_path(git: Git, commit: str, model: str) -> str | None:
     """The artifact path ``model``'s dvc.yaml declares at ``commit`` (repository-relative)."""
     decl = Declaration.of(model)
-    entry = declared_entry(git, commit, model)
-    return (
-        None if entry is None else posixpath.normpath(posixpath.join(decl.directory, entry["path"]))
-    )
+    label = f"{decl.dvc_yaml} at {commit[:12]}"
+    return _path_of(decl, label, declared_entry(git, commit, model))
 
 
 def recorded(git: Git, commit: str, model: str, path: str | None = None) -> Artifact | None:
@@ -344,7 +342,8 @@ def _declared_in(repo: Repo, model: str, commit: str) -> str:
         blob = repo.fs.read_bytes(repo.fs.join(repo.root_dir, decl.dvc_yaml))
     except FileNotFoundError:
         blob = None
-    path = _path_in(decl, load_yaml_blob(f"{decl.dvc_yaml} at {commit[:12]}", blob))
+    label = f"{decl.dvc_yaml} at {commit[:12]}"
+    path = _path_of(decl, label, _entry_in(decl, load_yaml_blob(label, blob)))
     if path is None:
         raise ArtifactNotDeclared(model, f"commit {commit[:12]}")
     return path

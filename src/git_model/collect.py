@@ -32,7 +32,7 @@ from git_model.metadata import (
     flatten,
     parse_spec,
 )
-from git_model.safeyaml import load_yaml, load_yaml_blob
+from git_model.safeyaml import load_yaml, load_yaml_blob, repo_path
 
 PACKAGE_FILES = (
     "requirements.txt",
@@ -62,20 +62,20 @@ def spec_from_blob(path: str, blob: bytes | None) -> ModelSpec | None:
     return None if blob is None else parse_spec(path, load_yaml_blob(path, blob))
 
 
-def _metric_files(dvc_yaml: object, base: str) -> list[str]:
+def _metric_files(label: str, dvc_yaml: object, base: str) -> list[str]:
     """The metrics files dvc.yaml declares: top-level ``metrics:`` and stages' ``metrics:``."""
     if not isinstance(dvc_yaml, dict):
         return []
-    entries = list(dvc_yaml.get("metrics") or [])
+    entries = [("metrics", e) for e in dvc_yaml.get("metrics") or []]
     stages = dvc_yaml.get("stages")
-    for stage in stages.values() if isinstance(stages, dict) else ():
+    for key, stage in stages.items() if isinstance(stages, dict) else ():
         if isinstance(stage, dict):
-            entries += list(stage.get("metrics") or [])
+            entries += [(f"stages.{key}.metrics", e) for e in stage.get("metrics") or []]
     found = []
-    for entry in entries:
+    for key, entry in entries:
         name = next(iter(entry), None) if isinstance(entry, dict) else entry
         if isinstance(name, str):
-            found.append(posixpath.normpath(posixpath.join(base, name)))
+            found.append(repo_path(label, key, name, base))
     return sorted(set(found))
 
 
@@ -203,7 +203,7 @@ def collect(
     )
     label = f"at {commit[:12]}"
     declared = load_yaml_blob(f"dvc.yaml {label}", dvc_yaml)
-    files = list(spec.metrics) or _metric_files(declared, base)
+    files = list(spec.metrics) or _metric_files(f"dvc.yaml {label}", declared, base)
     blobs = git.read_blobs([f"{commit}:{f}" for f in files])
     metrics: list[Value] = []
     for file, blob in zip(files, blobs, strict=True):

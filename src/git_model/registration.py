@@ -28,10 +28,11 @@ from git_model.errors import (
     UncommittedChanges,
     UsageError,
     VersionExists,
+    quoted,
 )
 from git_model.gitcmd import Git
 from git_model.metadata import Metadata, ModelSpec, auto_bump
-from git_model.safeyaml import read_file
+from git_model.safeyaml import is_one_line, read_file
 from git_model.semver import ZERO, Bump, SemVer
 from git_model.state import Artifact, Model
 
@@ -42,6 +43,11 @@ def repo_path(git: Git, path: str | Path) -> str:
     """``path`` (absolute, or relative to the current directory) relative to the work tree."""
     if git.work_tree is None:
         raise UsageError("a bare repository has no work tree to take --path from", "run in a clone")
+    if not is_one_line(str(path)):
+        raise UsageError(
+            f"--path {quoted(str(path))} holds a control character",
+            "rename the artifact so that its path is one line of text",
+        )
     full = (Path.cwd() / path).resolve()
     try:
         return full.relative_to(git.work_tree.resolve()).as_posix()

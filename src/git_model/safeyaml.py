@@ -8,14 +8,35 @@ Files of the work tree are read by ``read_file``: regular files only, with a bou
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 from pathlib import Path
 from typing import Any
 
-from git_model.errors import InvalidFile
+from git_model.errors import InvalidFile, quoted
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 20
+
+
+def is_one_line(text: str) -> bool:
+    """Whether ``text`` holds no control character (a line break, a tab, an escape...)."""
+    return not any(c < " " or "\x7f" <= c <= "\x9f" for c in text)
+
+
+def repo_path(label: str, key: str, value: str, base: str = "") -> str:
+    """A path that the YAML file ``label`` gives at ``key``, relative to the repository's
+    directory ``base``: normalised (``models/./a`` is ``models/a``); InvalidFile unless it
+    is relative, stays inside the repository, and holds no control character. Such a path
+    is safe to hand to Git (one line of ``cat-file --batch``) and to write in a trailer."""
+    hint = "write a relative path inside the repository, e.g. models/churn.pkl"
+    if not is_one_line(value):
+        raise InvalidFile(label, f"{key}: {quoted(value)} holds a control character", hint)
+    path = posixpath.normpath(posixpath.join(base, value))
+    if not value or posixpath.isabs(value) or path in (".", "..") or path.startswith("../"):
+        inside = "is not a path inside the repository"
+        raise InvalidFile(label, f"{key}: {quoted(value)} {inside}", hint)
+    return path
 
 
 def read_file(path: Path, label: str, limit: int = MAX_BYTES) -> bytes | None:
