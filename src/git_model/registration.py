@@ -23,6 +23,7 @@ from git_model.errors import (
     ArtifactError,
     ArtifactMissing,
     ArtifactNotDeclared,
+    InvalidFile,
     NoCommits,
     RevisionNotFound,
     UncommittedChanges,
@@ -89,6 +90,21 @@ class Declared:
     model_type: str | None
 
 
+def _in_work_tree(git: Git, root: Path, path: str) -> Path:
+    """The work tree's file ``path``, where registering reads or writes it; InvalidFile
+    when a symbolic link (the file, or a directory on its way) takes it outside the work
+    tree or into the Git directory: nothing is read or written there."""
+    full = root / path
+    real = full.resolve()
+    if not real.is_relative_to(root.resolve()) or real.is_relative_to(git.git_dir.resolve()):
+        raise InvalidFile(
+            path,
+            f"a symbolic link takes it outside the repository's work tree, to {real}",
+            "replace the link with a file or directory of the work tree",
+        )
+    return full
+
+
 def declared_here(
     git: Git, config: RegistryConfig, name: str, path: str | Path | None, model_type: str | None
 ) -> Declared:
@@ -96,7 +112,8 @@ def declared_here(
     spec_file = spec_path(config.models_dir, name)
     spec = None
     if git.work_tree is not None:
-        spec = spec_from_blob(spec_file, read_file(git.work_tree / spec_file, spec_file))
+        on_disk = _in_work_tree(git, git.work_tree, spec_file)
+        spec = spec_from_blob(spec_file, read_file(on_disk, spec_file))
     artifact_path = repo_path(git, path) if path is not None else None
     if spec is not None and spec.path and artifact_path and spec.path != artifact_path:
         raise UsageError(
@@ -178,6 +195,11 @@ def commit_declaration(
     decl = artifacts.Declaration.of(name)
     if not (root / path).exists():
         raise ArtifactMissing(path)
+    # What DVC writes (beside the artifact, and dvc.yaml) stays in the work tree too; the
+    # model's YAML file was checked when it was read.
+    beside = posixpath.join(posixpath.dirname(path), ".gitignore")
+    for written in (f"{path}.dvc", beside, decl.dvc_yaml):
+        _in_work_tree(git, root, written)
     dirty = git.dirty([decl.dvc_yaml])
     if dirty:
         raise UncommittedChanges(dirty)
