@@ -275,3 +275,20 @@ def test_register_path_writes_nothing_through_a_link_out_of_the_repository(
     assert not (dvc_repo.path / "data" / "churn.pkl.dvc").exists()
     assert dvc_repo.git("rev-parse", "HEAD") == head
     assert dvc_repo.refs() == before
+
+
+@pytest.mark.parametrize("out", ["model.bin/churn.pkl", "model.bin/into/"])
+def test_get_into_a_place_that_cannot_be_written_is_one_clean_error(
+    dvc_repo: Repo, out: str
+) -> None:
+    save_model(dvc_repo)
+    ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    dvc_repo.commit("a file where a directory would go", files={"model.bin": "x\n"})
+    result = dvc_repo.cli("get", "churn@0.1.0", "-o", out, "--force")
+    assert result.exit_code == 9, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"git-model: error: cannot write {out!r}: ")
+    assert line.endswith(
+        "; write it elsewhere: in a directory that exists and that you may write to"
+    )
+    assert "Not a directory" in line or "File exists" in line or "Is a directory" in line

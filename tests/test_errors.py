@@ -298,3 +298,26 @@ def test_a_path_with_a_line_break_is_refused_as_path(repo: Repo) -> None:
         "so that its path is one line of text\n"
     )
     assert repo.refs() == before
+
+
+@pytest.mark.parametrize(
+    ("out", "force", "reason"),
+    [
+        ("/nonexistent/card.md", False, "No such file or directory"),
+        ("models", True, "Is a directory"),
+        ("model.bin/card.md", False, "Not a directory"),  # its directory is a file
+        ("model.bin/card.md", True, "Not a directory"),
+    ],
+)
+def test_a_card_that_cannot_be_written_is_one_clean_error(
+    repo: Repo, out: str, force: bool, reason: str
+) -> None:
+    ok(repo, "register", "churn")
+    (repo.path / "models").mkdir()
+    result = repo.cli("card", "churn@0.1.0", "-o", out, *(["--force"] if force else []))
+    assert result.exit_code == 9, result.stderr
+    assert result.stderr == (
+        f"git-model: error: cannot write {out!r}: {reason}; write it elsewhere: in a "
+        "directory that exists and that you may write to\n"
+    )
+    assert not Path("/nonexistent").exists()

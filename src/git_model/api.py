@@ -33,10 +33,12 @@ from git_model.errors import (
     ModelDeprecated,
     ModelNotFound,
     NoNextStage,
+    OutputExists,
     StageEmpty,
     UnknownStage,
     UsageError,
     VersionArchived,
+    writing,
 )
 from git_model.gitcmd import (
     Git,
@@ -88,6 +90,7 @@ from git_model.results import (
     Synced,
     VersionDetail,
 )
+from git_model.safeyaml import write_file
 from git_model.semver import Bump, SemVer
 from git_model.state import (
     MODEL_TYPE,
@@ -296,7 +299,8 @@ def get(
     verify it against the hashes DVC and the version recorded."""
     model, version, url, expected = _locate(ref, repo, source)
     if isinstance(out, str) and out.endswith(("/", os.sep)):
-        Path(out).mkdir(parents=True, exist_ok=True)  # `-o dir/` means into that directory
+        with writing(out):  # `-o dir/` means into that directory
+            Path(out).mkdir(parents=True, exist_ok=True)
     found, path = artifacts.download(
         url,
         version.commit,
@@ -469,13 +473,23 @@ def compare(ref_a: str, ref_b: str, *, repo: Path | str | None = None) -> Compar
     )
 
 
-def card(ref: str, *, repo: Path | str | None = None) -> ModelCard:
+def card(
+    ref: str,
+    *,
+    out: Path | str | None = None,
+    force: bool = False,
+    repo: Path | str | None = None,
+) -> ModelCard:
     """A Markdown model card (Mitchell et al.) for a version, from what it recorded, with
-    a Hugging Face-compatible YAML header; missing sections are listed, not invented."""
+    a Hugging Face-compatible YAML header; missing sections are listed, not invented. With
+    ``out``, the card is also written to that file (one that exists only with ``force``)."""
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
     version = resolve(require_model(git, config, target.model), target)
-    return model_card(version, version.metadata(), spec_path(config.models_dir, version.model))
+    result = model_card(version, version.metadata(), spec_path(config.models_dir, version.model))
+    if out is not None:
+        write_file(Path(out), result.text, None if force else OutputExists(str(out)))
+    return result
 
 
 def _writable(model: Model) -> Model:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from git_model.errors import ArtifactError, ArtifactNotDeclared, OutputExists
+from git_model.errors import ArtifactError, ArtifactNotDeclared, OutputExists, writing
 from git_model.safeyaml import load_yaml_blob, read_file, repo_path
 from git_model.state import Artifact
 
@@ -392,10 +392,12 @@ def download(
         Repo.open(url=source, rev=commit, subrepos=True, uninitialized=True) as repo,
     ):
         found = _info(repo, model, commit, expected)
-        target = _target(out, found.path, force)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        with writing(out if out is not None else posixpath.basename(found.path)):
+            target = _target(out, found.path, force)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = tempfile.TemporaryDirectory(prefix=".git-model-", dir=target.parent)
         fs = repo.dvcfs
-        with tempfile.TemporaryDirectory(prefix=".git-model-", dir=target.parent) as tmp:
+        with staging as tmp:
             staged = Path(tmp) / target.name
             with _watch(Path(tmp), found.size, progress):
                 dvc_download(fs, found.path, str(staged))
@@ -403,9 +405,10 @@ def download(
                 {f: fs.info(f).get("md5") for f in fs.find(found.path)} if found.is_dir else None
             )
             _verify(staged, found, files)
-            if target.is_dir():
-                shutil.rmtree(target)
-            staged.replace(target)
+            with writing(target):
+                if target.is_dir():
+                    shutil.rmtree(target)
+                staged.replace(target)
     return found, target
 
 

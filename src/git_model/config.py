@@ -24,7 +24,7 @@ from git_model.errors import (
     quoted,
 )
 from git_model.names import MAX_STAGE_NAME, is_stage_name
-from git_model.safeyaml import load_yaml_blob, read_file
+from git_model.safeyaml import load_yaml_blob, read_file, write_file
 
 CONFIG_FILE = "git-model.yaml"
 DEFAULT_STAGES = ("dev", "staging", "prod")
@@ -133,9 +133,5 @@ def load_config(root: Path) -> RegistryConfig:
 
 def write_config(root: Path, config: RegistryConfig) -> Path:
     path = root / CONFIG_FILE
-    try:
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(config.render())
-    except FileExistsError:
-        raise ConfigExists(str(path)) from None
+    write_file(path, config.render(), ConfigExists(str(path)), "make the repository writable")
     return path

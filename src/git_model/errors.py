@@ -7,7 +7,9 @@ one line: ``<what is wrong>; <how to fix it>``. Exit codes are assigned in one t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 _QUOTED_UP_TO = 80
 
@@ -322,6 +324,31 @@ class OutputExists(GitModelError):
         self.path = path
 
 
+class CannotWrite(GitModelError):
+    """A file the registry writes for you (``card -o``, ``get -o``, ``init``, the model's
+    YAML file) cannot be written there."""
+
+    def __init__(self, path: str, reason: str, hint: str | None = None) -> None:
+        super().__init__(
+            f"cannot write {quoted(path)}: {reason}",
+            hint or "write it elsewhere: in a directory that exists and that you may write to",
+        )
+        self.path = path
+        self.reason = reason
+
+
+@contextmanager
+def writing(path: str | Path, hint: str | None = None) -> Iterator[None]:
+    """Run the body that writes ``path``; what the system refuses is a CannotWrite."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.filename is not None and str(exc.filename) != str(path):
+            reason += f" ({exc.filename})"
+        raise CannotWrite(str(path), reason, hint) from None
+
+
 # --- remotes ------------------------------------------------------------------------------
 
 
@@ -456,6 +483,7 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     ArtifactChanged: 6,
     UncommittedChanges: 6,
     OutputExists: 6,
+    CannotWrite: 9,
     InvalidRemote: 4,
     RemoteError: 12,
     TagConflict: 8,

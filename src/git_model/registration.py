@@ -30,6 +30,7 @@ from git_model.errors import (
     UsageError,
     VersionExists,
     quoted,
+    writing,
 )
 from git_model.gitcmd import Git
 from git_model.metadata import Metadata, ModelSpec, auto_bump
@@ -216,8 +217,9 @@ def commit_declaration(
         touched = workspace.track(path)
     if declared.spec is None:
         spec_on_disk = root / declared.spec_file
-        spec_on_disk.parent.mkdir(parents=True, exist_ok=True)
-        spec_on_disk.write_text(template(name, path, declared.model_type))
+        with writing(declared.spec_file, "make its directory one you may write to"):
+            spec_on_disk.parent.mkdir(parents=True, exist_ok=True)
+            spec_on_disk.write_text(template(name, path, declared.model_type))
     touched.append(declared.spec_file)
     entry = _entry(name, declared, path)
     if artifacts.declared_entry(git, "HEAD", name) != entry:

@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from git_model.errors import InvalidFile, quoted
+from git_model.errors import GitModelError, InvalidFile, quoted, writing
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 20
@@ -112,3 +112,16 @@ def load_yaml_blob(label: str, blob: bytes | None) -> Any:
         return load_yaml(label, blob.decode())
     except UnicodeDecodeError:
         raise InvalidFile(label, "is not UTF-8 text") from None
+
+
+def write_file(
+    path: Path, text: str, exists: GitModelError | None, hint: str | None = None
+) -> None:
+    """Write ``text`` to ``path``: as a new file, raising ``exists`` if there is one; or,
+    with ``exists`` None, over what is there. What the system refuses is a CannotWrite."""
+    with writing(path, hint):
+        try:
+            with path.open("w" if exists is None else "x", encoding="utf-8") as handle:
+                handle.write(text)
+        except FileExistsError as exc:
+            raise (exists or exc) from None
