@@ -240,6 +240,7 @@ REFUSED = [
     ({"metrics": ["ok.json", "../m.json"]}, "metrics[1]: '../m.json' is not a path inside"),
     ({"metrics": ["/tmp/m.json"]}, "metrics[0]: '/tmp/m.json' is not a path inside"),
     ({"metrics": ["m\r.json"]}, "metrics[0]: 'm\\r.json' holds a control character"),
+    ({"type": "sk\nlearn"}, "type: 'sk\\nlearn' holds a control character"),  # a trailer
 ]
 
 

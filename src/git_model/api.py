@@ -537,7 +537,7 @@ def register(
     auto = bump == registration.AUTO
     git, config = open_registry(repo)
     declared = registration.declared_here(git, config, name, path, model_type)
-    commit = registration.commit_of(git, rev or "HEAD")
+    commit = registration.commit_of(git, "HEAD" if rev is None else rev)
     head = commit if rev is None else git.resolve_commit("HEAD")
     artifact_path = declared.path
     declare = (

@@ -22,6 +22,11 @@ def quoted(value: str) -> str:
     return f"{value[: _QUOTED_UP_TO // 2]!r}... ({len(value)} characters)"
 
 
+def plain(value: str) -> str:
+    """A value as it is when it is a short line of printable text, else quoted."""
+    return value if value.isprintable() and len(value) <= _QUOTED_UP_TO else quoted(value)
+
+
 class GitModelError(Exception):
     """Base of every error the registry raises on purpose."""
 
@@ -278,7 +283,7 @@ class ArtifactError(GitModelError):
 class ArtifactMissing(GitModelError):
     def __init__(self, path: str) -> None:
         super().__init__(
-            f"{path} does not exist",
+            f"{quoted(path)} does not exist",
             "save the trained model there first, or pass the right --path",
         )
         self.path = path
@@ -320,7 +325,7 @@ class UncommittedChanges(GitModelError):
 
 class OutputExists(GitModelError):
     def __init__(self, path: str) -> None:
-        super().__init__(f"{path} already exists", "choose another -o PATH, or pass --force")
+        super().__init__(f"{plain(path)} already exists", "choose another -o PATH, or pass --force")
         self.path = path
 
 
@@ -365,7 +370,7 @@ class InvalidRemote(GitModelError):
 class RemoteError(GitModelError):
     def __init__(self, remote: str, detail: str) -> None:
         super().__init__(
-            f"cannot reach {remote}: {detail}",
+            f"cannot reach {plain(remote)}: {detail}",
             "check the remote's URL (`git remote -v`), your network and your access",
         )
         self.remote = remote

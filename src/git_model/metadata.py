@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from git_model.errors import InvalidFile
-from git_model.safeyaml import repo_path
+from git_model.safeyaml import is_one_line, repo_path
 from git_model.semver import Bump
 
 FORMATS = ("onnx", "joblib", "torchscript", "savedmodel", "pmml", "pickle", "other")
@@ -242,6 +242,9 @@ def parse_spec(label: str, data: object) -> ModelSpec:
     def path(at: _Where, value: str) -> str:
         return repo_path(at.label, at.path, value)
 
+    model_type = text("type")
+    if model_type is not None and not is_one_line(model_type):
+        raise (where / "type").fail(f"{model_type!r} holds a control character")
     fmt = text("format")
     if fmt is not None and fmt not in FORMATS:
         raise (where / "format").fail(f"{fmt!r} is not a format ({', '.join(FORMATS)})")
@@ -249,7 +252,7 @@ def parse_spec(label: str, data: object) -> ModelSpec:
     metrics = _texts(where / "metrics", data["metrics"]) if data.get("metrics") else ()
     return ModelSpec(
         path=None if artifact is None else path(where / "path", artifact),
-        type=text("type"),
+        type=model_type,
         description=text("description"),
         owner=text("owner"),
         labels=_texts(where / "labels", data["labels"]) if data.get("labels") else (),

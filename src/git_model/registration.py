@@ -52,11 +52,17 @@ def repo_path(git: Git, path: str | Path) -> str:
         )
     full = (Path.cwd() / path).resolve()
     try:
-        return full.relative_to(git.work_tree.resolve()).as_posix()
+        inside = full.relative_to(git.work_tree.resolve()).as_posix()
     except ValueError:
         raise UsageError(
             f"{path} is outside the repository {git.work_tree}", "pass a path inside it"
         ) from None
+    if inside == ".":
+        raise UsageError(
+            f"--path {quoted(str(path))} is the repository itself",
+            "pass the artifact: a file or directory inside the repository",
+        )
+    return inside
 
 
 def commit_of(git: Git, rev: str) -> str:
@@ -126,6 +132,10 @@ def declared_here(
             f"--type {model_type}, but {spec_file} says type: {spec.type}",
             f"leave --type out, or change {spec_file}",
         )
+    if model_type is not None and not is_one_line(model_type):
+        raise UsageError(
+            f"--type {quoted(model_type)} holds a control character", "pass a type on one line"
+        )
     effective = model_type or (spec.type if spec else None)
     if effective is not None:
         config.check_type(effective)
@@ -194,8 +204,10 @@ def commit_declaration(
     """Track the artifact with DVC, write the model's YAML file if it has none, set its
     dvc.yaml entry, and commit exactly those files. Returns the commit and the files."""
     decl = artifacts.Declaration.of(name)
-    if not (root / path).exists():
-        raise ArtifactMissing(path)
+    try:
+        (root / path).stat()
+    except OSError:  # none there, or no file can be there (a name too long, ...)
+        raise ArtifactMissing(path) from None
     # What DVC writes (beside the artifact, and dvc.yaml) stays in the work tree too; the
     # model's YAML file was checked when it was read.
     beside = posixpath.join(posixpath.dirname(path), ".gitignore")

@@ -100,8 +100,8 @@ def load_yaml(path: str, text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark is not None else path
         raise InvalidFile(where, f"malformed YAML: {exc.problem or exc.context}") from None
-    except YAMLError as exc:
-        raise InvalidFile(path, f"malformed YAML: {exc}") from None
+    except YAMLError as exc:  # the first line says what; the rest where ("<unicode string>")
+        raise InvalidFile(path, f"malformed YAML: {str(exc).splitlines()[0]}") from None
 
 
 def load_yaml_blob(label: str, blob: bytes | None) -> Any:
