@@ -107,30 +107,29 @@ CORPUS: list[Case] = [
     Case(("history", "ghost"), 5),
     Case(("compare", "churn@1.0.0", "ghost#prod"), 5),
     # Versions: semantic, bounded, and storable by Git.
-    Case(("register", "churn", "--version", "1.0.0-x.lock"), 4),
-    Case(("register", "churn", "--version", "1.0.0+build.lock"), 4),
-    Case(("register", "churn", "--version", "1.0.0-" + "a" * 59), 4),
-    Case(("register", "churn", "--version", "1.0.0-" + "9" * 5000), 4),
-    Case(("register", "churn", "--version", ""), 4),
-    Case(("register", "churn", "--version", "1.0.0\n"), 4),
+    *(
+        Case(("register", "churn", "--version", version), 4)
+        for version in (
+            "1.0.0-x.lock",
+            "1.0.0+build.lock",
+            "1.0.0-" + "a" * 59,
+            "1.0.0-" + "9" * 5000,
+            "",
+            "1.0.0\n",
+        )
+    ),
     # Stages.
-    Case(("promote", "churn@1.1.0", "--to", ""), 4),
-    Case(("promote", "churn@1.1.0", "--to", "prød"), 4),
-    Case(("promote", "churn@1.1.0", "--to", "prod/"), 4),
-    Case(("promote", "churn@1.1.0", "--to", "x.lock"), 4),
-    Case(("promote", "churn@1.1.0", "--to", "-x"), 4),
-    Case(("promote", "churn@1.1.0", "--to", "s" * 65), 4),
-    Case(("promote", "churn@1.1.0", "--to", "qa"), 4),
+    *(
+        Case(("promote", "churn@1.1.0", "--to", stage), 4)
+        for stage in ("", "prød", "prod/", "x.lock", "-x", "s" * 65, "qa")
+    ),
     Case(("demote", "churn#😀"), 4),
     Case(("demote", "churn@1.0.0"), 2),
     # Revisions.
-    Case(("register", "other", "--rev", ""), 5),
-    Case(("register", "other", "--rev", "HEAD\nHEAD"), 5),
-    Case(("register", "other", "--rev", "HEAD:README"), 5),
-    Case(("register", "other", "--rev", "@{-1}"), 5),
-    Case(("register", "other", "--rev", "-x"), 5),
-    Case(("register", "other", "--rev", "--output=/tmp/x"), 5),
-    Case(("register", "other", "--rev", LONG), 5),
+    *(
+        Case(("register", "other", "--rev", rev), 5)
+        for rev in ("", "HEAD\nHEAD", "HEAD:README", "@{-1}", "-x", "--output=/tmp/x", LONG)
+    ),
     # Messages.
     Case(("register", "other", "-m", "   "), 2),
     Case(("promote", "churn@1.1.0", "--to", "dev", "-m", ""), 2),

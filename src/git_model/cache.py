@@ -124,38 +124,28 @@ def encode(entry: Entry) -> Any:
 
 # --- decoding: every field checked; anything else is a ValueError -------------------------
 
-
-def _items(value: Any, size: int) -> list[Any]:
-    if not isinstance(value, list) or len(value) != size:
-        raise ValueError("malformed cache entry")
-    return value
+Decoder = Callable[[Any], T]
 
 
-def _list(value: Any, item: Callable[[Any], T]) -> tuple[T, ...]:
-    if not isinstance(value, list):
-        raise ValueError("malformed cache entry")
-    return tuple(item(v) for v in value)
-
-
-def _optional(value: Any, decode: Callable[[Any], T]) -> T | None:
-    return None if value is None else decode(value)
+def _malformed() -> ValueError:
+    return ValueError("malformed cache entry")
 
 
 def _str(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError("malformed cache entry")
+        raise _malformed()
     return value
 
 
 def _int(value: Any) -> int:
     if type(value) is not int:
-        raise ValueError("malformed cache entry")
+        raise _malformed()
     return value
 
 
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError("malformed cache entry")
+        raise _malformed()
     return value
 
 
@@ -163,112 +153,76 @@ def _semver(value: Any) -> SemVer:
     try:
         return SemVer.parse(_str(value))
     except InvalidVersion:
-        raise ValueError("malformed cache entry") from None
+        raise _malformed() from None
 
 
 def _date(value: Any) -> datetime:
     date = datetime.fromisoformat(_str(value))
     if date.tzinfo is None:
-        raise ValueError("malformed cache entry")
+        raise _malformed()
     return date
 
 
-def _person(value: Any) -> Person:
-    name, email = _items(value, 2)
-    return Person(_str(name), _str(email))
+def _optional(decode: Decoder[T]) -> Decoder[T | None]:
+    return lambda value: None if value is None else decode(value)
 
 
-def _artifact(value: Any) -> Artifact:
-    path, md5, size, files = _items(value, 4)
-    return Artifact(_str(path), _str(md5), _optional(size, _int), _optional(files, _int))
+def _tuple(decode: Decoder[T]) -> Decoder[tuple[T, ...]]:
+    def decoded(value: Any) -> tuple[T, ...]:
+        if not isinstance(value, list):
+            raise _malformed()
+        return tuple(decode(v) for v in value)
+
+    return decoded
 
 
-def _annotation(value: Any) -> Annotation:
-    key, text, author, date, event = _items(value, 5)
-    return Annotation(
-        _str(key), _str(text), _optional(author, _person), _optional(date, _date), _str(event)
-    )
+def _record(make: Callable[..., T], *fields: Decoder[Any]) -> Decoder[T]:
+    """A decoder of what ``encode`` wrote as a list: one decoder per field, in order."""
+
+    def decoded(value: Any) -> T:
+        if not isinstance(value, list) or len(value) != len(fields):
+            raise _malformed()
+        return make(*[field(v) for field, v in zip(fields, value, strict=True)])
+
+    return decoded
 
 
-def _version(value: Any) -> Version:
-    (
-        model,
-        version,
-        tag,
-        commit,
-        author,
-        date,
-        message,
-        model_type,
-        artifact,
-        archived,
-        stages,
-        annotations,
-        document,
-    ) = _items(value, 13)
-    return Version(
-        model=_str(model),
-        version=_semver(version),
-        tag=_str(tag),
-        commit=_str(commit),
-        author=_optional(author, _person),
-        date=_optional(date, _date),
-        message=_str(message),
-        model_type=_optional(model_type, _str),
-        artifact=_optional(artifact, _artifact),
-        archived=_bool(archived),
-        stages=_list(stages, _str),
-        annotations=_list(annotations, _annotation),
-        document=_str(document),
-    )
-
-
-def _holder(value: Any) -> StageHolder:
-    stage, version, commit, since, by, event = _items(value, 6)
-    return StageHolder(
-        _str(stage),
-        _semver(version),
-        _str(commit),
-        _optional(since, _date),
-        _optional(by, _person),
-        _str(event),
-    )
-
-
-def _lag(value: Any) -> StageTagLag:
-    model, stage, tag, expected, expected_commit, actual_commit = _items(value, 6)
-    return StageTagLag(
-        _str(model),
-        _str(stage),
-        _str(tag),
-        _optional(expected, _semver),
-        _optional(expected_commit, _str),
-        _optional(actual_commit, _str),
-    )
-
-
-def _brief(value: Any) -> Brief:
-    name, latest, holders, deprecated, active, lags, used = _items(value, 7)
-    return Brief(
-        name=_str(name),
-        latest=_optional(latest, _version),
-        holders=_list(holders, _holder),
-        deprecated=_bool(deprecated),
-        active_versions=_int(active),
-        lags=_list(lags, _lag),
-        used_stages=_list(used, _str),
-    )
-
-
-def _skipped(value: Any) -> Skipped:
-    tag, reason = _items(value, 2)
-    return Skipped(_str(tag), _str(reason))
-
-
-def decode(value: Any) -> Entry:
-    """A model's entry from what ``encode`` made; ValueError if it is anything else."""
-    brief, skipped = _items(value, 2)
-    return _optional(brief, _brief), _list(skipped, _skipped)
+_person = _optional(_record(Person, _str, _str))
+_when = _optional(_date)
+_version = _record(
+    Version,
+    _str,  # model
+    _semver,  # version
+    _str,  # tag
+    _str,  # commit
+    _person,  # author
+    _when,  # date
+    _str,  # message
+    _optional(_str),  # model_type
+    _optional(_record(Artifact, _str, _str, _optional(_int), _optional(_int))),
+    _bool,  # archived
+    _tuple(_str),  # stages
+    _tuple(_record(Annotation, _str, _str, _person, _when, _str)),
+    _str,  # document
+)
+_brief = _record(
+    Brief,
+    _str,  # name
+    _optional(_version),  # latest
+    _tuple(_record(StageHolder, _str, _semver, _str, _when, _person, _str)),
+    _bool,  # deprecated
+    _int,  # active_versions
+    _tuple(
+        _record(StageTagLag, _str, _str, _str, _optional(_semver), _optional(_str), _optional(_str))
+    ),
+    _tuple(_str),  # used_stages
+)
+# A model's entry from what ``encode`` made; ValueError if it is anything else.
+decode: Decoder[Entry] = _record(
+    lambda brief, skipped: (brief, skipped),
+    _optional(_brief),
+    _tuple(_record(Skipped, _str, _str)),
+)
 
 
 # --- the file ----------------------------------------------------------------------------------
