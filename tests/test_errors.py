@@ -173,13 +173,23 @@ def test_a_config_that_is_not_a_regular_file_is_refused(repo: Repo, kind: str) -
     assert "git-model.yaml: is not a regular file" in result.stderr
 
 
-@pytest.mark.parametrize("kind", NOT_REGULAR)
-def test_a_model_yaml_file_that_is_not_a_regular_file_is_refused(repo: Repo, kind: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "problem"),
+    [
+        ("/dev/zero", "a symbolic link takes it outside the repository's work tree"),
+        ("/dev/null", "a symbolic link takes it outside the repository's work tree"),
+        ("fifo", "is not a regular file"),
+        ("directory", "is not a regular file"),
+    ],
+)
+def test_a_model_yaml_file_that_is_not_a_regular_file_is_refused(
+    repo: Repo, kind: str, problem: str
+) -> None:
     _not_a_regular_file(repo.path / "models" / "churn.yaml", kind)
     before = repo.refs()
     result = repo.cli("register", "churn")
     assert result.exit_code == 9
-    assert "models/churn.yaml: is not a regular file" in result.stderr
+    assert f"models/churn.yaml: {problem}" in result.stderr
     assert repo.refs() == before
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-_QUOTED_UP_TO = 80
+_QUOTED_UP_TO = 200
 
 
 def quoted(value: str) -> str:
