@@ -54,7 +54,7 @@ def test_a_version_is_at_most_max_length_characters() -> None:
         with pytest.raises(InvalidVersion) as info:
             SemVer.parse(text)
         assert f"longer than {MAX_LENGTH} characters" in str(info.value)
-        assert len(str(info.value)) < 200
+        assert len(str(info.value)) < 300  # cut short, not printed whole
 
 
 def test_precedence_follows_the_specification() -> None:
