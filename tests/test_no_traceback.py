@@ -145,6 +145,7 @@ CORPUS: list[Case] = [
     Case(("register", "other", "--path", ""), 2),
     Case(("register", "other", "--path", LONG), 5),
     Case(("register", "other", "--type", "a\nb"), 2),
+    Case(("register", "other", "--type", "a\nb"), 2, committed({"models/other.yaml": "type: x\n"})),
     # Files the registry reads: the model's YAML file, dvc.yaml, git-model.yaml.
     Case(("register", "other"), 9, committed({"models/other.yaml": "path: ../../x\n"})),
     Case(("register", "other"), 9, committed({"models/other.yaml": "path: /etc/passwd\n"})),

@@ -116,6 +116,10 @@ def declared_here(
     git: Git, config: RegistryConfig, name: str, path: str | Path | None, model_type: str | None
 ) -> Declared:
     """Read and check the model's YAML file in the work tree against the options given."""
+    if model_type is not None and not is_one_line(model_type):
+        raise UsageError(
+            f"--type {quoted(model_type)} holds a control character", "pass a type on one line"
+        )
     spec_file = spec_path(config.models_dir, name)
     spec = None
     if git.work_tree is not None:
@@ -131,10 +135,6 @@ def declared_here(
         raise UsageError(
             f"--type {model_type}, but {spec_file} says type: {spec.type}",
             f"leave --type out, or change {spec_file}",
-        )
-    if model_type is not None and not is_one_line(model_type):
-        raise UsageError(
-            f"--type {quoted(model_type)} holds a control character", "pass a type on one line"
         )
     effective = model_type or (spec.type if spec else None)
     if effective is not None:
