@@ -38,7 +38,12 @@ _GIT_ENV_TO_CLEAR = (
 @pytest.fixture(autouse=True)
 def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Never touch the developer's HOME or Git config; give Git a known identity."""
-    home = tmp_path_factory.mktemp("home")
+    return isolate(tmp_path_factory.mktemp("home"), monkeypatch)
+
+
+def isolate(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point HOME and Git's configuration at ``home``, with a known identity (also for
+    fixtures wider than one test, through their own ``pytest.MonkeyPatch.context()``)."""
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(
         f"[user]\n\tname = {USER_NAME}\n\temail = {USER_EMAIL}\n"

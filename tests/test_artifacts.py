@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Repo, dvc
 from tests.helpers import data, ok
 from tests.remotes import md5, save_model
@@ -247,3 +249,46 @@ def test_register_path_of_a_pipeline_output_commits_only_the_declaration(dvc_rep
     assert result["committed"] == ["dvc.yaml", "models/churn.yaml"]
     assert not (dvc_repo.path / "models/churn.pkl.dvc").exists()
     assert result["version"]["artifact"]["md5"] == md5(dvc_repo.path / "models/churn.pkl")
+
+
+@pytest.mark.parametrize(
+    ("link", "target", "file"),
+    [
+        ("models", "elsewhere", "models/churn.yaml"),  # the models' directory
+        ("models/churn.yaml", "elsewhere/churn.yaml", "models/churn.yaml"),  # not there yet
+        ("dvc.yaml", "elsewhere/dvc.yaml", "dvc.yaml"),  # what DVC would write
+    ],
+)
+def test_register_path_writes_nothing_through_a_link_out_of_the_repository(
+    dvc_repo: Repo, tmp_path: Path, link: str, target: str, file: str
+) -> None:
+    save_model(dvc_repo, "data/churn.pkl")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (dvc_repo.path / link).parent.mkdir(parents=True, exist_ok=True)
+    (dvc_repo.path / link).symlink_to(tmp_path / target)
+    head, before = dvc_repo.git("rev-parse", "HEAD"), dvc_repo.refs()
+    result = dvc_repo.cli("register", "churn", "--path", "data/churn.pkl")
+    assert result.exit_code == 9, result.stderr
+    assert f"{file}: a symbolic link takes it outside the repository's work tree" in result.stderr
+    assert list(outside.iterdir()) == []
+    assert not (dvc_repo.path / "data" / "churn.pkl.dvc").exists()
+    assert dvc_repo.git("rev-parse", "HEAD") == head
+    assert dvc_repo.refs() == before
+
+
+@pytest.mark.parametrize("out", ["model.bin/churn.pkl", "model.bin/into/"])
+def test_get_into_a_place_that_cannot_be_written_is_one_clean_error(
+    dvc_repo: Repo, out: str
+) -> None:
+    save_model(dvc_repo)
+    ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    dvc_repo.commit("a file where a directory would go", files={"model.bin": "x\n"})
+    result = dvc_repo.cli("get", "churn@0.1.0", "-o", out, "--force")
+    assert result.exit_code == 9, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"git-model: error: cannot write {out!r}: ")
+    assert line.endswith(
+        "; write it elsewhere: in a directory that exists and that you may write to"
+    )
+    assert "Not a directory" in line or "File exists" in line or "Is a directory" in line

@@ -3,11 +3,13 @@ documented table, and every ref exactly as it was."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from git_model.errors import EXIT_CODES, GitModelError, exit_code
+from git_model.gitcmd import Git
 from tests.conftest import Repo
 from tests.helpers import data, ok
 
@@ -153,6 +155,48 @@ def test_a_huge_config_is_refused_before_parsing(repo: Repo) -> None:
     assert "larger than 256 KiB" in result.stderr
 
 
+def _not_a_regular_file(path: Path, kind: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path.symlink_to(kind)
+
+
+NOT_REGULAR = ["/dev/zero", "/dev/null", "fifo", "directory"]
+
+
+@pytest.mark.parametrize("kind", NOT_REGULAR)
+def test_a_config_that_is_not_a_regular_file_is_refused(repo: Repo, kind: str) -> None:
+    _not_a_regular_file(repo.path / "git-model.yaml", kind)
+    result = repo.cli("show")
+    assert result.exit_code == 9
+    assert result.stderr.startswith("git-model: error: ")
+    assert "git-model.yaml: is not a regular file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "problem"),
+    [
+        ("/dev/zero", "a symbolic link takes it outside the repository's work tree"),
+        ("/dev/null", "a symbolic link takes it outside the repository's work tree"),
+        ("fifo", "is not a regular file"),
+        ("directory", "is not a regular file"),
+    ],
+)
+def test_a_model_yaml_file_that_is_not_a_regular_file_is_refused(
+    repo: Repo, kind: str, problem: str
+) -> None:
+    _not_a_regular_file(repo.path / "models" / "churn.yaml", kind)
+    before = repo.refs()
+    result = repo.cli("register", "churn")
+    assert result.exit_code == 9
+    assert f"models/churn.yaml: {problem}" in result.stderr
+    assert repo.refs() == before
+
+
 def test_every_error_class_has_an_exit_code() -> None:
     def subclasses(cls: type[GitModelError]) -> set[type[GitModelError]]:
         found = set(cls.__subclasses__())
@@ -162,3 +206,132 @@ def test_every_error_class_has_an_exit_code() -> None:
 
     assert subclasses(GitModelError) <= set(EXIT_CODES)
     assert exit_code(GitModelError("x", "y")) == 1
+
+
+def test_a_blank_message_is_refused_by_every_write(repo: Repo) -> None:
+    ok(repo, "register", "churn")
+    ok(repo, "promote", "churn@0.1.0", "--to", "dev")
+    repo.commit("two")
+    before = repo.refs()
+    writes = [
+        ["register", "churn"],
+        ["promote", "churn@0.1.0", "--to", "prod"],
+        ["demote", "churn#dev"],
+        ["archive", "churn@0.1.0"],
+        ["deprecate", "churn"],
+        ["annotate", "churn@0.1.0", "uat=passed"],
+    ]
+    for args in writes:
+        for blank in ("", "   ", "\n\t \n"):
+            result = repo.cli(*args, "-m", blank)
+            assert result.exit_code == 2, (args, result.stderr)
+            assert result.stderr == (
+                "git-model: error: the message is empty; say why with -m, or leave -m out\n"
+            )
+    assert repo.refs() == before
+
+
+@pytest.mark.parametrize(
+    ("model", "files", "where"),
+    [
+        (
+            "churn",
+            {"models/churn.yaml": "path: ../../x\n"},
+            "models/churn.yaml: path: '../../x' is not a path inside the repository",
+        ),
+        (
+            "churn",
+            {"models/churn.yaml": "path: /etc/passwd\n"},
+            "models/churn.yaml: path: '/etc/passwd' is not a path inside the repository",
+        ),
+        (
+            "churn",
+            {"models/churn.yaml": 'path: "a\\nb"\n'},
+            "models/churn.yaml: path: 'a\\nb' holds a control character",
+        ),
+        (
+            "churn",
+            {"models/churn.yaml": "metrics: [../m.json]\n"},
+            "models/churn.yaml: metrics[0]: '../m.json' is not a path inside the repository",
+        ),
+        (
+            "churn",
+            {"dvc.yaml": "artifacts:\n  churn:\n    path: ../x.pkl\n"},
+            "artifacts.churn.path: '../x.pkl' is not a path inside the repository",
+        ),
+        (
+            "sub:churn",
+            {"sub/dvc.yaml": "artifacts:\n  churn:\n    path: ../../x.pkl\n"},
+            "artifacts.churn.path: '../../x.pkl' is not a path inside the repository",
+        ),
+        (
+            "churn",
+            {"dvc.yaml": 'artifacts:\n  churn:\n    path: "x\\r.pkl"\n'},
+            "artifacts.churn.path: 'x\\r.pkl' holds a control character",
+        ),
+        (
+            "churn",
+            {"dvc.yaml": "metrics:\n  - ../../m.json\n"},
+            "metrics: '../../m.json' is not a path inside the repository",
+        ),
+        (
+            "churn",
+            {"dvc.yaml": 'stages:\n  train:\n    cmd: x\n    metrics:\n      - "m\\n.json"\n'},
+            "stages.train.metrics: 'm\\n.json' holds a control character",
+        ),
+    ],
+)
+def test_paths_in_yaml_files_must_be_one_line_inside_the_repository(
+    repo: Repo, model: str, files: dict[str, str], where: str
+) -> None:
+    repo.commit("declare the model", files)
+    before = repo.refs()
+    result = repo.cli("register", model)
+    assert result.exit_code == 9, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("git-model: error: ")
+    assert where in line
+    assert repo.refs() == before
+
+
+@pytest.mark.parametrize("spec", ["HEAD:missing\nHEAD:model.bin", "HEAD:model.bin\r"])
+def test_git_is_never_asked_for_a_path_with_a_line_break(repo: Repo, spec: str) -> None:
+    git = Git.discover(repo.path)
+    with pytest.raises(GitModelError) as refused:
+        git.read_blobs([spec])
+    assert "holds a line break" in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_path_with_a_line_break_is_refused_as_path(repo: Repo) -> None:
+    before = repo.refs()
+    result = repo.cli("register", "churn", "--path", "a\nb.pkl")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "git-model: error: --path 'a\\nb.pkl' holds a control character; rename the artifact "
+        "so that its path is one line of text\n"
+    )
+    assert repo.refs() == before
+
+
+@pytest.mark.parametrize(
+    ("out", "force", "reason"),
+    [
+        ("/nonexistent/card.md", False, "No such file or directory"),
+        ("models", True, "Is a directory"),
+        ("model.bin/card.md", False, "Not a directory"),  # its directory is a file
+        ("model.bin/card.md", True, "Not a directory"),
+    ],
+)
+def test_a_card_that_cannot_be_written_is_one_clean_error(
+    repo: Repo, out: str, force: bool, reason: str
+) -> None:
+    ok(repo, "register", "churn")
+    (repo.path / "models").mkdir()
+    result = repo.cli("card", "churn@0.1.0", "-o", out, *(["--force"] if force else []))
+    assert result.exit_code == 9, result.stderr
+    assert result.stderr == (
+        f"git-model: error: cannot write {out!r}: {reason}; write it elsewhere: in a "
+        "directory that exists and that you may write to\n"
+    )
+    assert not Path("/nonexistent").exists()

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from git_model.collect import spec_from_text
+from git_model.collect import spec_from_blob
 from git_model.errors import InvalidFile
 from git_model.metadata import (
     CARD_EXTRAS,
@@ -137,7 +137,7 @@ card:
   limitations: Only customers older than a year.
 metrics: [eval/metrics.json]
 """
-    assert spec_from_text(FILE, text) == parse_spec(FILE, FULL)
+    assert spec_from_blob(FILE, text.encode()) == parse_spec(FILE, FULL)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -229,6 +229,18 @@ REFUSED = [
     ({"labels": "tabular"}, "labels: must be a list"),
     ({"labels": ["a", {"b": 1}]}, "labels[1]: must be text, not dict"),
     ({"metrics": [None]}, "metrics[0]: must be text, not NoneType"),
+    # Paths reach Git and the version tag's trailers: inside the repository, one line.
+    ({"path": "../../x"}, "path: '../../x' is not a path inside the repository"),
+    ({"path": "models/../../x"}, "path: 'models/../../x' is not a path inside the repository"),
+    ({"path": "/etc/passwd"}, "path: '/etc/passwd' is not a path inside the repository"),
+    ({"path": "."}, "path: '.' is not a path inside the repository"),
+    ({"path": "a\nb.pkl"}, "path: 'a\\nb.pkl' holds a control character"),
+    ({"path": "a\tb.pkl"}, "path: 'a\\tb.pkl' holds a control character"),
+    ({"path": "a\x1b[31m.pkl"}, "path: 'a\\x1b[31m.pkl' holds a control character"),
+    ({"metrics": ["ok.json", "../m.json"]}, "metrics[1]: '../m.json' is not a path inside"),
+    ({"metrics": ["/tmp/m.json"]}, "metrics[0]: '/tmp/m.json' is not a path inside"),
+    ({"metrics": ["m\r.json"]}, "metrics[0]: 'm\\r.json' holds a control character"),
+    ({"type": "sk\nlearn"}, "type: 'sk\\nlearn' holds a control character"),  # a trailer
 ]
 
 
@@ -239,6 +251,12 @@ def test_refusals_name_the_file_and_the_key(content: object, problem: str) -> No
     assert str(refused.value).startswith(f"{FILE}: {problem}")
     assert refused.value.path == FILE
     assert "\n" not in str(refused.value)
+
+
+def test_paths_are_normalised_repository_paths() -> None:
+    spec = parse_spec(FILE, {"path": "./models//churn.pkl", "metrics": ["eval/../m.json"]})
+    assert spec.path == "models/churn.pkl"
+    assert spec.metrics == ("m.json",)
 
 
 def test_a_misspelt_type_lists_the_types() -> None:
@@ -266,7 +284,7 @@ def test_yaml_text_is_read_safely_and_errors_give_the_line(
     text: str, line: int, problem: str
 ) -> None:
     with pytest.raises(InvalidFile) as refused:
-        spec_from_text(FILE, text)
+        spec_from_blob(FILE, text.encode())
     assert str(refused.value).startswith(f"{FILE}:{line}: {problem}")
 
 

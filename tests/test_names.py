@@ -6,25 +6,34 @@ import subprocess
 
 import pytest
 from gto.tag import parse_name as gto_parse_name
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from git_model.errors import InvalidName, InvalidReference
+from git_model.errors import InvalidName, InvalidReference, InvalidVersion
 from git_model.names import (
+    MAX_MODEL_NAME,
+    MAX_STAGE_NAME,
+    MAX_TAG_NAME,
     Action,
     ModelRef,
     RegistryTag,
+    check_model_name,
+    check_stage_name,
+    check_version,
     is_model_name,
     is_stage_name,
     model_ref_patterns,
+    version_tag,
 )
-from git_model.semver import SemVer
-from tests.strategies import versions
+from git_model.semver import MAX_LENGTH, SemVer
+from tests.strategies import versions, writable_versions
 
-names = st.from_regex(r"[a-zA-Z0-9]([a-zA-Z0-9_/-]{0,12}[a-zA-Z0-9])?", fullmatch=True).filter(
-    is_stage_name
-)
-dirnames = st.from_regex(r"[a-zA-Z0-9_-]{1,6}(/[a-zA-Z0-9_-]{1,6}){0,2}", fullmatch=True)
+# Short names mostly, and names up to the limits.
+names = st.one_of(
+    st.from_regex(r"[a-zA-Z0-9]([a-zA-Z0-9_/-]{0,12}[a-zA-Z0-9])?", fullmatch=True),
+    st.from_regex(r"[a-zA-Z0-9]([a-zA-Z0-9_/-]{0,62}[a-zA-Z0-9])?", fullmatch=True),
+).filter(is_stage_name)
+dirnames = st.from_regex(r"[a-zA-Z0-9_-]{1,30}(/[a-zA-Z0-9_-]{1,30}){0,2}", fullmatch=True)
 model_names = st.one_of(names, st.builds(lambda d, n: f"{d}:{n}", dirnames, names)).filter(
     is_model_name
 )
@@ -38,9 +47,9 @@ def registry_tags(draw: st.DrawFn) -> RegistryTag:
     counter = draw(counters)
     if action is Action.ANNOTATE:  # always an event: it has a counter
         counter = draw(st.integers(min_value=1, max_value=10**6))
-        return RegistryTag(model, action, version=draw(versions), counter=counter)
+        return RegistryTag(model, action, version=draw(writable_versions), counter=counter)
     if action in (Action.REGISTER, Action.DEREGISTER):
-        return RegistryTag(model, action, version=draw(versions), counter=counter)
+        return RegistryTag(model, action, version=draw(writable_versions), counter=counter)
     if action in (Action.ASSIGN, Action.UNASSIGN):
         return RegistryTag(model, action, stage=draw(names), counter=counter)
     return RegistryTag(model, action, counter=counter)
@@ -200,3 +209,91 @@ def test_one_model_patterns_do_not_match_other_models() -> None:
         "refs/tags/fraud/tx#*/**",
     )
     assert model_ref_patterns("sub:churn")[0] == "refs/tags/sub=churn@*"
+
+
+# --- bounds: every ref Git writes for a name fits a file name -----------------------
+
+
+def _ref_fits(ref: str) -> None:
+    """Git accepts the ref, and each of its files (with Git's lock file) fits 255 bytes."""
+    proc = subprocess.run(["git", "check-ref-format", ref], check=False)
+    assert proc.returncode == 0, ref
+    assert all(len(f"{part}.lock".encode()) <= 255 for part in ref.split("/")), ref
+
+
+LONGEST_VERSION = SemVer(1, 0, 0, ("a" * (MAX_LENGTH - 6),))
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["m" * MAX_MODEL_NAME, f"{'d' * 60}:{'m' * (MAX_MODEL_NAME - 61)}", "/".join("a" * 64)],
+)
+def test_the_longest_names_make_tags_that_fit(model: str) -> None:
+    assert is_model_name(model)
+    assert len(str(LONGEST_VERSION)) == MAX_LENGTH
+    stage = "s" * MAX_STAGE_NAME
+    counter = 10**49  # 50 digits
+    tags = [
+        RegistryTag(model, Action.REGISTER, version=LONGEST_VERSION),
+        RegistryTag(model, Action.DEREGISTER, version=LONGEST_VERSION, counter=counter),
+        RegistryTag(model, Action.ANNOTATE, version=LONGEST_VERSION, counter=counter),
+        RegistryTag(model, Action.ASSIGN, stage=stage),
+        RegistryTag(model, Action.UNASSIGN, stage=stage, counter=counter),
+        RegistryTag(model, Action.DEPRECATE, counter=counter),
+    ]
+    for tag in tags:
+        assert len(str(tag)) <= MAX_TAG_NAME
+        assert RegistryTag.parse(str(tag)) == tag
+        _ref_fits(tag.ref)
+    _ref_fits(f"refs/git-model/models/{model.replace(':', '=')}@head")  # a per-model ref
+
+
+@pytest.mark.parametrize(
+    ("value", "check", "limit"),
+    [
+        ("a" * (MAX_MODEL_NAME + 1), check_model_name, MAX_MODEL_NAME),
+        ("a" * 10_000, check_model_name, MAX_MODEL_NAME),
+        ("/".join("a" * 200), check_model_name, MAX_MODEL_NAME),
+        ("s" * (MAX_STAGE_NAME + 1), check_stage_name, MAX_STAGE_NAME),
+    ],
+)
+def test_names_longer_than_the_limit_are_refused(value: str, check: object, limit: int) -> None:
+    assert callable(check)
+    with pytest.raises(InvalidName) as info:
+        check(value)
+    assert info.value.limit == limit
+    message = str(info.value)
+    assert f"at most {limit} characters" in message
+    assert len(message) < 300  # a long name is cut short, not printed whole
+
+
+@given(st.text(alphabet="ab/", min_size=MAX_MODEL_NAME + 1, max_size=400))
+def test_no_name_beyond_the_limit_is_a_name(text: str) -> None:
+    assert not is_model_name(text)
+    assert not is_stage_name(text)
+    assert RegistryTag.parse(f"{text}@v1.0.0") is None
+
+
+def test_tags_beyond_the_limits_are_not_registry_tags() -> None:
+    too_long_version = "1.0.0-" + "a" * (MAX_LENGTH - 5)
+    assert RegistryTag.parse(f"churn@v{too_long_version}") is None
+    assert RegistryTag.parse(f"churn#prod#{'9' * 5000}") is None  # int() refuses 4300 digits
+    assert RegistryTag.parse("m" * MAX_MODEL_NAME + "#prod") is not None
+    assert RegistryTag.parse("m" * (MAX_MODEL_NAME + 1) + "#prod") is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(versions)
+@example(SemVer(1, 0, 0, ("x", "lock")))
+@example(SemVer(1, 0, 0, (), ("build", "lock")))
+@example(SemVer(1, 0, 0, ("lock",)))
+def test_a_version_is_registered_exactly_when_git_can_store_its_tag(version: SemVer) -> None:
+    ref = version_tag("churn", version).ref
+    stored = subprocess.run(["git", "check-ref-format", ref], check=False).returncode == 0
+    try:
+        assert check_version(str(version)) == version
+        accepted = True
+    except InvalidVersion as exc:
+        assert "Git refuses a tag name that ends in '.lock'" in str(exc)
+        accepted = False
+    assert accepted == stored, ref

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from git_model.errors import InvalidVersion
-from git_model.semver import Bump, SemVer
+from git_model.semver import MAX_LENGTH, Bump, SemVer
 from tests.strategies import versions
 
 # The regular expression SemVer 2.0.0 itself recommends (semver.org, FAQ).
@@ -44,6 +44,17 @@ def test_rejects(text: str) -> None:
     with pytest.raises(InvalidVersion) as info:
         SemVer.parse(text)
     assert "MAJOR.MINOR.PATCH" in str(info.value)
+
+
+def test_a_version_is_at_most_max_length_characters() -> None:
+    longest = "1.0.0-" + "a" * (MAX_LENGTH - 6)
+    assert str(SemVer.parse(longest)) == longest
+    assert str(SemVer.parse(f"v{longest}")) == longest
+    for text in (longest + "a", "1.0.0+" + "b" * 10_000):
+        with pytest.raises(InvalidVersion) as info:
+            SemVer.parse(text)
+        assert f"longer than {MAX_LENGTH} characters" in str(info.value)
+        assert len(str(info.value)) < 300  # cut short, not printed whole
 
 
 def test_precedence_follows_the_specification() -> None:

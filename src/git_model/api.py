@@ -34,10 +34,12 @@ from git_model.errors import (
     ModelDeprecated,
     ModelNotFound,
     NoNextStage,
+    OutputExists,
     StageEmpty,
     UnknownStage,
     UsageError,
     VersionArchived,
+    writing,
 )
 from git_model.gitcmd import (
     Git,
@@ -57,6 +59,7 @@ from git_model.names import (
     RegistryTag,
     check_model_name,
     check_stage_name,
+    check_version,
     model_in_tag,
     model_ref_patterns,
 )
@@ -89,6 +92,7 @@ from git_model.results import (
     Synced,
     VersionDetail,
 )
+from git_model.safeyaml import write_file
 from git_model.semver import Bump, SemVer
 from git_model.state import (
     MODEL_TYPE,
@@ -297,7 +301,8 @@ def get(
     verify it against the hashes DVC and the version recorded."""
     model, version, url, expected = _locate(ref, repo, source)
     if isinstance(out, str) and out.endswith(("/", os.sep)):
-        Path(out).mkdir(parents=True, exist_ok=True)  # `-o dir/` means into that directory
+        with writing(out):  # `-o dir/` means into that directory
+            Path(out).mkdir(parents=True, exist_ok=True)
     found, path = artifacts.download(
         url,
         version.commit,
@@ -407,6 +412,12 @@ def describe(ref: str, *, repo: Path | str | None = None) -> VersionDetail:
 _KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 
+def _check_message(message: str | None) -> None:
+    """A write's ``-m`` text must say something (None: the default message)."""
+    if message is not None and not message.strip():
+        raise UsageError("the message is empty", "say why with -m, or leave -m out")
+
+
 def annotate(
     ref: str,
     values: Mapping[str, str],
@@ -419,6 +430,7 @@ def annotate(
     deprecation reason): an event tag ``NAME@vX.Y.Z#note#N``; the version tag never
     moves. An empty value removes the key. ``describe`` shows the current values and
     ``history`` every change."""
+    _check_message(message)
     if not values:
         raise UsageError("nothing to annotate", "give KEY=VALUE pairs, e.g. uat=passed")
     for key in values:
@@ -481,13 +493,23 @@ def compare(ref_a: str, ref_b: str, *, repo: Path | str | None = None) -> Compar
     )
 
 
-def card(ref: str, *, repo: Path | str | None = None) -> ModelCard:
+def card(
+    ref: str,
+    *,
+    out: Path | str | None = None,
+    force: bool = False,
+    repo: Path | str | None = None,
+) -> ModelCard:
     """A Markdown model card (Mitchell et al.) for a version, from what it recorded, with
-    a Hugging Face-compatible YAML header; missing sections are listed, not invented."""
+    a Hugging Face-compatible YAML header; missing sections are listed, not invented. With
+    ``out``, the card is also written to that file (one that exists only with ``force``)."""
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
     version = resolve(require_model(git, config, target.model), target)
-    return model_card(version, version.metadata(), spec_path(config.models_dir, version.model))
+    result = model_card(version, version.metadata(), spec_path(config.models_dir, version.model))
+    if out is not None:
+        write_file(Path(out), result.text, None if force else OutputExists(str(out)))
+    return result
 
 
 def _writable(model: Model) -> Model:
@@ -538,14 +560,15 @@ def register(
     artifact, writes or updates its declaration (the model's YAML file, its dvc.yaml
     entry) and commits exactly those files first, then tags that commit.
     """
+    _check_message(message)
     check_model_name(name)
     if version is not None and bump is not None:
         raise UsageError("--version and --bump cannot be combined", "pass one of them")
-    wanted = SemVer.parse(version) if version is not None else None
+    wanted = check_version(version) if version is not None else None
     auto = bump == registration.AUTO
     git, config = open_registry(repo)
     declared = registration.declared_here(git, config, name, path, model_type)
-    commit = registration.commit_of(git, rev or "HEAD")
+    commit = registration.commit_of(git, "HEAD" if rev is None else rev)
     head = commit if rev is None else git.resolve_commit("HEAD")
     artifact_path = declared.path
     declare = (
@@ -662,6 +685,7 @@ def promote(
     repo: Path | str | None = None,
 ) -> Change:
     """Give stage ``to`` (default: the next one) to the version ``ref`` names."""
+    _check_message(message)
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
     if to is not None:
@@ -720,6 +744,7 @@ def demote(
     repo: Path | str | None = None,
 ) -> Change:
     """Empty the stage ``NAME#STAGE`` names. No earlier holder takes it back."""
+    _check_message(message)
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
     if target.stage is None:
@@ -774,6 +799,7 @@ def archive(
     repo: Path | str | None = None,
 ) -> Change:
     """Archive a version: out of every stage, kept in history, never promoted again."""
+    _check_message(message)
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
     model, remote = _changing(git, config, target.model, push)
@@ -800,6 +826,7 @@ def deprecate(
     repo: Path | str | None = None,
 ) -> Change:
     """Retire a model: every stage emptied, no new versions or promotions."""
+    _check_message(message)
     git, config = open_registry(repo)
     wanted = ModelRef.parse(name).model
     model, remote = _changing(git, config, wanted, push)

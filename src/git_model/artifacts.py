@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from git_model.errors import ArtifactError, ArtifactNotDeclared, OutputExists
-from git_model.safeyaml import load_yaml_blob
+from git_model.errors import ArtifactError, ArtifactNotDeclared, OutputExists, writing
+from git_model.safeyaml import load_yaml_blob, read_file, repo_path
 from git_model.state import Artifact
 
 if TYPE_CHECKING:
@@ -102,20 +102,19 @@ def _entry_in(decl: Declaration, dvc_yaml: object) -> dict[str, Any] | None:
     return entry
 
 
-def _path_in(decl: Declaration, dvc_yaml: object) -> str | None:
-    """The artifact path a parsed dvc.yaml declares for ``decl`` (repository-relative)."""
-    entry = _entry_in(decl, dvc_yaml)
-    return (
-        None if entry is None else posixpath.normpath(posixpath.join(decl.directory, entry["path"]))
-    )
+def _path_of(decl: Declaration, label: str, entry: dict[str, Any] | None) -> str | None:
+    """The artifact path an ``artifacts:`` entry of the dvc.yaml ``label`` declares for
+    ``decl``, as a repository path; InvalidFile if it leaves the repository."""
+    if entry is None:
+        return None
+    return repo_path(label, f"artifacts.{decl.name}.path", entry["path"], decl.directory)
 
 
 def pipeline_output(root: Path, model: str, path: str) -> bool:
     """Whether a stage of the work tree's dvc.yaml produces ``path`` (DVC tracks it in
     dvc.lock; `dvc add` would refuse it)."""
     decl = Declaration.of(model)
-    file = root / decl.dvc_yaml
-    data = load_yaml_blob(decl.dvc_yaml, file.read_bytes()) if file.is_file() else None
+    data = load_yaml_blob(decl.dvc_yaml, read_file(root / decl.dvc_yaml, decl.dvc_yaml))
     stages = data.get("stages") if isinstance(data, dict) else None
     for stage in stages.values() if isinstance(stages, dict) else ():
         outs = stage.get("outs") if isinstance(stage, dict) else None
@@ -139,10 +138,8 @@ def declared_entry(git: Git, commit: str, model: str) -> dict[str, Any] | None:
 def declared_path(git: Git, commit: str, model: str) -> str | None:
     """The artifact path ``model``'s dvc.yaml declares at ``commit`` (repository-relative)."""
     decl = Declaration.of(model)
-    entry = declared_entry(git, commit, model)
-    return (
-        None if entry is None else posixpath.normpath(posixpath.join(decl.directory, entry["path"]))
-    )
+    label = f"{decl.dvc_yaml} at {commit[:12]}"
+    return _path_of(decl, label, declared_entry(git, commit, model))
 
 
 def recorded(git: Git, commit: str, model: str, path: str | None = None) -> Artifact | None:
@@ -345,7 +342,8 @@ def _declared_in(repo: Repo, model: str, commit: str) -> str:
         blob = repo.fs.read_bytes(repo.fs.join(repo.root_dir, decl.dvc_yaml))
     except FileNotFoundError:
         blob = None
-    path = _path_in(decl, load_yaml_blob(f"{decl.dvc_yaml} at {commit[:12]}", blob))
+    label = f"{decl.dvc_yaml} at {commit[:12]}"
+    path = _path_of(decl, label, _entry_in(decl, load_yaml_blob(label, blob)))
     if path is None:
         raise ArtifactNotDeclared(model, f"commit {commit[:12]}")
     return path
@@ -394,10 +392,12 @@ def download(
         Repo.open(url=source, rev=commit, subrepos=True, uninitialized=True) as repo,
     ):
         found = _info(repo, model, commit, expected)
-        target = _target(out, found.path, force)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        with writing(out if out is not None else posixpath.basename(found.path)):
+            target = _target(out, found.path, force)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = tempfile.TemporaryDirectory(prefix=".git-model-", dir=target.parent)
         fs = repo.dvcfs
-        with tempfile.TemporaryDirectory(prefix=".git-model-", dir=target.parent) as tmp:
+        with staging as tmp:
             staged = Path(tmp) / target.name
             with _watch(Path(tmp), found.size, progress):
                 dvc_download(fs, found.path, str(staged))
@@ -405,9 +405,10 @@ def download(
                 {f: fs.info(f).get("md5") for f in fs.find(found.path)} if found.is_dir else None
             )
             _verify(staged, found, files)
-            if target.is_dir():
-                shutil.rmtree(target)
-            staged.replace(target)
+            with writing(target):
+                if target.is_dir():
+                    shutil.rmtree(target)
+                staged.replace(target)
     return found, target
 
 

@@ -32,7 +32,7 @@ from git_model.metadata import (
     flatten,
     parse_spec,
 )
-from git_model.safeyaml import load_yaml, load_yaml_blob
+from git_model.safeyaml import load_yaml, load_yaml_blob, repo_path
 
 PACKAGE_FILES = (
     "requirements.txt",
@@ -54,27 +54,28 @@ def spec_path(models_dir: str, model: str) -> str:
 def read_spec(git: Git, commit: str, path: str) -> ModelSpec | None:
     """The model's YAML file at ``commit`` (None when there is none)."""
     [blob] = git.read_blobs([f"{commit}:{path}"])
+    return spec_from_blob(path, blob)
+
+
+def spec_from_blob(path: str, blob: bytes | None) -> ModelSpec | None:
+    """A model's YAML file from its bytes (None: there is none)."""
     return None if blob is None else parse_spec(path, load_yaml_blob(path, blob))
 
 
-def spec_from_text(path: str, text: str) -> ModelSpec:
-    return parse_spec(path, load_yaml(path, text))
-
-
-def _metric_files(dvc_yaml: object, base: str) -> list[str]:
+def _metric_files(label: str, dvc_yaml: object, base: str) -> list[str]:
     """The metrics files dvc.yaml declares: top-level ``metrics:`` and stages' ``metrics:``."""
     if not isinstance(dvc_yaml, dict):
         return []
-    entries = list(dvc_yaml.get("metrics") or [])
+    entries = [("metrics", e) for e in dvc_yaml.get("metrics") or []]
     stages = dvc_yaml.get("stages")
-    for stage in stages.values() if isinstance(stages, dict) else ():
+    for key, stage in stages.items() if isinstance(stages, dict) else ():
         if isinstance(stage, dict):
-            entries += list(stage.get("metrics") or [])
+            entries += [(f"stages.{key}.metrics", e) for e in stage.get("metrics") or []]
     found = []
-    for entry in entries:
+    for key, entry in entries:
         name = next(iter(entry), None) if isinstance(entry, dict) else entry
         if isinstance(name, str):
-            found.append(posixpath.normpath(posixpath.join(base, name)))
+            found.append(repo_path(label, key, name, base))
     return sorted(set(found))
 
 
@@ -205,7 +206,7 @@ def collect(
     )
     label = f"at {commit[:12]}"
     declared = load_yaml_blob(f"dvc.yaml {label}", dvc_yaml)
-    files = list(spec.metrics) or _metric_files(declared, base)
+    files = list(spec.metrics) or _metric_files(f"dvc.yaml {label}", declared, base)
     blobs = git.read_blobs([f"{commit}:{f}" for f in files])
     metrics: list[Value] = []
     for file, blob in zip(files, blobs, strict=True):

@@ -15,9 +15,16 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from git_model.errors import ConfigError, ConfigExists, InvalidFile, UnknownStage, UnknownType
-from git_model.names import is_stage_name
-from git_model.safeyaml import load_yaml
+from git_model.errors import (
+    ConfigError,
+    ConfigExists,
+    InvalidFile,
+    UnknownStage,
+    UnknownType,
+    quoted,
+)
+from git_model.names import MAX_STAGE_NAME, is_stage_name
+from git_model.safeyaml import load_yaml_blob, read_file, write_file
 
 CONFIG_FILE = "git-model.yaml"
 DEFAULT_STAGES = ("dev", "staging", "prod")
@@ -71,8 +78,10 @@ def _names(key: str, value: object) -> tuple[str, ...]:
     names: list[str] = []
     for item in value:
         if not isinstance(item, str) or not is_stage_name(item):
+            shown = quoted(item) if isinstance(item, str) else repr(item)
             raise ValueError(
-                f"`{key}` holds {item!r}, which is not a name (letters, digits, '-', '_', '/')"
+                f"`{key}` holds {shown}, which is not a name (letters, digits, '-', '_', '/'; "
+                f"at most {MAX_STAGE_NAME} characters)"
             )
         if item in names:
             raise ValueError(f"`{key}` lists {item!r} twice")
@@ -116,13 +125,7 @@ def load_config(root: Path) -> RegistryConfig:
     """The configuration at ``root``, or the defaults when there is no file."""
     path = root / CONFIG_FILE
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return RegistryConfig()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), f"cannot be read ({exc})") from None
-    try:
-        data = load_yaml(str(path), text)
+        data = load_yaml_blob(str(path), read_file(path, str(path)))
     except InvalidFile as exc:
         raise ConfigError(exc.path, exc.detail) from None
     if data is None:
@@ -144,9 +147,5 @@ def load_config(root: Path) -> RegistryConfig:
 
 def write_config(root: Path, config: RegistryConfig) -> Path:
     path = root / CONFIG_FILE
-    try:
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(config.render())
-    except FileExistsError:
-        raise ConfigExists(str(path)) from None
+    write_file(path, config.render(), ConfigExists(str(path)), "make the repository writable")
     return path

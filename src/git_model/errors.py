@@ -7,7 +7,24 @@ one line: ``<what is wrong>; <how to fix it>``. Exit codes are assigned in one t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+_QUOTED_UP_TO = 200
+
+
+def quoted(value: str) -> str:
+    """A value as a message quotes it: on one line, and cut short (with its length) when
+    it is long."""
+    if len(value) <= _QUOTED_UP_TO:
+        return repr(value)
+    return f"{value[: _QUOTED_UP_TO // 2]!r}... ({len(value)} characters)"
+
+
+def plain(value: str) -> str:
+    """A value as it is when it is a short line of printable text, else quoted."""
+    return value if value.isprintable() and len(value) <= _QUOTED_UP_TO else quoted(value)
 
 
 class GitModelError(Exception):
@@ -87,28 +104,40 @@ _NAME_HINTS = {
 
 
 class InvalidName(GitModelError):
-    def __init__(self, value: str, kind: str = "model name") -> None:
-        super().__init__(
-            f"{value!r} is not a valid {kind}",
-            _NAME_HINTS.get(kind, _NAME_RULE + "'classifier'"),
-        )
+    """A name outside the grammar, or (``limit``) longer than a name of its kind may be."""
+
+    def __init__(self, value: str, kind: str = "model name", limit: int | None = None) -> None:
+        if limit is None:
+            super().__init__(
+                f"{quoted(value)} is not a valid {kind}",
+                _NAME_HINTS.get(kind, _NAME_RULE + "'classifier'"),
+            )
+        else:
+            super().__init__(
+                f"{quoted(value)} is too long for a {kind}",
+                f"use at most {limit} characters",
+            )
         self.value = value
         self.kind = kind
+        self.limit = limit
+
+
+_VERSION_HINT = "write MAJOR.MINOR.PATCH with an optional leading 'v', e.g. 1.3.0, v2.0.0-rc.1"
 
 
 class InvalidVersion(GitModelError):
-    def __init__(self, value: str) -> None:
-        super().__init__(
-            f"{value!r} is not a semantic version",
-            "write MAJOR.MINOR.PATCH with an optional leading 'v', e.g. 1.3.0, v2.0.0-rc.1",
-        )
+    def __init__(
+        self, value: str, problem: str = "is not a semantic version", hint: str = _VERSION_HINT
+    ) -> None:
+        super().__init__(f"{quoted(value)} {problem}", hint)
         self.value = value
+        self.problem = problem
 
 
 class InvalidReference(GitModelError):
     def __init__(self, value: str, expected: str) -> None:
         super().__init__(
-            f"{value!r} does not name {expected}",
+            f"{quoted(value)} does not name {expected}",
             "write NAME@VERSION (churn@1.3.0), NAME@latest or NAME#STAGE (churn#prod)",
         )
         self.value = value
@@ -181,7 +210,7 @@ class StageEmpty(GitModelError):
 class RevisionNotFound(GitModelError):
     def __init__(self, rev: str) -> None:
         super().__init__(
-            f"{rev!r} does not name a commit in this repository",
+            f"{quoted(rev)} does not name a commit in this repository",
             "pass a branch, tag or commit that exists (see `git log`)",
         )
         self.rev = rev
@@ -259,7 +288,7 @@ class ArtifactError(GitModelError):
 class ArtifactMissing(GitModelError):
     def __init__(self, path: str) -> None:
         super().__init__(
-            f"{path} does not exist",
+            f"{quoted(path)} does not exist",
             "save the trained model there first, or pass the right --path",
         )
         self.path = path
@@ -301,8 +330,33 @@ class UncommittedChanges(GitModelError):
 
 class OutputExists(GitModelError):
     def __init__(self, path: str) -> None:
-        super().__init__(f"{path} already exists", "choose another -o PATH, or pass --force")
+        super().__init__(f"{plain(path)} already exists", "choose another -o PATH, or pass --force")
         self.path = path
+
+
+class CannotWrite(GitModelError):
+    """A file the registry writes for you (``card -o``, ``get -o``, ``init``, the model's
+    YAML file) cannot be written there."""
+
+    def __init__(self, path: str, reason: str, hint: str | None = None) -> None:
+        super().__init__(
+            f"cannot write {quoted(path)}: {reason}",
+            hint or "write it elsewhere: in a directory that exists and that you may write to",
+        )
+        self.path = path
+        self.reason = reason
+
+
+@contextmanager
+def writing(path: str | Path, hint: str | None = None) -> Iterator[None]:
+    """Run the body that writes ``path``; what the system refuses is a CannotWrite."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.filename is not None and str(exc.filename) != str(path):
+            reason += f" ({exc.filename})"
+        raise CannotWrite(str(path), reason, hint) from None
 
 
 # --- remotes ------------------------------------------------------------------------------
@@ -321,7 +375,7 @@ class InvalidRemote(GitModelError):
 class RemoteError(GitModelError):
     def __init__(self, remote: str, detail: str) -> None:
         super().__init__(
-            f"cannot reach {remote}: {detail}",
+            f"cannot reach {plain(remote)}: {detail}",
             "check the remote's URL (`git remote -v`), your network and your access",
         )
         self.remote = remote
@@ -500,6 +554,7 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     ArtifactChanged: 6,
     UncommittedChanges: 6,
     OutputExists: 6,
+    CannotWrite: 9,
     InvalidRemote: 4,
     RemoteError: 12,
     TagConflict: 8,

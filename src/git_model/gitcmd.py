@@ -475,6 +475,13 @@ class Git:
         wanted = [s for s in dict.fromkeys(specs) if s not in known]
         if not wanted:
             return known
+        # One request a line: a line break in one would shift every answer after it.
+        broken = next((s for s in wanted if "\n" in s or "\r" in s), None)
+        if broken is not None:
+            raise GitModelError(
+                f"cannot ask Git for {broken!r}: it holds a line break",
+                "rename the file or directory so that its path is one line",
+            )
         out = self.run("cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode())
         data, pos = out.stdout, 0
         for spec in wanted:

@@ -21,6 +21,7 @@ from typing import Any
 
 from git_model import safejson
 from git_model.errors import InvalidFile
+from git_model.safeyaml import is_one_line, repo_path
 from git_model.semver import Bump
 
 FORMATS = ("onnx", "joblib", "torchscript", "savedmodel", "pmml", "pickle", "other")
@@ -239,12 +240,20 @@ def parse_spec(label: str, data: object) -> ModelSpec:
     def text(key: str) -> str | None:
         return _text(where / key, data[key]) if data.get(key) is not None else None
 
+    def path(at: _Where, value: str) -> str:
+        return repo_path(at.label, at.path, value)
+
+    model_type = text("type")
+    if model_type is not None and not is_one_line(model_type):
+        raise (where / "type").fail(f"{model_type!r} holds a control character")
     fmt = text("format")
     if fmt is not None and fmt not in FORMATS:
         raise (where / "format").fail(f"{fmt!r} is not a format ({', '.join(FORMATS)})")
+    artifact = text("path")
+    metrics = _texts(where / "metrics", data["metrics"]) if data.get("metrics") else ()
     return ModelSpec(
-        path=text("path"),
-        type=text("type"),
+        path=None if artifact is None else path(where / "path", artifact),
+        type=model_type,
         description=text("description"),
         owner=text("owner"),
         labels=_texts(where / "labels", data["labels"]) if data.get("labels") else (),
@@ -254,7 +263,7 @@ def parse_spec(label: str, data: object) -> ModelSpec:
         if data.get("signature") is not None
         else None,
         card=_card(where / "card", data["card"]) if data.get("card") is not None else (),
-        metrics=_texts(where / "metrics", data["metrics"]) if data.get("metrics") else (),
+        metrics=tuple(path(where / "metrics" / i, m) for i, m in enumerate(metrics)),
     )
 
 

@@ -19,6 +19,12 @@ tag                         action      meaning
 
 A name may carry a directory, ``dir/sub:name``, written ``dir/sub=name`` in tags (GTO's
 form for models declared in a ``dvc.yaml`` below the repository root).
+
+Names and versions are bounded so that every ref Git may write for them fits common file
+systems: a model name has at most MAX_MODEL_NAME characters, a stage name MAX_STAGE_NAME,
+a version ``semver.MAX_LENGTH``; the longest tag they make, ``NAME@vX.Y.Z#note#N``, stays
+within MAX_TAG_NAME, which leaves room for Git's ``.lock`` file beside it in a 255-byte
+file name. Longer tag names are not registry tags.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from git_model.errors import InvalidName, InvalidReference, InvalidVersion
-from git_model.semver import SEMVER_PATTERN, SemVer
+from git_model.semver import MAX_LENGTH, SEMVER_PATTERN, SemVer
 
 NAME_PATTERN = r"[a-zA-Z0-9](?:[a-zA-Z0-9_/-]*[a-zA-Z0-9])?"
 DIRNAME_PATTERN = r"[a-zA-Z0-9_./-]+"
@@ -46,25 +52,38 @@ _TAG_RE = re.compile(
     rf"(?:#(?P<counter>[0-9]+))?"
 )
 LATEST = "latest"
+MAX_MODEL_NAME = 128
+MAX_STAGE_NAME = 64
+LOCK = ".lock"  # Git's lock file beside a ref; no part of a ref name may end with it
+# The longest tag git-model writes, NAME@vX.Y.Z#note#N, leaves 50 digits for N.
+MAX_TAG_NAME = 255 - len(LOCK)
 
 
 def _fits_git(name: str) -> bool:
     # What the regular grammar admits but Git refuses in a ref name.
     parts = name.split("/")
-    return all(p and not p.startswith(".") and not p.endswith(".lock") for p in parts) and (
+    return all(p and not p.startswith(".") and not p.endswith(LOCK) for p in parts) and (
         ".." not in name
     )
 
 
 def is_model_name(value: str) -> bool:
-    return _FULLNAME_RE.fullmatch(value) is not None and _fits_git(value)
+    return (
+        len(value) <= MAX_MODEL_NAME
+        and _FULLNAME_RE.fullmatch(value) is not None
+        and _fits_git(value)
+    )
 
 
 def is_stage_name(value: str) -> bool:
-    return _NAME_RE.fullmatch(value) is not None and _fits_git(value)
+    return (
+        len(value) <= MAX_STAGE_NAME and _NAME_RE.fullmatch(value) is not None and _fits_git(value)
+    )
 
 
 def check_model_name(value: str) -> str:
+    if len(value) > MAX_MODEL_NAME:
+        raise InvalidName(value, "model name", MAX_MODEL_NAME)
     if not is_model_name(value):
         raise InvalidName(value, "model name")
     return value
@@ -72,6 +91,8 @@ def check_model_name(value: str) -> str:
 
 def check_name(value: str, kind: str) -> str:
     """A stage or type name: the model-name grammar without a directory."""
+    if len(value) > MAX_STAGE_NAME:
+        raise InvalidName(value, kind, MAX_STAGE_NAME)
     if not is_stage_name(value):
         raise InvalidName(value, kind)
     return value
@@ -79,6 +100,20 @@ def check_name(value: str, kind: str) -> str:
 
 def check_stage_name(value: str) -> str:
     return check_name(value, "stage name")
+
+
+def check_version(text: str) -> SemVer:
+    """A version to register: a semantic version whose tag Git can store. The only ones
+    it cannot end in ``.lock`` (``1.0.0-x.lock``): nothing else in a version breaks a
+    rule of Git's ref names."""
+    version = SemVer.parse(text)
+    if str(version).endswith(LOCK):
+        raise InvalidVersion(
+            text,
+            f"cannot be a tag: Git refuses a tag name that ends in {LOCK!r}",
+            "choose another prerelease or build identifier than 'lock' at the end",
+        )
+    return version
 
 
 def model_in_tag(model: str) -> str:
@@ -109,12 +144,14 @@ class RegistryTag:
     @classmethod
     def parse(cls, name: str) -> RegistryTag | None:
         """Parse a tag name (without ``refs/tags/``); None when it is not a registry tag."""
-        match = _TAG_RE.fullmatch(name)
+        match = _TAG_RE.fullmatch(name) if len(name) <= MAX_TAG_NAME else None
         if match is None:
             return None
         model = match["model"].replace(SEPARATOR_IN_TAG, SEPARATOR_IN_NAME)
         stage = match["stage"]
         if not is_model_name(model) or (stage is not None and not is_stage_name(stage)):
+            return None
+        if match["version"] and len(match["version"]) > MAX_LENGTH:
             return None
         if match["deprecated"]:
             action = Action.DEPRECATE

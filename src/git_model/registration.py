@@ -16,22 +16,26 @@ import posixpath
 from pathlib import Path
 
 from git_model import artifacts, leftovers
-from git_model.collect import spec_from_text, spec_path
+from git_model.collect import spec_from_blob, spec_path
 from git_model.config import RegistryConfig
 from git_model.errors import (
     ArtifactChanged,
     ArtifactError,
     ArtifactMissing,
     ArtifactNotDeclared,
+    InvalidFile,
     NoCommits,
     RegistryBusy,
     RevisionNotFound,
     UncommittedChanges,
     UsageError,
     VersionExists,
+    quoted,
+    writing,
 )
 from git_model.gitcmd import Git
 from git_model.metadata import Metadata, ModelSpec, auto_bump
+from git_model.safeyaml import is_one_line, read_file
 from git_model.semver import ZERO, Bump, SemVer
 from git_model.state import Artifact, Model
 
@@ -42,13 +46,24 @@ def repo_path(git: Git, path: str | Path) -> str:
     """``path`` (absolute, or relative to the current directory) relative to the work tree."""
     if git.work_tree is None:
         raise UsageError("a bare repository has no work tree to take --path from", "run in a clone")
+    if not is_one_line(str(path)):
+        raise UsageError(
+            f"--path {quoted(str(path))} holds a control character",
+            "rename the artifact so that its path is one line of text",
+        )
     full = (Path.cwd() / path).resolve()
     try:
-        return full.relative_to(git.work_tree.resolve()).as_posix()
+        inside = full.relative_to(git.work_tree.resolve()).as_posix()
     except ValueError:
         raise UsageError(
             f"{path} is outside the repository {git.work_tree}", "pass a path inside it"
         ) from None
+    if inside == ".":
+        raise UsageError(
+            f"--path {quoted(str(path))} is the repository itself",
+            "pass the artifact: a file or directory inside the repository",
+        )
+    return inside
 
 
 def commit_of(git: Git, rev: str) -> str:
@@ -83,14 +98,34 @@ class Declared:
     model_type: str | None
 
 
+def _in_work_tree(git: Git, root: Path, path: str) -> Path:
+    """The work tree's file ``path``, where registering reads or writes it; InvalidFile
+    when a symbolic link (the file, or a directory on its way) takes it outside the work
+    tree or into the Git directory: nothing is read or written there."""
+    full = root / path
+    real = full.resolve()
+    if not real.is_relative_to(root.resolve()) or real.is_relative_to(git.git_dir.resolve()):
+        raise InvalidFile(
+            path,
+            f"a symbolic link takes it outside the repository's work tree, to {real}",
+            "replace the link with a file or directory of the work tree",
+        )
+    return full
+
+
 def declared_here(
     git: Git, config: RegistryConfig, name: str, path: str | Path | None, model_type: str | None
 ) -> Declared:
     """Read and check the model's YAML file in the work tree against the options given."""
+    if model_type is not None and not is_one_line(model_type):
+        raise UsageError(
+            f"--type {quoted(model_type)} holds a control character", "pass a type on one line"
+        )
     spec_file = spec_path(config.models_dir, name)
     spec = None
-    if git.work_tree is not None and (git.work_tree / spec_file).is_file():
-        spec = spec_from_text(spec_file, (git.work_tree / spec_file).read_text(errors="replace"))
+    if git.work_tree is not None:
+        on_disk = _in_work_tree(git, git.work_tree, spec_file)
+        spec = spec_from_blob(spec_file, read_file(on_disk, spec_file))
     artifact_path = repo_path(git, path) if path is not None else None
     if spec is not None and spec.path and artifact_path and spec.path != artifact_path:
         raise UsageError(
@@ -170,8 +205,15 @@ def commit_declaration(
     """Track the artifact with DVC, write the model's YAML file if it has none, set its
     dvc.yaml entry, and commit exactly those files. Returns the commit and the files."""
     decl = artifacts.Declaration.of(name)
-    if not (root / path).exists():
-        raise ArtifactMissing(path)
+    try:
+        (root / path).stat()
+    except OSError:  # none there, or no file can be there (a name too long, ...)
+        raise ArtifactMissing(path) from None
+    # What DVC writes (beside the artifact, and dvc.yaml) stays in the work tree too; the
+    # model's YAML file was checked when it was read.
+    beside = posixpath.join(posixpath.dirname(path), ".gitignore")
+    for written in (f"{path}.dvc", beside, decl.dvc_yaml):
+        _in_work_tree(git, root, written)
     blocker = leftovers.commit_blocker(git)
     if blocker is not None:  # the commit would fail after DVC changed the work tree
         raise RegistryBusy(blocker)
@@ -191,8 +233,9 @@ def commit_declaration(
         touched = workspace.track(path)
     if declared.spec is None:
         spec_on_disk = root / declared.spec_file
-        spec_on_disk.parent.mkdir(parents=True, exist_ok=True)
-        spec_on_disk.write_text(template(name, path, declared.model_type))
+        with writing(declared.spec_file, "make its directory one you may write to"):
+            spec_on_disk.parent.mkdir(parents=True, exist_ok=True)
+            spec_on_disk.write_text(template(name, path, declared.model_type))
     touched.append(declared.spec_file)
     entry = _entry(name, declared, path)
     if artifacts.declared_entry(git, "HEAD", name) != entry:

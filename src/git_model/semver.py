@@ -18,6 +18,9 @@ SEMVER_PATTERN = (
     rf"(?:\+(?P<build>{_BUILD_ID}(?:\.{_BUILD_ID})*))?"
 )
 _SEMVER_RE = re.compile(rf"v?{SEMVER_PATTERN}")
+# The longest version (without its leading v) a tag may carry: with the longest model name
+# and a counter, a tag name still fits a file name (see names.MAX_TAG_NAME).
+MAX_LENGTH = 64
 
 
 class Bump(StrEnum):
@@ -48,7 +51,14 @@ class SemVer:
 
     @classmethod
     def parse(cls, text: str) -> SemVer:
-        """Parse ``1.2.3``, ``v1.2.3``, ``1.2.3-rc.1+build.5``; raise InvalidVersion otherwise."""
+        """Parse ``1.2.3``, ``v1.2.3``, ``1.2.3-rc.1+build.5``; raise InvalidVersion otherwise
+        (also for a version longer than MAX_LENGTH)."""
+        if len(text.removeprefix("v")) > MAX_LENGTH:
+            raise InvalidVersion(
+                text,
+                f"is longer than {MAX_LENGTH} characters",
+                "use a shorter version: fewer prerelease or build identifiers",
+            )
         match = _SEMVER_RE.fullmatch(text)
         if match is None:
             raise InvalidVersion(text)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from git_model.errors import GitModelError, OutputExists, UsageError, exit_code
+from git_model.errors import GitModelError, UsageError, exit_code
 from git_model.semver import Bump
 
 if TYPE_CHECKING:
@@ -65,11 +64,6 @@ def _call(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
     except GitModelError as exc:
         typer.echo(f"git-model: error: {exc}", err=True)
         raise typer.Exit(exit_code(exc)) from None
-
-
-def _new_file(path: str) -> None:
-    if Path(path).exists():
-        raise OutputExists(path)
 
 
 def _pairs(pairs: list[str]) -> dict[str, str]:
@@ -484,13 +478,10 @@ def card(
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    if out is not None and not force:
-        _call(_new_file, out)
-    result = _call(api.card, ref)
+    result = _call(api.card, ref, out=out, force=force)
     if as_json:
         render.print_json(result)
     elif out is not None:
-        Path(out).write_text(result.text)
         render.card_written(result, out)
     else:
         render.out.out(result.text, highlight=False, end="")
