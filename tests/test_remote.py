@@ -18,6 +18,7 @@ import pytest
 
 from git_model import api
 from git_model.errors import InvalidRemote
+from git_model.gitcmd import RefUpdate
 from tests.conftest import BIN, Clock, Repo, dvc
 from tests.helpers import data, ok, stages
 from tests.remotes import Shared, local_refs, make_shared, md5, save_model
@@ -142,8 +143,8 @@ def test_promote_push_moves_the_stage_on_the_server_under_a_lease(
     ]
     assert f"{refs['refs/tags/churn#prod#1']}:refs/tags/churn#prod#1" in push  # create only
     assert push[-2:] == [  # moving, last: the stage tag, then the head
-        f"+{refs['refs/tags/churn#prod']}:refs/tags/churn#prod",
-        f"+{new_head}:{head}",
+        f"{refs['refs/tags/churn#prod']}:refs/tags/churn#prod",
+        f"{new_head}:{head}",
     ]
     assert new_head == refs["refs/tags/churn#prod#1"]  # the write's last event
     assert shared.server_refs("churn") == local_refs(alice, "churn")
@@ -161,12 +162,32 @@ def test_promote_push_moves_the_stage_on_the_server_under_a_lease(
     assert push[-4:] == [
         f"{refs['refs/tags/churn#prod!#2']}:refs/tags/churn#prod!#2",
         f"{refs['refs/tags/churn#prod#3']}:refs/tags/churn#prod#3",
-        f"+{refs['refs/tags/churn#prod']}:refs/tags/churn#prod",
-        f"+{refs['refs/tags/churn#prod#3']}:{head}",
+        f"{refs['refs/tags/churn#prod']}:refs/tags/churn#prod",
+        f"{refs['refs/tags/churn#prod#3']}:{head}",
     ]
     assert shared.server_refs("churn") == local_refs(alice, "churn")
     server_prod = shared.server_git("rev-parse", "churn#prod^{commit}")
     assert server_prod == alice.git("rev-parse", "churn@v0.2.0^{commit}")
+
+
+@pytest.mark.parametrize("ref", ["refs/tags/churn#prod", "refs/git-model/models/churn@head"])
+def test_a_stale_lease_is_refused_whatever_the_ref(shared: Shared, ref: str) -> None:
+    """A lease is the only guard of a moving ref on the remote: a push that expects a value
+    the remote no longer has must be refused (a "+" on the refspec would force it past)."""
+    alice = shared.alice
+    _register_versions(alice)
+    ok(alice, "promote", "churn@0.1.0", "--to", "prod", "--push")
+    seen = shared.server_refs_of(ref)
+    ok(alice, "promote", "churn@0.2.0", "--to", "prod", "--push")  # it moves on
+    now = shared.server_refs_of(ref)
+    assert seen is not None and now not in (None, seen)
+    other = alice.git("rev-parse", "refs/tags/churn@v0.3.0")
+    refused = api.Git.discover(alice.path).push_refs(
+        "origin", [RefUpdate(ref, other, seen, moving=True)], {ref: seen}
+    )
+    assert [r for r, _ in refused] == [ref]
+    assert "stale info" in refused[0][1]
+    assert shared.server_refs_of(ref) == now
 
 
 def test_a_promotion_that_loses_the_race_on_the_server_is_refused_and_changes_nothing(

@@ -399,8 +399,9 @@ class Git:
             if u.moving:
                 if u.new is None and seen is None:
                     continue  # nothing to delete there
+                # No "+" on the refspec: it would force the update past the lease.
                 args.append(f"--force-with-lease={u.ref}:{seen or ''}")
-                refspecs.append(f"+{u.new}:{u.ref}" if u.new else f":{u.ref}")
+                refspecs.append(f"{u.new}:{u.ref}" if u.new else f":{u.ref}")
             elif u.new is not None:
                 refspecs.append(f"{u.new}:{u.ref}")
         if not refspecs:
