@@ -25,6 +25,7 @@ _SHIM = """#!/bin/sh
 for arg in "$@"; do
   if [ "$arg" = hash-object ] && [ ! -e "$RACE_DIR/passed-$PPID" ]; then
     : > "$RACE_DIR/passed-$PPID"
+    echo $PPID > "$RACE_DIR/owner-$$"
     mkfifo "$RACE_DIR/go-$$"
     echo $$ > "$RACE_DIR/arrive"
     read _ < "$RACE_DIR/go-$$"
@@ -66,9 +67,11 @@ class Race:
         self.arrive = self.dir / "arrive"
         os.mkfifo(self.arrive)
 
-    def run(self, *racers: tuple[Path, Sequence[str]]) -> list[Outcome]:
-        """Run ``git-model ARGS`` in each repository at once; return how each ended."""
-        for stale in self.dir.glob("passed-*"):
+    def run(self, *racers: tuple[Path, Sequence[str]], staggered: bool = False) -> list[Outcome]:
+        """Run ``git-model ARGS`` in each repository at once; return how each ended. With
+        ``staggered``, the racers still all read before any writes, but write one after the
+        other: each starts its write only once the one before has finished."""
+        for stale in [*self.dir.glob("passed-*"), *self.dir.glob("owner-*")]:
             stale.unlink()
         procs = [
             subprocess.Popen(
@@ -81,15 +84,16 @@ class Race:
             )
             for cwd, args in racers
         ]
-        self._release_together(procs)
+        self._release_together(procs, staggered)
         return [
             Outcome(tuple(args), proc.wait(), *proc.communicate())
             for proc, (_, args) in zip(procs, racers, strict=True)
         ]
 
-    def _release_together(self, procs: list[subprocess.Popen[str]]) -> None:
+    def _release_together(self, procs: list[subprocess.Popen[str]], staggered: bool) -> None:
         """Wait until every racer still running has reached its first write, then let
-        them all go. A racer that ends before writing (it was refused) is not waited for."""
+        them all go (one by one, each after the one before ended, when ``staggered``). A
+        racer that ends before writing (it was refused) is not waited for."""
         deadline = time.monotonic() + ARRIVAL_TIMEOUT
         # Opened for writing too, so that it never reads as ended between racers' lines.
         fd = os.open(self.arrive, os.O_RDWR | os.O_NONBLOCK)
@@ -104,8 +108,13 @@ class Race:
                     waiting += [line for line in lines if line]
         finally:
             os.close(fd)
+        by_pid = {str(p.pid): p for p in procs}
         for pid in waiting:
             go = self.dir / f"go-{pid}"
             with go.open("w") as handle:
                 handle.write("go\n")
             go.unlink()
+            if staggered:
+                # The shim's parent is the racer: wait for the one it belongs to.
+                owner = (self.dir / f"owner-{pid}").read_text().strip()
+                by_pid[owner].wait()

@@ -18,6 +18,8 @@ from tests.helpers import data, ok
 from tests.racing import Outcome, Race
 from tests.remotes import git_at
 
+# Odd rounds are staggered: both racers read, then one writes to the end before the other
+# starts writing (the loser's guard is then the compare-and-swap alone, not a lock).
 ROUNDS = [
     pytest.param(6, id="6-rounds"),
     pytest.param(100, id="100-rounds", marks=pytest.mark.slow),
@@ -44,7 +46,7 @@ def _registry(repo: Repo, model: str = "m") -> dict[str, Any]:
 
 def _one_wins(outcomes: list[Outcome]) -> Outcome:
     codes = sorted(o.code for o in outcomes)
-    assert codes == [0, 8], [(o.args, o.code, o.stderr) for o in outcomes]
+    assert codes == [0, 8], [(o.args, o.code, o.stdout, o.stderr) for o in outcomes]
     loser = next(o for o in outcomes if o.code == 8)
     assert "nothing was written" in loser.stderr
     assert loser.stderr.count("\n") == 1  # one line
@@ -65,6 +67,7 @@ def test_archive_racing_promote_in_one_clone(
             race.run(
                 (repo.path, ["archive", f"m@0.{n}.0"]),
                 (repo.path, ["promote", f"m@0.{n}.0", "--to", "dev"]),
+                staggered=bool(n % 2),
             )
         )
         view = _registry(repo)
@@ -100,6 +103,7 @@ def test_register_racing_register_in_one_clone(
         outcomes = race.run(
             (repo.path, ["register", model, "--rev", commit, "--version", f"{n}.0.0"]),
             (repo.path, ["register", model, "--rev", commit, "--version", f"{n}.1.0"]),
+            staggered=bool(n % 2),
         )
         winner = _one_wins(outcomes)
         view = _registry(repo, model)
@@ -202,6 +206,7 @@ def test_archive_racing_promote_from_two_clones(
             race.run(
                 (alice.path, ["archive", f"m@1.{n}.0", "--push"]),
                 (bob.path, ["promote", f"m@1.{n}.0", "--to", "dev", "--push"]),
+                staggered=bool(n % 2),
             )
         )
         view = _server_agrees(server, reader)
@@ -226,6 +231,7 @@ def test_register_racing_register_from_two_clones(
             race.run(
                 (alice.path, ["register", "m", "--version", f"{n}.0.0", "--push"]),
                 (bob.path, ["register", "m", "--version", f"{n}.1.0", "--push"]),
+                staggered=bool(n % 2),
             )
         )
         view = _server_agrees(server, reader)
