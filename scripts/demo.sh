@@ -149,7 +149,20 @@ step git model history churn --metric auc
 say "Everything above is Git tags: push them, review them, protect them"
 step git tag -l -n1
 
-say "Check the registry: unreadable tags, stage tags that lag their events, stale locks"
+say "A retried write (a CI job run twice, an answer lost) is reported done, not refused"
+step git model archive churn@0.1.0 -m "superseded" --push
+
+say "Someone pushes a tag crafted to crash readers (a time zone 99 hours from UTC)"
+commit=$(git rev-parse HEAD)
+printf 'object %s\ntype commit\ntag churn#prod#99\ntagger Mallory <m@example.com> 1767225600 +9999\n\nmoved\n' \
+    "$commit" > "$demo/crafted-tag"
+git update-ref 'refs/tags/churn#prod#99' "$(git hash-object -t tag -w "$demo/crafted-tag")"
+step git model show churn
+say "Every write to a model moves its head (outside refs/tags), so two writers never both win"
+step git for-each-ref refs/git-model
+
+say "Check the registry: unreadable tags, stage tags that lag their events, files Git left"
 step git model doctor
+git tag -d 'churn#prod#99' >/dev/null
 
 printf '\nThe demo repositories are in %s (delete it when done).\n' "$demo"

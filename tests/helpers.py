@@ -64,3 +64,14 @@ def git_calls(repo: Repo, monkeypatch: pytest.MonkeyPatch, *args: str) -> Counte
             words = line.split("trace: built-in: git ", 1)[1].split()
             calls[next(w for w in words if not w.startswith("-"))] += 1
     return calls
+
+
+def churn_in_prod(repo: Repo, *, dev: bool = False) -> Repo:
+    """churn v1.0.0 in prod and v1.1.0 registered on a later commit (with ``dev``: in dev)."""
+    ok(repo, "register", "churn", "--version", "1.0.0")
+    ok(repo, "promote", "churn@1.0.0", "--to", "prod")
+    repo.commit("retrain")
+    ok(repo, "register", "churn", "--version", "1.1.0")
+    if dev:
+        ok(repo, "promote", "churn@1.1.0", "--to", "dev")
+    return repo

@@ -33,7 +33,7 @@ import pytest
 
 from tests.conftest import BIN, CliResult, Repo
 from tests.crashing import DATE, Fault, Injector, fsck, prefix_of, snapshot
-from tests.helpers import ok
+from tests.helpers import churn_in_prod, ok
 from tests.remotes import save_model
 
 FAULTS = (
@@ -53,12 +53,7 @@ pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="needs st
 
 def _churn(repo: Repo) -> None:
     """churn v1.0.0 in prod, v1.1.0 in dev, and a new commit to register."""
-    ok(repo, "register", "churn", "--version", "1.0.0")
-    ok(repo, "promote", "churn@1.0.0", "--to", "prod")
-    repo.commit("retrain")
-    ok(repo, "register", "churn", "--version", "1.1.0")
-    ok(repo, "promote", "churn@1.1.0", "--to", "dev")
-    repo.commit("retrain again")
+    churn_in_prod(repo, dev=True).commit("retrain again")
 
 
 SCENARIOS: dict[str, tuple[str, ...]] = {

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Repo
-from tests.helpers import data, ok, stages
+from tests.helpers import churn_in_prod, data, ok, stages
 from tests.remotes import git_at
 
 
@@ -46,11 +46,7 @@ def deep_json(levels: int) -> str:
 @pytest.fixture
 def churn(repo: Repo) -> Repo:
     """churn v1.0.0 in prod, v1.1.0 registered."""
-    ok(repo, "register", "churn", "--version", "1.0.0")
-    ok(repo, "promote", "churn@1.0.0", "--to", "prod")
-    repo.commit("retrain")
-    ok(repo, "register", "churn", "--version", "1.1.0")
-    return repo
+    return churn_in_prod(repo)
 
 
 READS = (

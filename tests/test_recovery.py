@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import BIN, Clock, Repo
 from tests.crashing import Fault, Injector, snapshot
-from tests.helpers import data, ok, stages
+from tests.helpers import churn_in_prod, data, ok, stages
 from tests.remotes import git_at
 
 HEAD = "refs/git-model/models/churn@head"
@@ -24,11 +24,8 @@ needs_strace = pytest.mark.skipif(shutil.which("strace") is None, reason="needs 
 
 @pytest.fixture
 def churn(repo: Repo) -> Repo:
-    ok(repo, "register", "churn", "--version", "1.0.0")
-    ok(repo, "promote", "churn@1.0.0", "--to", "prod")
-    repo.commit("retrain")
-    ok(repo, "register", "churn", "--version", "1.1.0")
-    return repo
+    """churn v1.0.0 in prod, v1.1.0 registered."""
+    return churn_in_prod(repo)
 
 
 def _cut_short(repo: Repo, *args: str) -> dict[str, object]:

@@ -13,18 +13,13 @@ import pytest
 from git_model import api, reading
 from git_model.state import Model
 from tests.conftest import BIN, Repo
-from tests.helpers import data, ok, stages
+from tests.helpers import churn_in_prod, data, ok, stages
 
 
 @pytest.fixture
 def churn(repo: Repo) -> Repo:
     """churn v1.0.0 in prod, v1.1.0 in dev."""
-    ok(repo, "register", "churn", "--version", "1.0.0")
-    ok(repo, "promote", "churn@1.0.0", "--to", "prod")
-    repo.commit("retrain")
-    ok(repo, "register", "churn", "--version", "1.1.0")
-    ok(repo, "promote", "churn@1.1.0", "--to", "dev")
-    return repo
+    return churn_in_prod(repo, dev=True)
 
 
 def _update_refs(repo: Repo, lines: list[str]) -> None:

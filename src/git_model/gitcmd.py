@@ -197,6 +197,16 @@ def parse_tag_listing(out: bytes) -> list[TagRecord]:
     return records
 
 
+def git_says(stderr: str, returncode: int) -> str:
+    """The line of Git's error output that says what went wrong, whole: its first
+    ``fatal:`` line (a failed push ends with a line that only says it failed), else its
+    first line."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith("fatal:")), None) or (
+        lines[0] if lines else f"exit code {returncode}"
+    )
+
+
 # What git-model writes is on disk before it reports success: tag objects, the commit
 # `register --path` makes, and refs are fsynced (Git's default syncs none of them).
 _DURABLE = ("-c", "core.fsync=loose-object,reference,index")
@@ -270,8 +280,7 @@ def ls_remote(remote: str, patterns: Sequence[str] = (), cwd: Path | None = None
         env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
     )
     if proc.returncode != 0:
-        lines = proc.stderr.strip().splitlines()
-        raise RemoteError(remote, lines[0] if lines else f"exit code {proc.returncode}")
+        raise RemoteError(remote, git_says(proc.stderr, proc.returncode))
     return _remote_refs(proc.stdout)
 
 
@@ -378,9 +387,8 @@ class Git:
         )
         if proc.returncode != 0:
             stderr = proc.stderr.decode(errors="replace")
-            lines = stderr.strip().splitlines()
             raise self.file_in_the_way(stderr) or RemoteError(
-                remote, lines[0] if lines else f"exit code {proc.returncode}"
+                remote, git_says(stderr, proc.returncode)
             )
 
     def push_refs(
@@ -421,8 +429,9 @@ class Git:
                 spec, _, reason = rest.partition("\t")
                 refused.append((spec.rpartition(":")[2], reason))
         if proc.returncode != 0 and not refused:
-            lines = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise RemoteError(remote, lines[-1] if lines else f"exit code {proc.returncode}")
+            raise RemoteError(
+                remote, git_says(proc.stderr.decode(errors="replace"), proc.returncode)
+            )
         return refused
 
     def ls_remote(self, remote: str, patterns: Sequence[str] = ()) -> RemoteRefs:
