@@ -732,6 +732,7 @@ class Case:
     cwd: Path
     gap: float = 0.0  # seconds to leave after the previous run (GTO stamps by the second)
     prepare: Callable[[], None] | None = None
+    env: dict[str, str] | None = None  # instead of ENV (git-model from other sources)
     samples: list[float] = field(default_factory=list)
     runs: int = 0
     error: str | None = None
@@ -773,7 +774,7 @@ class Case:
     def run(self, index: int) -> float:
         self._ready()
         start = time.perf_counter()
-        self._spawn(index, ENV)
+        self._spawn(index, self.env or ENV)
         return time.perf_counter() - start  # (includes checking the exit code: nanoseconds)
 
     def git_processes(self, index: int) -> Counter[str]:
@@ -782,7 +783,7 @@ class Case:
         with tempfile.TemporaryDirectory(prefix="bench-trace-") as tmp:
             trace = Path(tmp) / "trace"
             self._ready()
-            self._spawn(index, {**ENV, "GIT_TRACE": str(trace)})
+            self._spawn(index, {**(self.env or ENV), "GIT_TRACE": str(trace)})
             lines = trace.read_text(errors="replace").splitlines() if trace.exists() else []
         found: Counter[str] = Counter()
         for line in lines:
@@ -932,7 +933,9 @@ def _promotions(target: SynthModel) -> tuple[str, str]:
     return target.versions[first].version, target.versions[second].version
 
 
-def write_rows(registry: Registry, with_gto: bool) -> list[Row]:
+def write_rows(registry: Registry, with_gto: bool, against: Path | None = None) -> list[Row]:
+    """register and promote; with ``against``, also run by git-model from the sources there
+    (another worktree), on a copy of their own, so that both are timed in the same rounds."""
     name, spare = registry.target.name, registry.spare
     ours, floor = copy_registry(registry, "write-git-model"), copy_registry(registry, "write-floor")
     pair = _promotions(registry.target)
@@ -954,10 +957,31 @@ def write_rows(registry: Registry, with_gto: bool) -> list[Row]:
         theirs = copy_registry(registry, "write-gto")
         register[GTO] = Case(lambda i: ["gto", "register", name, spare[i]], theirs, gap=1.1)
         promotion[GTO] = Case(assign, theirs, gap=1.1)
-    return [
-        Row("register NAME (a fresh commit)", register, one_model=True),
-        Row("promote NAME@VERSION --to prod (replacing)", promotion, one_model=True),
+    rows = [
+        Row(REGISTER, register, one_model=True),
+        Row(PROMOTE, promotion, one_model=True),
     ]
+    if against is not None:
+        other = copy_registry(registry, "write-against")
+        env = {**ENV, "PYTHONPATH": str(against)}
+        label = AGAINST + sources_label(against)
+        rows += [
+            Row(
+                REGISTER + label,
+                {GIT_MODEL: Case(register[GIT_MODEL].argv, other, env=env), FLOOR: register[FLOOR]},
+                one_model=True,
+            ),
+            Row(PROMOTE + label, {GIT_MODEL: Case(promote, other, env=env)}, one_model=True),
+        ]
+    return rows
+
+
+REGISTER, PROMOTE = "register NAME (a fresh commit)", "promote NAME@VERSION --to prod (replacing)"
+
+
+def sources_label(src: Path) -> str:
+    """The commit of the checkout that holds ``src`` (and "with local changes" if so)."""
+    return checkout(ENV, src.parent)
 
 
 def metadata_rows(registry: Registry) -> list[Row]:
@@ -1224,6 +1248,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--markdown", type=Path, help="also write the results to this file")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic registry")
     parser.add_argument("--no-writes", action="store_true", help="time the reads only")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="also time the writes with git-model's sources at this src/ (another worktree)",
+    )
     args = parser.parse_args(argv)
     if min(args.tags) < TAGS_PER_MODEL or args.runs < 1 or args.versions < 0:
         parser.error(f"--tags must be at least {TAGS_PER_MODEL} and --runs at least 1")
@@ -1234,17 +1263,17 @@ def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def byte_compile() -> None:
+def byte_compile(src: Path = ROOT / "src") -> None:
     """Compile git-model's sources once. With PYTHONDONTWRITEBYTECODE set (as here), Python
     writes no .pyc itself, so every `git model` would compile the package again."""
     began = time.perf_counter()
     subprocess.run(
-        [python_cmd(), "-m", "compileall", "-q", str(ROOT / "src")],
+        [python_cmd(), "-m", "compileall", "-q", str(src)],
         check=True,
         env=ENV,
         stdout=subprocess.DEVNULL,
     )
-    log(f"byte-compiled {ROOT / 'src'} in {time.perf_counter() - began:.1f} s")
+    log(f"byte-compiled {src} in {time.perf_counter() - began:.1f} s")
 
 
 def bench_size(
@@ -1262,7 +1291,7 @@ def bench_size(
         log(f"sanity: {line}")
     rows = read_rows(registry, with_gto)
     if not args.no_writes:
-        rows += write_rows(registry, with_gto)
+        rows += write_rows(registry, with_gto, args.against)
     typer = typer_case(registry.path)
     startup: list[tuple[str, Case]] = []
     if first:
@@ -1306,6 +1335,32 @@ def _minus(case: Case, base: Case) -> str:
     return ("+" if delta >= 0 else "-") + seconds(abs(delta))
 
 
+AGAINST = ", git-model at "  # how a write by the --against sources is labelled
+
+
+def against_lines(result: SizeResult, runs: int) -> list[list[str]]:
+    """Each write next to the same write by git-model from the --against sources."""
+    rows = {row.operation: row for row in result.rows}
+    lines = []
+    for row in result.rows:
+        base, _, sources = row.operation.partition(AGAINST)
+        if not sources or base not in rows:
+            continue
+        ours, theirs = rows[base].cases[GIT_MODEL], row.cases[GIT_MODEL]
+        lines.append(
+            [
+                base,
+                cell(ours, runs),
+                cell(theirs, runs),
+                _minus(ours, theirs),
+                ratio(ours, theirs),
+                processes(rows[base].processes.get(result.label)),
+                processes(row.processes.get(result.label)),
+            ]
+        )
+    return lines
+
+
 def report(
     results: Sequence[SizeResult],
     heavy: SizeResult | None,
@@ -1323,6 +1378,20 @@ def report(
         lines = table_lines(result.rows, result.typer, args.runs, gto)
         blocks.append(render(header(gto), lines, False))
         blocks += [f"failed: {e}" for e in failures(result.rows)]
+        against = against_lines(result, args.runs)
+        if against:
+            sources = about.get("git-model (writes against)", "?")
+            blocks.append(f"Writes by this checkout and by git-model at {sources}, same rounds:")
+            columns = (
+                "operation",
+                "this checkout",
+                f"at {sources}",
+                "difference",
+                "ratio",
+                "Git processes (this checkout)",
+                f"Git processes (at {sources})",
+            )
+            blocks.append(render(columns, against, False))
     if results:
         blocks.append(
             "Git processes each git-model command starts (GIT_TRACE; the dispatcher of "
@@ -1364,9 +1433,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     began = time.perf_counter()
     args.workdir = args.workdir.resolve()
     about = machine()
+    if args.against is not None:
+        args.against = args.against.resolve()
+        about["git-model (writes against)"] = sources_label(args.against)
     for key, value in about.items():
         log(f"{key}: {value}")
     byte_compile()
+    if args.against is not None:
+        byte_compile(args.against)
     results: list[SizeResult] = []
     startup: list[tuple[str, Case]] = []
     for i, tags in enumerate(args.tags):

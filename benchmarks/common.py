@@ -75,14 +75,15 @@ def version_of(argv: Sequence[str], env: dict[str, str]) -> str:
     return match.group(0) if match else "unknown"
 
 
-def checkout(env: dict[str, str]) -> str:
-    """The commit of the git-model checkout that runs, and whether src/ has local changes
-    (with a digest of them, so that a change made during the run shows)."""
-    head = output(["git", "rev-parse", "--short", "HEAD"], env, ROOT).strip() or "unknown"
-    dirty = output(["git", "status", "--porcelain", "--", "src"], env, ROOT).strip()
+def checkout(env: dict[str, str], root: Path = ROOT) -> str:
+    """The commit of the git-model checkout that runs (or of another, at ``root``), and
+    whether src/ has local changes (with a digest of them, so that a change made during the
+    run shows)."""
+    head = output(["git", "rev-parse", "--short", "HEAD"], env, root).strip() or "unknown"
+    dirty = output(["git", "status", "--porcelain", "--", "src"], env, root).strip()
     if not dirty:
         return head
-    diff = output(["git", "diff", "HEAD", "--", "src"], env, ROOT)
+    diff = output(["git", "diff", "HEAD", "--", "src"], env, root)
     digest = hashlib.sha256((dirty + diff).encode()).hexdigest()[:8]
     return f"{head} with local changes in src/ (digest {digest})"
 
