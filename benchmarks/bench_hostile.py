@@ -61,7 +61,7 @@ from bench_registry import (
     python_cmd,
     typer_case,
 )
-from common import Renderer, checkout, load_average, render_markdown, render_text, seconds, spread
+from common import Renderer, closing, publish, seconds, spread
 
 MB = 1_000_000
 HOSTILE_TAGGER = "Hostile <hostile@example.com>"
@@ -473,15 +473,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:
             results = run(args, Path(tmp), about)
-    at_end = checkout(ENV)
-    if not about["git-model"].endswith(at_end):  # another hand edited src/ meanwhile
-        about["git-model"] += f"; at the end of the run: {at_end}"
-    about["load average at end"] = load_average()
-    about["benchmark took"] = f"{time.perf_counter() - began:.0f} s"
-    print(report(results, args, render_text), flush=True)
-    if args.markdown is not None:
-        args.markdown.write_text(report(results, args, render_markdown))
-        log(f"wrote {args.markdown}")
+    closing(about, ENV, began)
+    publish(lambda render: report(results, args, render), args.markdown)
 
 
 if __name__ == "__main__":

@@ -60,10 +60,10 @@ from common import (
     ROOT,
     Renderer,
     checkout,
+    closing,
     hardware,
     load_average,
-    render_markdown,
-    render_text,
+    publish,
     seconds,
     spread,
     version_of,
@@ -1338,6 +1338,15 @@ def _minus(case: Case, base: Case) -> str:
 AGAINST = ", git-model at "  # how a write by the --against sources is labelled
 
 
+def paired(ours: Case, theirs: Case) -> str:
+    """The median of the differences between the two runs of each round (both ran in it,
+    one after the other): steadier than the difference of the medians on a busy machine."""
+    if ours.error or theirs.error or not ours.samples or len(ours.samples) != len(theirs.samples):
+        return "—"
+    delta = statistics.median(a - b for a, b in zip(ours.samples, theirs.samples, strict=True))
+    return ("+" if delta >= 0 else "-") + seconds(abs(delta))
+
+
 def against_lines(result: SizeResult, runs: int) -> list[list[str]]:
     """Each write next to the same write by git-model from the --against sources."""
     rows = {row.operation: row for row in result.rows}
@@ -1353,6 +1362,7 @@ def against_lines(result: SizeResult, runs: int) -> list[list[str]]:
                 cell(ours, runs),
                 cell(theirs, runs),
                 _minus(ours, theirs),
+                paired(ours, theirs),
                 ratio(ours, theirs),
                 processes(rows[base].processes.get(result.label)),
                 processes(row.processes.get(result.label)),
@@ -1386,7 +1396,8 @@ def report(
                 "operation",
                 "this checkout",
                 f"at {sources}",
-                "difference",
+                "difference of medians",
+                "median difference in a round",
                 "ratio",
                 "Git processes (this checkout)",
                 f"Git processes (at {sources})",
@@ -1448,14 +1459,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         results.append(result)
         startup += started
     heavy = bench_metadata(args) if args.versions else None
-    about["load average at end"] = load_average()
+    closing(about, ENV, began)
     parts = [f"{r.label} {r.seconds:.0f} s" for r in (*results, *([heavy] if heavy else []))]
-    about["benchmark took"] = f"{time.perf_counter() - began:.0f} s ({', '.join(parts)})"
-    print(report(results, heavy, startup, about=about, args=args, render=render_text))
-    if args.markdown is not None:
-        text = report(results, heavy, startup, about=about, args=args, render=render_markdown)
-        args.markdown.write_text(text)
-        log(f"wrote {args.markdown}")
+    about["benchmark took"] += f" ({', '.join(parts)})"
+    publish(
+        lambda render: report(results, heavy, startup, about=about, args=args, render=render),
+        args.markdown,
+    )
 
 
 if __name__ == "__main__":
