@@ -171,7 +171,7 @@ class Command:
     cold: bool = False  # delete the state cache before every run
 
 
-def commands(registry: Registry, deep_version: str) -> list[Command]:
+def commands(registry: Registry) -> list[Command]:
     model = registry.target
     name = model.name
     latest = model.versions[model.live_versions()[-1]].version
@@ -189,7 +189,7 @@ def commands(registry: Registry, deep_version: str) -> list[Command]:
         Command(
             "describe NAME@VERSION",
             ("git", "model", "describe", f"{name}@{latest}"),
-            ("git", "model", "describe", f"{name}@{deep_version}"),
+            ("git", "model", "describe", f"{name}@{DEEP_VERSION}"),
         ),
         same("doctor (cold cache)", "doctor", cold=True),
     ]
@@ -212,7 +212,7 @@ class Check:
     exit: int
     stdout: int  # bytes
     stderr: str
-    max_rss: int  # bytes, the process and the children it waited for
+    max_rss: int  # bytes: the largest of the command's processes (git-model's, Git's)
 
     @property
     def traceback(self) -> bool:
@@ -391,7 +391,14 @@ def report(results: Results, args: argparse.Namespace, render: Renderer) -> str:
         f"failed: {c.error}" for r in rows for c in (r.clean, r.hostile) if c.error is not None
     ]
     blocks.append("Each command once more (without / with hostile tags):")
-    header = ("command", "exit", "stdout bytes", "traceback", "stderr lines (with)", "peak memory")
+    header = (
+        "command",
+        "exit",
+        "stdout bytes",
+        "traceback",
+        "stderr lines (with)",
+        "peak memory (its largest process)",
+    )
     blocks.append(render(header, check_lines(rows), False))
     blocks.append(
         f"history NAME printed {results.history_bytes:,} bytes with the hostile tags: "
@@ -434,8 +441,7 @@ def run(args: argparse.Namespace, workdir: Path, about: dict[str, str]) -> Resul
     tags = [write_tag(hostile, t) for t in plan_hostile(registry, args.message_mb, args.depth)]
     log(f"wrote {len(tags)} hostile tags in {time.perf_counter() - began:.1f} s at {hostile}")
     rows = [
-        Row(c, case(c, registry.path, False), case(c, hostile, True))
-        for c in commands(registry, DEEP_VERSION)
+        Row(c, case(c, registry.path, False), case(c, hostile, True)) for c in commands(registry)
     ]
     typer = typer_case(registry.path)
     measure([*(c for r in rows for c in (r.clean, r.hostile)), typer], args.runs, 1e9, log)
