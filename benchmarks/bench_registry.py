@@ -32,8 +32,10 @@ the metadata-heavy reads: ``show NAME --sort auc``, ``show --sort auc``, ``compa
 counted.
 
 Writes run on throw-away copies of the registry (one per tool), each run on a fresh commit
-or a promotion that replaces the holder, so that runs never collide. Nothing here asserts
-on time: this is a measurement, not a test.
+or a promotion that replaces the holder, so that runs never collide. With ``--against SRC``
+they also run with git-model's sources at SRC (another worktree's ``src/``, on PYTHONPATH),
+on a copy of their own and in the same rounds, to compare two versions of git-model in one
+run. Nothing here asserts on time: this is a measurement, not a test.
 """
 
 from __future__ import annotations
