@@ -46,10 +46,10 @@ from common import (
     ROOT,
     Renderer,
     checkout,
+    closing,
     hardware,
     load_average,
-    render_markdown,
-    render_text,
+    publish,
     seconds,
     spread,
     version_of,
@@ -725,16 +725,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     measure(groups, references, setup, env, runs=args.runs, breakdown=not args.no_breakdown)
     remove(workdir / "tmp")
     (workdir / "tmp").mkdir()
-    at_end = checkout(env)
-    if not about["git-model"].endswith(at_end):  # another hand edited src/ meanwhile
-        about["git-model"] += f"; at the end of the run: {at_end}"
-    about["load average at end"] = load_average()
-    about["benchmark took"] = f"{time.perf_counter() - began:.0f} s"
+    closing(about, env, began)
     results = Results(about, setup, groups, references)
-    print(report(results, args, render_text), flush=True)
-    if args.markdown is not None:
-        args.markdown.write_text(report(results, args, render_markdown))
-        log(f"wrote {args.markdown}")
+    publish(lambda render: report(results, args, render), args.markdown)
 
 
 if __name__ == "__main__":

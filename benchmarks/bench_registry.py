@@ -32,8 +32,10 @@ the metadata-heavy reads: ``show NAME --sort auc``, ``show --sort auc``, ``compa
 counted.
 
 Writes run on throw-away copies of the registry (one per tool), each run on a fresh commit
-or a promotion that replaces the holder, so that runs never collide. Nothing here asserts
-on time: this is a measurement, not a test.
+or a promotion that replaces the holder, so that runs never collide. With ``--against SRC``
+they also run with git-model's sources at SRC (another worktree's ``src/``, on PYTHONPATH),
+on a copy of their own and in the same rounds, to compare two versions of git-model in one
+run. Nothing here asserts on time: this is a measurement, not a test.
 """
 
 from __future__ import annotations
@@ -60,10 +62,10 @@ from common import (
     ROOT,
     Renderer,
     checkout,
+    closing,
     hardware,
     load_average,
-    render_markdown,
-    render_text,
+    publish,
     seconds,
     spread,
     version_of,
@@ -732,6 +734,7 @@ class Case:
     cwd: Path
     gap: float = 0.0  # seconds to leave after the previous run (GTO stamps by the second)
     prepare: Callable[[], None] | None = None
+    env: dict[str, str] | None = None  # instead of ENV (git-model from other sources)
     samples: list[float] = field(default_factory=list)
     runs: int = 0
     error: str | None = None
@@ -773,7 +776,7 @@ class Case:
     def run(self, index: int) -> float:
         self._ready()
         start = time.perf_counter()
-        self._spawn(index, ENV)
+        self._spawn(index, self.env or ENV)
         return time.perf_counter() - start  # (includes checking the exit code: nanoseconds)
 
     def git_processes(self, index: int) -> Counter[str]:
@@ -782,7 +785,7 @@ class Case:
         with tempfile.TemporaryDirectory(prefix="bench-trace-") as tmp:
             trace = Path(tmp) / "trace"
             self._ready()
-            self._spawn(index, {**ENV, "GIT_TRACE": str(trace)})
+            self._spawn(index, {**(self.env or ENV), "GIT_TRACE": str(trace)})
             lines = trace.read_text(errors="replace").splitlines() if trace.exists() else []
         found: Counter[str] = Counter()
         for line in lines:
@@ -932,7 +935,9 @@ def _promotions(target: SynthModel) -> tuple[str, str]:
     return target.versions[first].version, target.versions[second].version
 
 
-def write_rows(registry: Registry, with_gto: bool) -> list[Row]:
+def write_rows(registry: Registry, with_gto: bool, against: Path | None = None) -> list[Row]:
+    """register and promote; with ``against``, also run by git-model from the sources there
+    (another worktree), on a copy of their own, so that both are timed in the same rounds."""
     name, spare = registry.target.name, registry.spare
     ours, floor = copy_registry(registry, "write-git-model"), copy_registry(registry, "write-floor")
     pair = _promotions(registry.target)
@@ -954,10 +959,31 @@ def write_rows(registry: Registry, with_gto: bool) -> list[Row]:
         theirs = copy_registry(registry, "write-gto")
         register[GTO] = Case(lambda i: ["gto", "register", name, spare[i]], theirs, gap=1.1)
         promotion[GTO] = Case(assign, theirs, gap=1.1)
-    return [
-        Row("register NAME (a fresh commit)", register, one_model=True),
-        Row("promote NAME@VERSION --to prod (replacing)", promotion, one_model=True),
+    rows = [
+        Row(REGISTER, register, one_model=True),
+        Row(PROMOTE, promotion, one_model=True),
     ]
+    if against is not None:
+        other = copy_registry(registry, "write-against")
+        env = {**ENV, "PYTHONPATH": str(against)}
+        label = AGAINST + sources_label(against)
+        rows += [
+            Row(
+                REGISTER + label,
+                {GIT_MODEL: Case(register[GIT_MODEL].argv, other, env=env), FLOOR: register[FLOOR]},
+                one_model=True,
+            ),
+            Row(PROMOTE + label, {GIT_MODEL: Case(promote, other, env=env)}, one_model=True),
+        ]
+    return rows
+
+
+REGISTER, PROMOTE = "register NAME (a fresh commit)", "promote NAME@VERSION --to prod (replacing)"
+
+
+def sources_label(src: Path) -> str:
+    """The commit of the checkout that holds ``src`` (and "with local changes" if so)."""
+    return checkout(ENV, src.parent)
 
 
 def metadata_rows(registry: Registry) -> list[Row]:
@@ -1224,6 +1250,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--markdown", type=Path, help="also write the results to this file")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic registry")
     parser.add_argument("--no-writes", action="store_true", help="time the reads only")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="also time the writes with git-model's sources at this src/ (another worktree)",
+    )
     args = parser.parse_args(argv)
     if min(args.tags) < TAGS_PER_MODEL or args.runs < 1 or args.versions < 0:
         parser.error(f"--tags must be at least {TAGS_PER_MODEL} and --runs at least 1")
@@ -1234,17 +1265,17 @@ def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def byte_compile() -> None:
+def byte_compile(src: Path = ROOT / "src") -> None:
     """Compile git-model's sources once. With PYTHONDONTWRITEBYTECODE set (as here), Python
     writes no .pyc itself, so every `git model` would compile the package again."""
     began = time.perf_counter()
     subprocess.run(
-        [python_cmd(), "-m", "compileall", "-q", str(ROOT / "src")],
+        [python_cmd(), "-m", "compileall", "-q", str(src)],
         check=True,
         env=ENV,
         stdout=subprocess.DEVNULL,
     )
-    log(f"byte-compiled {ROOT / 'src'} in {time.perf_counter() - began:.1f} s")
+    log(f"byte-compiled {src} in {time.perf_counter() - began:.1f} s")
 
 
 def bench_size(
@@ -1262,7 +1293,7 @@ def bench_size(
         log(f"sanity: {line}")
     rows = read_rows(registry, with_gto)
     if not args.no_writes:
-        rows += write_rows(registry, with_gto)
+        rows += write_rows(registry, with_gto, args.against)
     typer = typer_case(registry.path)
     startup: list[tuple[str, Case]] = []
     if first:
@@ -1306,6 +1337,42 @@ def _minus(case: Case, base: Case) -> str:
     return ("+" if delta >= 0 else "-") + seconds(abs(delta))
 
 
+AGAINST = ", git-model at "  # how a write by the --against sources is labelled
+
+
+def paired(ours: Case, theirs: Case) -> str:
+    """The median of the differences between the two runs of each round (both ran in it,
+    one after the other): steadier than the difference of the medians on a busy machine."""
+    if ours.error or theirs.error or not ours.samples or len(ours.samples) != len(theirs.samples):
+        return "—"
+    delta = statistics.median(a - b for a, b in zip(ours.samples, theirs.samples, strict=True))
+    return ("+" if delta >= 0 else "-") + seconds(abs(delta))
+
+
+def against_lines(result: SizeResult, runs: int) -> list[list[str]]:
+    """Each write next to the same write by git-model from the --against sources."""
+    rows = {row.operation: row for row in result.rows}
+    lines = []
+    for row in result.rows:
+        base, _, sources = row.operation.partition(AGAINST)
+        if not sources or base not in rows:
+            continue
+        ours, theirs = rows[base].cases[GIT_MODEL], row.cases[GIT_MODEL]
+        lines.append(
+            [
+                base,
+                cell(ours, runs),
+                cell(theirs, runs),
+                _minus(ours, theirs),
+                paired(ours, theirs),
+                ratio(ours, theirs),
+                processes(rows[base].processes.get(result.label)),
+                processes(row.processes.get(result.label)),
+            ]
+        )
+    return lines
+
+
 def report(
     results: Sequence[SizeResult],
     heavy: SizeResult | None,
@@ -1323,6 +1390,21 @@ def report(
         lines = table_lines(result.rows, result.typer, args.runs, gto)
         blocks.append(render(header(gto), lines, False))
         blocks += [f"failed: {e}" for e in failures(result.rows)]
+        against = against_lines(result, args.runs)
+        if against:
+            sources = about.get("git-model (writes against)", "?")
+            blocks.append(f"Writes by this checkout and by git-model at {sources}, same rounds:")
+            columns = (
+                "operation",
+                "this checkout",
+                f"at {sources}",
+                "difference of medians",
+                "median difference in a round",
+                "ratio",
+                "Git processes (this checkout)",
+                f"Git processes (at {sources})",
+            )
+            blocks.append(render(columns, against, False))
     if results:
         blocks.append(
             "Git processes each git-model command starts (GIT_TRACE; the dispatcher of "
@@ -1364,9 +1446,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     began = time.perf_counter()
     args.workdir = args.workdir.resolve()
     about = machine()
+    if args.against is not None:
+        args.against = args.against.resolve()
+        about["git-model (writes against)"] = sources_label(args.against)
     for key, value in about.items():
         log(f"{key}: {value}")
     byte_compile()
+    if args.against is not None:
+        byte_compile(args.against)
     results: list[SizeResult] = []
     startup: list[tuple[str, Case]] = []
     for i, tags in enumerate(args.tags):
@@ -1374,14 +1461,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         results.append(result)
         startup += started
     heavy = bench_metadata(args) if args.versions else None
-    about["load average at end"] = load_average()
+    closing(about, ENV, began)
     parts = [f"{r.label} {r.seconds:.0f} s" for r in (*results, *([heavy] if heavy else []))]
-    about["benchmark took"] = f"{time.perf_counter() - began:.0f} s ({', '.join(parts)})"
-    print(report(results, heavy, startup, about=about, args=args, render=render_text))
-    if args.markdown is not None:
-        text = report(results, heavy, startup, about=about, args=args, render=render_markdown)
-        args.markdown.write_text(text)
-        log(f"wrote {args.markdown}")
+    about["benchmark took"] += f" ({', '.join(parts)})"
+    publish(
+        lambda render: report(results, heavy, startup, about=about, args=args, render=render),
+        args.markdown,
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ import platform
 import re
 import statistics
 import subprocess
+import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -75,14 +77,15 @@ def version_of(argv: Sequence[str], env: dict[str, str]) -> str:
     return match.group(0) if match else "unknown"
 
 
-def checkout(env: dict[str, str]) -> str:
-    """The commit of the git-model checkout that runs, and whether src/ has local changes
-    (with a digest of them, so that a change made during the run shows)."""
-    head = output(["git", "rev-parse", "--short", "HEAD"], env, ROOT).strip() or "unknown"
-    dirty = output(["git", "status", "--porcelain", "--", "src"], env, ROOT).strip()
+def checkout(env: dict[str, str], root: Path = ROOT) -> str:
+    """The commit of the git-model checkout that runs (or of another, at ``root``), and
+    whether src/ has local changes (with a digest of them, so that a change made during the
+    run shows)."""
+    head = output(["git", "rev-parse", "--short", "HEAD"], env, root).strip() or "unknown"
+    dirty = output(["git", "status", "--porcelain", "--", "src"], env, root).strip()
     if not dirty:
         return head
-    diff = output(["git", "diff", "HEAD", "--", "src"], env, ROOT)
+    diff = output(["git", "diff", "HEAD", "--", "src"], env, root)
     digest = hashlib.sha256((dirty + diff).encode()).hexdigest()[:8]
     return f"{head} with local changes in src/ (digest {digest})"
 
@@ -109,3 +112,21 @@ def hardware() -> dict[str, str]:
         "OS": platform.platform(),
         "Python": platform.python_version(),
     }
+
+
+def closing(about: dict[str, str], env: dict[str, str], began: float) -> None:
+    """Complete the machine's description at the end of a run: the checkout again (when
+    src/ changed during the run), the load average, how long the run took."""
+    at_end = checkout(env)
+    if not about["git-model"].endswith(at_end):  # another hand edited src/ meanwhile
+        about["git-model"] += f"; at the end of the run: {at_end}"
+    about["load average at end"] = load_average()
+    about["benchmark took"] = f"{time.perf_counter() - began:.0f} s"
+
+
+def publish(report: Callable[[Renderer], str], markdown: Path | None) -> None:
+    """Print the report for a terminal and, given a file, write it there as Markdown."""
+    print(report(render_text), flush=True)
+    if markdown is not None:
+        markdown.write_text(report(render_markdown))
+        print(f"wrote {markdown}", file=sys.stderr, flush=True)
