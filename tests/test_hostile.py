@@ -123,7 +123,7 @@ def test_a_document_nested_too_deep_is_not_read(churn: Repo) -> None:
         assert churn.run(*args).returncode == 0
     ok(churn, "card", "churn@1.2.0")
     _doctor_lists(churn, "churn@v1.2.0", "read without its metadata document", "deeper than 32")
-    _doctor_lists(churn, "churn@v1.1.0#note#7", "annotations")
+    _doctor_lists(churn, "churn@v1.1.0#note#7", "read without its annotations", "deeper than 32")
     assert data(churn, "describe", "churn@1.2.0")["version"]["version"] == "1.2.0"
 
 

@@ -528,10 +528,13 @@ class _ModelBuilder:
     def _annotate(self, event: Event, tag: _Tag) -> None:
         """Fold an annotation's key/value pairs into its version's notes (empty: removed)."""
         _, _, document = split_document(tag.record.message)
+        problem = depth_problem(document) if document else None
         try:
-            pairs = load_json(document or "{}").get("annotations", {})
+            pairs = {} if problem else load_json(document or "{}").get("annotations", {})
         except (ValueError, AttributeError):
-            self.skipped.append(Skipped(event.tag, "its annotations are not readable JSON"))
+            problem = "not readable JSON"
+        if problem is not None:
+            self.skipped.append(Skipped(event.tag, f"read without its annotations, {problem}"))
             return
         notes = self.notes.setdefault(event.version, {}) if event.version else {}
         for key, value in pairs.items() if isinstance(pairs, dict) else ():
