@@ -346,6 +346,21 @@ def _diverge(shared: Shared, local_stage: str, their_stage: str) -> tuple[Repo, 
     return carol, my_event, carol.git("rev-parse", f"refs/tags/{my_event}")
 
 
+def test_a_push_publishes_the_stage_tags_of_earlier_unpushed_writes(shared: Shared) -> None:
+    """A promotion made without --push, then another write with --push: the events of both
+    reach the server, and so must the stage tag the first one moved."""
+    alice = shared.alice
+    _register_versions(alice)
+    ok(alice, "promote", "churn@0.1.0", "--to", "dev")  # not pushed
+    ok(alice, "promote", "churn@0.2.0", "--to", "prod")  # not pushed either
+    ok(alice, "annotate", "churn@0.2.0", "uat=passed", "--push")
+    assert shared.server_refs("churn") == local_refs(alice, "churn")
+    fresh = shared.clone("fresh")
+    shown = fresh.cli("show", "churn")
+    assert shown.exit_code == 0 and "warning" not in shown.stderr, shown.stderr
+    assert stages(fresh, "churn") == {"dev": "0.1.0", "staging": None, "prod": "0.2.0"}
+
+
 @COLLISIONS
 def test_fetch_keeps_and_reports_unpushed_local_events_that_collide(
     shared: Shared, local_stage: str, their_stage: str

@@ -194,13 +194,20 @@ class Plan:
 
     def _publish(self, updates: list[RefUpdate]) -> None:
         """The remote first: if someone else got there first, nothing changes anywhere.
-        Events this clone wrote earlier without pushing go first: what is published is the
-        state this write was planned on."""
+        Events this clone wrote earlier without pushing go first, and the stage tags they
+        moved (those this write does not move again): what is published is the state this
+        write was planned on."""
         assert self.remote is not None  # noqa: S101  (callers check)
         remote = self.remote.name
         earlier = [RefUpdate(f"refs/tags/{t}", oid, None) for t, oid in self.remote.unpushed]
+        behind = []  # stage tags moved here without --push (the lease: the remote's value)
+        for tag in self.model.stage_tags:
+            ref = stage_tag(self.name, tag.stage).ref
+            ours = not tag.event and tag.stage not in self.moves
+            if ours and self.remote.values.get(ref) != tag.object:
+                behind.append(RefUpdate(ref, tag.object, None, moving=True))
         self._publish_earlier_artifacts()
-        pushed = earlier + updates
+        pushed = earlier + behind + updates
         try:
             refused = self.git.push_refs(remote, pushed, self.remote.values)
         except RemoteError as exc:
