@@ -114,6 +114,16 @@ def test_signing_can_be_the_default(team: Repo) -> None:
     ok(team, "demote", "churn#prod", "--no-sign")
     history = data(team, "history", "churn")["events"]
     assert [e["signed"] for e in history] == [False, True, True]
+    team.git("config", "gitmodel.sign", "false")
+    ok(team, "annotate", "churn@1.0.0", "uat=passed", "--sign")
+    ok(team, "archive", "churn@1.0.0", "--sign")
+    ok(team, "deprecate", "churn", "--sign")
+    newest = data(team, "history", "churn")["events"][:3]
+    assert [(e["kind"], e["signed"]) for e in newest] == [
+        ("deprecated", True),
+        ("archived", True),
+        ("annotated", True),
+    ]
 
 
 def test_history_and_describe_say_who_signed(team: Repo, keys: dict[str, Path]) -> None:
