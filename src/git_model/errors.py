@@ -477,6 +477,33 @@ class GatesFailed(GitModelError):
         self.failed = tuple(failed)
 
 
+class PushRefused(GitModelError):
+    """A hook refused a push: the remote's ``pre-receive`` or this clone's ``pre-push``
+    (``refusals``: what it said, one line each, as ``TAG: reason``)."""
+
+    def __init__(self, where: str, refusals: Sequence[str]) -> None:
+        shown = "; ".join(refusals[:3]) + (
+            f"; and {len(refusals) - 3} more" if len(refusals) > 3 else ""
+        )
+        super().__init__(
+            f"{where} refused the push: {shown or 'its hook gave no reason'}",
+            "fix what it names and push again (see docs/workflows/hooks.md); nothing was "
+            "written here",
+        )
+        self.where = where
+        self.refusals = tuple(refusals)
+
+
+class HookInTheWay(GitModelError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path} already exists, and the hook beside it is not git-model's: installing "
+            "would lose one of the two",
+            "merge them into one script (or remove one), then install again",
+        )
+        self.path = path
+
+
 class SigningFailed(GitModelError):
     def __init__(self, tag: str, detail: str) -> None:
         super().__init__(
@@ -628,6 +655,8 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     PushedNotApplied: 8,
     TagInTheWay: 6,
     GatesFailed: 15,
+    PushRefused: 18,
+    HookInTheWay: 6,
     SigningFailed: 16,
     VerificationFailed: 17,
     NotAFormerHolder: 5,

@@ -20,7 +20,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from git_model.errors import (
     IdentityMissing,
     InvalidRemote,
     NotARepository,
+    PushRefused,
     RegistryBusy,
     RemoteError,
     SigningFailed,
@@ -69,6 +70,10 @@ _ZONE_RE = re.compile(r"[+-][0-9]{4}")
 # not git-model's, and is skipped unread. Dates are shown from 1970 to 9999.
 MAX_MESSAGE = 1 << 20
 MAX_TIMESTAMP = 253_402_214_399  # 9999-12-30T23:59:59Z: a day's margin for time zones
+# A tag object read by id (a push's, before it is a ref): its message, and headers that a
+# tag git-model can read keeps short; a larger object is not read at all.
+MAX_TAG_OBJECT = MAX_MESSAGE + (64 << 10)
+OBJECT_ID_RE = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _IMMUTABLE_SPEC = re.compile(r"[0-9a-f]{40}:")
 _LOCK_ERROR_RE = re.compile(r"cannot lock ref '(?P<ref>[^']+)': (?P<why>.*)")
 # Files in Git's way: a lock ("Unable to create 'PATH.lock': File exists."), packed-refs.new
@@ -213,6 +218,41 @@ def parse_tag_listing(out: bytes) -> list[TagRecord]:
     return records
 
 
+def tag_record(name: str, oid: str, body: bytes) -> TagRecord:
+    """A tag object's content (``cat-file``) as ``parse_tag_listing`` reports a tag, with
+    the same bounds: a message larger than MAX_MESSAGE, or a tagger date that cannot be
+    shown, leaves a ``problem`` and no message."""
+    head, _, message = body.partition(b"\n\n")
+    fields: dict[str, str] = {}
+    for line in head.split(b"\n"):
+        key, _, value = line.partition(b" ")
+        fields.setdefault(key.decode(errors="replace"), value.decode(errors="replace"))
+    tagger, problem = None, None
+    if "tagger" in fields:
+        match = _IDENT_RE.fullmatch(fields["tagger"])
+        problem = (
+            _date_problem(match["ts"], match["tz"])
+            if match
+            else "its tagger line is not a name, an email and a date"
+        )
+        if match and problem is None:
+            tagger = Ident(match["name"], match["email"], int(match["ts"]), match["tz"])
+    if len(message) > MAX_MESSAGE:
+        problem = f"its message ({len(message):,} bytes) is larger than {MAX_MESSAGE:,} bytes"
+    text, signed = split_signature(message) if problem is None else (b"", False)
+    return TagRecord(
+        name=name,
+        object_type="tag",
+        object=oid,
+        target=fields.get("object", ""),
+        target_type=fields.get("type", ""),
+        tagger=tagger,
+        message=text.decode(errors="replace"),
+        problem=problem,
+        signed=signed,
+    )
+
+
 def _config_quoted(value: str) -> str:
     """A value for a Git configuration file: quoted, its quotes and backslashes escaped."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -226,6 +266,21 @@ def git_says(stderr: str, returncode: int) -> str:
     return next((line for line in lines if line.startswith("fatal:")), None) or (
         lines[0] if lines else f"exit code {returncode}"
     )
+
+
+_OUR_HOOK_SAYS = ("git-model: refused ", "git-model: error: ")
+
+
+def hook_says(stderr: str) -> list[str]:
+    """What git-model's hooks said in a push's error output (the server's lines come
+    prefixed with ``remote:``): their refusals and errors, at most 20."""
+    found = []
+    for raw in stderr.splitlines():
+        line = raw.strip().removeprefix("remote:").strip()
+        said = next((line[len(p) :] for p in _OUR_HOOK_SAYS if line.startswith(p)), None)
+        if said:
+            found.append(said)
+    return found[:20]
 
 
 # What git-model writes is on disk before it reports success: tag objects, the commit
@@ -415,6 +470,28 @@ class Git:
                 remote, git_says(stderr, proc.returncode)
             )
 
+    def fetch_objects(self, remote: str, refs: Sequence[str]) -> None:
+        """Bring the objects these refs (full names) point at on ``remote``, creating and
+        moving no ref here, in one process."""
+        if not refs:
+            return
+        proc = self.run(
+            *_SAFE,
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--stdin",
+            check_remote(remote),
+            stdin="".join(f"{ref}\n" for ref in refs).encode(),
+            check=False,
+            env={"GIT_TERMINAL_PROMPT": "0"},
+        )
+        if proc.returncode != 0:
+            raise RemoteError(
+                remote, git_says(proc.stderr.decode(errors="replace"), proc.returncode)
+            )
+
     def push_refs(
         self, remote: str, updates: Sequence[RefUpdate], remote_values: dict[str, str]
     ) -> list[tuple[str, str]]:
@@ -453,7 +530,14 @@ class Git:
                 spec, _, reason = rest.partition("\t")
                 refused.append((spec.rpartition(":")[2], reason))
         stderr = proc.stderr.decode(errors="replace")
+        said = hook_says(stderr)
+        if any("hook declined" in why for _, why in refused):
+            others = [ln.strip()[7:].strip() for ln in stderr.splitlines()
+                      if ln.strip().startswith("remote:")]  # fmt: skip
+            raise PushRefused(f"{remote}'s pre-receive hook", said or others[:3])
         if proc.returncode != 0 and not refused:
+            if said:
+                raise PushRefused("this clone's pre-push hook", said)
             raise RemoteError(remote, git_says(stderr, proc.returncode))
         # When the remote's own transaction fails, Git reports every ref as "atomic
         # transaction failed" and names the one at fault only in the remote's message.
@@ -491,6 +575,57 @@ class Git:
                 _, _, message = entry[1].partition(b"\n\n")
                 messages[tag] = message.decode(errors="replace")
         return messages
+
+    def read_tag_objects(self, tags: Mapping[str, str]) -> list[TagRecord]:
+        """Tags given by name and object id rather than as refs here (a push's, before
+        they are refs; a remote's), as ``list_tags`` reports them and with its bounds:
+        one ``cat-file --batch-check`` for every object's type and size, one ``--batch``
+        for the tag objects within MAX_TAG_OBJECT. Objects this repository lacks, and
+        ids that are not object ids, are left out."""
+        wanted = sorted({oid for oid in tags.values() if OBJECT_ID_RE.fullmatch(oid)})
+        if not wanted:
+            return []
+        listed = self.run(
+            "cat-file", "--batch-check", stdin="".join(f"{o}\n" for o in wanted).encode()
+        )
+        kinds: dict[str, tuple[str, int]] = {}
+        for line in listed.stdout.decode(errors="replace").splitlines():
+            oid, kind, length = [*line.split(), "", ""][:3]
+            if length.isdigit():
+                kinds[oid] = (kind, int(length))
+        small = [o for o, (k, size) in kinds.items() if k == "tag" and size <= MAX_TAG_OBJECT]
+        bodies = self.read_objects(small, "tag")
+        records = []
+        for name, oid in tags.items():
+            kind, size = kinds.get(oid, ("", 0))
+            body = bodies.get(oid)
+            if body is not None:
+                records.append(tag_record(name, oid, body))
+            elif kind == "tag":
+                problem = f"its tag object ({size:,} bytes) is larger than {MAX_TAG_OBJECT:,} bytes"
+                records.append(TagRecord(name, "tag", oid, "", "", None, "", problem))
+            elif kind:  # a lightweight tag: the ref names the object itself
+                records.append(TagRecord(name, kind, oid, oid, kind, None, ""))
+        return records
+
+    def now(self) -> int:
+        """The time now (seconds), as Git tells it: GIT_COMMITTER_DATE when set. Needs no
+        committer identity (a server's hook may run where none is configured)."""
+        proc = self.run(
+            "var",
+            "GIT_COMMITTER_IDENT",
+            env={"GIT_COMMITTER_NAME": "git-model", "GIT_COMMITTER_EMAIL": "git-model@localhost"},
+        )
+        ident = _parse_ident(proc.stdout.decode(errors="replace"))
+        if ident is None:
+            raise GitFailed(("var", "GIT_COMMITTER_IDENT"), 0, "the date Git gave is not one")
+        return ident.timestamp
+
+    def hooks_dir(self) -> Path:
+        """Where Git runs this repository's hooks from: ``core.hooksPath`` when set (a
+        relative one from the top of the working tree), else the Git directory's ``hooks``."""
+        out = self.run("rev-parse", "--path-format=absolute", "--git-path", "hooks").stdout
+        return Path(out.decode().strip())
 
     def config_value(self, key: str) -> str | None:
         """A Git configuration value, or None when unset. The whole configuration is read

@@ -46,7 +46,7 @@ from git_model.state import EventKind, Model, Version
 GATES = (
     "after", "soak", "metrics", "not_worse", "signature", "required", "signers", "check_rollbacks"
 )  # fmt: skip
-SIGNING_KEYS = ("allowed_signers", "revocation", "groups")
+SIGNING_KEYS = ("allowed_signers", "revocation", "groups", "force")
 OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 _THRESHOLD_RE = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*")
 _DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*")
@@ -127,6 +127,9 @@ class Signing:
     allowed_signers: str | None = None  # an SSH allowed-signers file
     revocation: str | None = None  # keys revoked; configured and missing: nothing verifies
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Principals (or groups) whose signed --force promotions the push hooks accept; none
+    # by default: a promotion that fails its gates is refused by a hook however recorded.
+    force: tuple[str, ...] = ()
 
     def principals(self, names: Sequence[str]) -> frozenset[str]:
         """``names`` with every group replaced by its members."""
@@ -252,7 +255,13 @@ def _signing(raw: Any, data: Mapping[str, Any], where: _Where) -> Signing:
             detail = "must be a list of principals (as the allowed-signers file names them)"
             raise where.error(groups, name, f"signing.groups.{name}", detail)
         found.append((str(name), tuple(members)))
-    return Signing(files["allowed_signers"], files["revocation"], tuple(found))
+    force = raw.get("force") or []
+    if isinstance(force, str):
+        force = [force]
+    if not isinstance(force, list) or not all(isinstance(p, str) and p for p in force):
+        detail = "must list the principals or groups who may push a forced promotion"
+        raise where.error(raw, "force", "signing.force", detail)
+    return Signing(files["allowed_signers"], files["revocation"], tuple(found), tuple(force))
 
 
 def _stage_gates(

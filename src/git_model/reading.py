@@ -62,9 +62,9 @@ POLICY_SETTING = "gitmodel.policyBranch"
 POLICY_BRANCHES = ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master")
 
 
-def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | None]:
-    """The policy in force, and a warning when the working tree's file declares other
-    gates (they are not in force until that file is committed on the policy branch)."""
+def config_in_force(git: Git) -> tuple[RegistryConfig, str | None]:
+    """``git-model.yaml`` as committed on the policy branch (its ``policy`` says where it
+    was read), and that branch (None: there is none, so the defaults are in force)."""
     configured = git.config_value(POLICY_SETTING)
     found = None
     if configured:
@@ -79,17 +79,22 @@ def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | Non
                 f"git config {POLICY_SETTING}",
                 f"names {configured!r}, which is no branch here (fetch it, or change the setting)",
             )
-        policy = Policy(source="no policy branch (no main or master)")
-    else:
-        ref, commit = found
-        label = f"{CONFIG_FILE} at {ref} ({commit[:7]})"
-        blob = git.read_blobs([f"{commit}:{CONFIG_FILE}"])[0]
-        data = load_yaml_blob(label, blob, lines=True)
-        policy = parse_config(label, data, f"{CONFIG_FILE} at {ref}", commit).policy
-    mine = config.policy
+        return RegistryConfig(policy=Policy(source="no policy branch (no main or master)")), None
+    ref, commit = found
+    label = f"{CONFIG_FILE} at {ref} ({commit[:7]})"
+    blob = git.read_blobs([f"{commit}:{CONFIG_FILE}"])[0]
+    data = load_yaml_blob(label, blob, lines=True)
+    return parse_config(label, data, f"{CONFIG_FILE} at {ref}", commit), ref
+
+
+def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | None]:
+    """The policy in force, and a warning when the working tree's file declares other
+    gates (they are not in force until that file is committed on the policy branch)."""
+    committed, branch = config_in_force(git)
+    policy, mine = committed.policy, config.policy
     if (mine.gates, mine.overrides) == (policy.gates, policy.overrides):
         return policy, None
-    where = found[0] if found else "a policy branch"
+    where = branch or "a policy branch"
     return policy, (
         f"the working tree's {CONFIG_FILE} declares other gates than {where}'s, which are the "
         f"ones in force: commit the change and merge it into {where} to put it in force"

@@ -405,11 +405,11 @@ def classify(records: Iterable[TagRecord]) -> tuple[dict[str, list[_Tag]], list[
         if not record.annotated:
             skipped.append(Skipped(record.name, "lightweight tag (registry tags are annotated)"))
             continue
-        if record.target_type != "commit":
-            skipped.append(Skipped(record.name, f"points at a {record.target_type}, not a commit"))
-            continue
         if record.problem is not None:
             skipped.append(Skipped(record.name, record.problem))
+            continue
+        if record.target_type != "commit":
+            skipped.append(Skipped(record.name, f"points at a {record.target_type}, not a commit"))
             continue
         by_model.setdefault(parsed.model, []).append(_Tag(parsed, record, record.tagger))
     return by_model, skipped
@@ -817,6 +817,17 @@ def assemble(groups: Iterable[Group]) -> RegistryState:
 def merge_events(models: Iterable[Model]) -> list[Event]:
     """All models' events, oldest first: by time across models, by counter within one."""
     return list(heapq.merge(*(m.events for m in models), key=lambda e: e.date or _EPOCH))
+
+
+def former_holders(model: Model, stage: str) -> list[Version]:
+    """The versions that held ``stage``, most recent first, each once (archived ones too)."""
+    seen: list[Version] = []
+    for event in reversed(model.events):
+        if event.stage == stage and event.kind.assigns and event.version is not None:
+            version = model.find(event.version)
+            if version is not None and version not in seen:
+                seen.append(version)
+    return seen
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from git_model.reading import open_registry, policy_in_force, resolve
 from git_model.results import Change
 from git_model.semver import SemVer
 from git_model.signing import expected_signer, signed_as_allowed
-from git_model.state import ROLLBACK, EventKind, Model, Version
+from git_model.state import ROLLBACK, EventKind, Model, Version, former_holders
 from git_model.writing import (
     Plan,
     changing,
@@ -126,17 +126,6 @@ def _taken_out_by_a_write_cut_short(model: Model, stage: str) -> str | None:
         return None
     version = model.find(last.version)
     return version.commit if version else None
-
-
-def former_holders(model: Model, stage: str) -> list[Version]:
-    """The versions that held ``stage``, most recent first, each once (archived ones too)."""
-    seen: list[Version] = []
-    for event in reversed(model.events):
-        if event.stage == stage and event.kind.assigns and event.version is not None:
-            version = model.find(event.version)
-            if version is not None and version not in seen:
-                seen.append(version)
-    return seen
 
 
 def _former_holder(
