@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from git_model.config import RegistryConfig
@@ -255,3 +256,78 @@ class ModelCard:
     version: SemVer
     text: str
     missing: tuple[str, ...]
+
+
+class Rule(StrEnum):
+    """What a push may not do to the registry: each check the push hooks make."""
+
+    UNREADABLE = "unreadable"  # a registry tag git-model cannot read (lightweight, ...)
+    VERSION_MOVED = "version-moved"
+    VERSION_DELETED = "version-deleted"
+    SECOND_VERSION = "second-version"  # a second version of a model on one commit
+    EVENT_MOVED = "event-moved"
+    EVENT_DELETED = "event-deleted"
+    COUNTER_ORDER = "counter-order"  # an event whose counter is not above the model's
+    UNKNOWN_STAGE = "unknown-stage"  # a stage the configuration does not list
+    STAGE_TAG = "stage-tag"  # a stage tag that disagrees with the events
+    GATES = "gates"  # a promotion that fails its gates, not forced by one allowed to
+    SIGNERS = "signers"  # a move into a stage not signed by one its gates name
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One tag a push may not carry, and why (one line: what is wrong, and the fix)."""
+
+    tag: str
+    rule: Rule
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.tag}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class PushReview:
+    """``hooks run``: a push's registry tags, checked against the receiving side's
+    registry and policy; passed when nothing is refused."""
+
+    hook: str  # pre-receive, pre-push
+    updates: int  # the refs the push changes
+    checked: tuple[str, ...]  # the registry tags among them
+    refusals: tuple[Refusal, ...]
+    policy: str | None  # where the stages and gates were read (None: no registry tag)
+
+    @property
+    def passed(self) -> bool:
+        return not self.refusals
+
+
+@dataclass(frozen=True, slots=True)
+class HooksInstalled:
+    """``hooks install``: the hook written, the git-model it runs, and the hook that was
+    there before (kept, and run first)."""
+
+    hook: str  # pre-receive, pre-push
+    path: Path
+    command: Path
+    chained: Path | None
+    updated: bool  # git-model's hook was there already, and was written again
+
+
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    path: str  # from the top of the working tree
+    problem: str | None  # None: it reads
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """``validate``: git-model.yaml and the models' YAML files, each read as the commands
+    read them."""
+
+    stages: tuple[str, ...]
+    files: tuple[FileCheck, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(f.problem is None for f in self.files)
