@@ -49,7 +49,11 @@ def render() -> str:
         "in the terminal.",
         ".SH COMMANDS",
     ]
-    for name, command in group.commands.items():
+    commands = {}
+    for name, command in group.commands.items():  # a group's commands: `hooks install`
+        inner = getattr(command, "commands", None)
+        commands |= {f"{name} {sub}": c for sub, c in inner.items()} if inner else {name: command}
+    for name, command in commands.items():
         arguments = " ".join(
             f"\\fI{p.name.upper()}\\fR" for p in command.params if p.param_type_name == "argument"
         )

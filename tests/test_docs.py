@@ -257,7 +257,11 @@ def test_commands_page_documents_every_command_argument_and_option() -> None:
             assert f"`{name}`" in text, f"commands.md does not mention the option {name}"
     for help_option in group.context_settings["help_option_names"]:
         assert f"`{help_option}`" in text, f"commands.md does not mention {help_option}"
-    for name, command in group.commands.items():
+    commands = {}
+    for name, command in group.commands.items():  # a group's commands: `hooks install`
+        inner = getattr(command, "commands", None)
+        commands |= {f"{name} {sub}": c for sub, c in inner.items()} if inner else {name: command}
+    for name, command in commands.items():
         heading = f"`git model {name}`"
         assert heading in sections, f"commands.md has no section '## {heading}'"
         for param in command.params:
@@ -266,7 +270,7 @@ def test_commands_page_documents_every_command_argument_and_option() -> None:
                     f"commands.md, section {heading}, does not mention {option}"
                 )
     documented = {h.removeprefix("`git model ").rstrip("`") for h in sections if "git model" in h}
-    assert documented == set(group.commands), "commands.md documents a command the CLI lacks"
+    assert documented == set(commands), "commands.md documents a command the CLI lacks"
 
 
 # --- the site ---------------------------------------------------------------------------------

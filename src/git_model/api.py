@@ -20,9 +20,11 @@ from typing import Literal, TypeVar
 
 from git_model import artifacts, leftovers, registration
 from git_model.collect import collect, prefetch, read_spec, spec_path
+from git_model.commands import hooks as push_hooks
 from git_model.commands.check import check
 from git_model.commands.promote import promote, promote_all
 from git_model.commands.rollback import rollback
+from git_model.commands.validate import validate
 from git_model.commands.verify import verify
 from git_model.config import (
     DEFAULT_STAGES,
@@ -90,17 +92,23 @@ from git_model.results import (
     Comparison,
     Diagnosis,
     Fetched,
+    FileCheck,
     History,
+    HooksInstalled,
     Initialized,
     ModelCard,
     ModelSummary,
     ModelView,
+    PushReview,
     RefChange,
+    Refusal,
     RegistryView,
     Release,
+    Rule,
     StageCell,
     Synced,
     Timeline,
+    Validation,
     Verification,
     VersionDetail,
 )
@@ -143,19 +151,25 @@ __all__ = [
     "Comparison",
     "Diagnosis",
     "Fetched",
+    "FileCheck",
     "Filters",
     "History",
+    "HooksInstalled",
     "Initialized",
     "ModelCard",
     "ModelSummary",
     "ModelView",
+    "PushReview",
     "RefChange",
+    "Refusal",
     "RegistryView",
     "Release",
+    "Rule",
     "SignatureCheck",
     "StageCell",
     "Synced",
     "Timeline",
+    "Validation",
     "Verification",
     "VersionDetail",
     "annotate",
@@ -164,6 +178,7 @@ __all__ = [
     "cache_dir",
     "card",
     "check",
+    "check_unpushed",
     "compare",
     "demote",
     "deprecate",
@@ -173,12 +188,15 @@ __all__ = [
     "get",
     "history",
     "init",
+    "install_hooks",
     "promote",
     "promote_all",
     "register",
     "rollback",
+    "run_hook",
     "show",
     "timeline",
+    "validate",
     "verify",
 ]
 
@@ -875,3 +893,23 @@ def doctor(*, fix: bool = False, repo: Path | str | None = None) -> Diagnosis:
         removed=removed,
         repaired=repaired,
     )
+
+
+def install_hooks(*, server: bool = False, repo: Path | str | None = None) -> HooksInstalled:
+    """Install the push hook: the ``pre-receive`` hook of the repository that receives
+    pushes (``server``), or a clone's ``pre-push`` hook; a hook already there is chained."""
+    return push_hooks.install(server=server, repo=repo)
+
+
+def run_hook(
+    hook: str, data: bytes, *, remote: str | None = None, repo: Path | str | None = None
+) -> PushReview:
+    """Check a push as the hook ``hook`` (``pre-receive``, ``pre-push``) receives it:
+    ``data`` is its standard input, ``remote`` (pre-push) the remote's URL or name."""
+    return push_hooks.run(hook, data, remote=remote, repo=repo)
+
+
+def check_unpushed(remote: str = "origin", *, repo: Path | str | None = None) -> PushReview:
+    """Check the registry tags this clone holds and ``remote`` lacks, as a push of them
+    would be checked there (for pre-commit, which does not pass a push's refs on)."""
+    return push_hooks.unpushed(remote, repo=repo)

@@ -710,5 +710,129 @@ def doctor(
         raise typer.Exit(1)
 
 
+@app.command()
+def validate(as_json: JsonOption = False) -> None:
+    """Read git-model.yaml and every model's YAML file as the commands read them.
+
+    Exits 0 when every file reads, 9 when one does not (each is named, with its line).
+    A commit hook: see .pre-commit-hooks.yaml and docs/workflows/hooks.md.
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+    from git_model.errors import EXIT_CODES, InvalidFile  # noqa: PLC0415
+
+    result = _call(api.validate)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.validation(result)
+    if not result.passed:
+        raise typer.Exit(EXIT_CODES[InvalidFile])
+
+
+class HookName(StrEnum):
+    """The hooks git-model runs as: a server's, a clone's."""
+
+    PRE_RECEIVE = "pre-receive"
+    PRE_PUSH = "pre-push"
+
+
+hooks = typer.Typer(
+    help="Install and run the push hooks that refuse changes that break the registry's "
+    "rules (docs/workflows/hooks.md).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(hooks, name="hooks")
+
+
+@hooks.command("install")
+def hooks_install(
+    server: Annotated[
+        bool,
+        typer.Option(
+            "--server",
+            help="Install the pre-receive hook of the repository that receives pushes (a "
+            "bare one, on the server), instead of a clone's pre-push hook.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Install the push hook: a clone's pre-push hook, or the server's pre-receive hook.
+
+    It goes where Git runs the repository's hooks (core.hooksPath when set). A hook
+    already there is kept as HOOK.chained and runs first, with the same input; if either
+    refuses, the push is refused. Installing again updates git-model's hook.
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.install_hooks, server=server)
+    render.print_json(result) if as_json else render.hooks_installed(result)
+
+
+@hooks.command("run")
+def hooks_run(
+    hook: Annotated[
+        HookName,
+        typer.Argument(
+            help="The hook to run as: pre-receive (a server's) or pre-push (a clone's)."
+        ),
+    ],
+    remote: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[REMOTE [URL]]",
+            help="pre-push: the remote's name and URL, as Git passes them to the hook.",
+            show_default=False,
+        ),
+    ] = None,
+    unpushed: Annotated[
+        bool,
+        typer.Option(
+            "--unpushed",
+            help="pre-push: check every registry tag here that the remote lacks, instead of "
+            "the refs Git lists on standard input (for pre-commit, which does not pass them "
+            "on). The remote: REMOTE, else $PRE_COMMIT_REMOTE_NAME, else origin.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a push as Git hands it to the hook, and refuse what breaks the registry's rules.
+
+    Git runs this from the hook that `hooks install` writes: it reads the refs pushed from
+    standard input. Each refused tag is named on standard error, with the reason; the exit
+    code is then 18, which refuses the whole push.
+    """
+    import os  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    # Git runs this on every push: it imports the hook's module, not the whole API (whose
+    # `run_hook` and `check_unpushed` call the same), and the renderer only for --json.
+    from git_model.commands import hooks as push_hooks  # noqa: PLC0415
+    from git_model.errors import EXIT_CODES, PushRefused  # noqa: PLC0415
+
+    given = remote or []
+    if unpushed and hook is not HookName.PRE_PUSH:
+        error = UsageError("--unpushed goes with pre-push", "run `hooks run pre-push --unpushed`")
+        typer.echo(f"git-model: error: {error}", err=True)
+        raise typer.Exit(exit_code(error))
+    if unpushed:
+        name = given[0] if given else os.environ.get("PRE_COMMIT_REMOTE_NAME") or "origin"
+        result = _call(push_hooks.unpushed, name)
+    else:
+        data = sys.stdin.buffer.read(push_hooks.MAX_INPUT + 1)
+        url = given[-1] if given else None  # the URL, when Git passes both
+        result = _call(push_hooks.run, hook.value, data, remote=url)
+    if as_json:
+        from git_model.cli import render  # noqa: PLC0415
+
+        render.print_json(result)
+    for refusal in result.refusals:  # (printed here: rich would add 0.1 s to every refusal)
+        typer.echo(f"git-model: refused {refusal}", err=True)
+    if not result.passed:
+        raise typer.Exit(EXIT_CODES[PushRefused])
+
+
 def main() -> None:
     app(prog_name="git-model")

@@ -25,6 +25,7 @@ from git_model.results import (
     Diagnosis,
     Fetched,
     History,
+    HooksInstalled,
     Initialized,
     ModelCard,
     ModelView,
@@ -33,6 +34,7 @@ from git_model.results import (
     StageCell,
     Synced,
     Timeline,
+    Validation,
     Verification,
     VersionDetail,
 )
@@ -665,3 +667,25 @@ def diagnosis(result: Diagnosis) -> None:
         warn_lags(result.lags)
     if result.healthy:
         out.print("The registry is consistent.")
+
+
+def hooks_installed(result: HooksInstalled) -> None:
+    verb = "Updated" if result.updated else "Installed"
+    out.out(f"{verb} the {result.hook} hook: {result.path}", highlight=False)
+    out.out(f"It runs: {result.command} hooks run {result.hook}", highlight=False)
+    if result.chained is not None:
+        out.out(f"The hook that was there runs first: {result.chained}", highlight=False)
+
+
+def validation(result: Validation) -> None:
+    """Each file read, and what is wrong with those that do not read."""
+    for found in result.files:
+        out.out(
+            f"FAIL  {found.problem}" if found.problem else f"ok    {found.path}", highlight=False
+        )
+    failed = sum(f.problem is not None for f in result.files)
+    if failed:
+        out.out(f"{failed} of {len(result.files)} files do not read", highlight=False)
+    else:
+        stages = ", ".join(result.stages)
+        out.out(f"Every file reads (stages: {stages})", highlight=False)
