@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test quick lint typecheck unit strace bench bench-get bench-hostile clean
+.PHONY: demo test quick lint typecheck unit strace bench bench-get bench-hostile bench-hooks clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -64,6 +64,9 @@ bench-get: $(VENV)/.installed-test
 
 bench-hostile: $(VENV)/.installed-base
 	$(BIN)/python benchmarks/bench_hostile.py
+
+bench-hooks: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_hooks.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
