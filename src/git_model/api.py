@@ -21,6 +21,7 @@ from typing import Literal, TypeVar
 from git_model import artifacts, leftovers, registration
 from git_model.collect import collect, prefetch, read_spec, spec_path
 from git_model.commands.check import check
+from git_model.commands.check_ref import check_ref
 from git_model.commands.promote import promote, promote_all
 from git_model.commands.rollback import rollback
 from git_model.commands.verify import verify
@@ -100,6 +101,7 @@ from git_model.results import (
     Release,
     StageCell,
     Synced,
+    TagMeaning,
     Timeline,
     Verification,
     VersionDetail,
@@ -155,6 +157,7 @@ __all__ = [
     "SignatureCheck",
     "StageCell",
     "Synced",
+    "TagMeaning",
     "Timeline",
     "Verification",
     "VersionDetail",
@@ -164,6 +167,7 @@ __all__ = [
     "cache_dir",
     "card",
     "check",
+    "check_ref",
     "compare",
     "demote",
     "deprecate",
