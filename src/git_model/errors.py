@@ -22,6 +22,12 @@ def quoted(value: str) -> str:
     return f"{value[: _QUOTED_UP_TO // 2]!r}... ({len(value)} characters)"
 
 
+def listed(items: Sequence[str], limit: int = 3) -> str:
+    """Items as a message lists them: the first ``limit``, then how many more."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def plain(value: str) -> str:
     """A value as it is when it is a short line of printable text, else quoted."""
     return value if value.isprintable() and len(value) <= _QUOTED_UP_TO else quoted(value)
@@ -384,10 +390,9 @@ class RemoteError(GitModelError):
 
 class TagConflict(GitModelError):
     def __init__(self, remote: str, tags: Sequence[str]) -> None:
-        listed = ", ".join(tags[:3]) + (f" and {len(tags) - 3} more" if len(tags) > 3 else "")
         super().__init__(
-            f"{listed} here differ{'s' if len(tags) == 1 else ''} from {remote}'s: this clone "
-            "recorded events that were never pushed while others recorded theirs",
+            f"{listed(tags)} here differ{'s' if len(tags) == 1 else ''} from {remote}'s: this "
+            "clone recorded events that were never pushed while others recorded theirs",
             f"drop the local ones (`git tag -d {tags[0]}` ...), then `git model fetch "
             f"{remote}` and redo the change",
         )

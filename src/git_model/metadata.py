@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from git_model import safejson
-from git_model.errors import InvalidFile
+from git_model.errors import InvalidFile, listed
 from git_model.safeyaml import is_one_line, repo_path
 from git_model.semver import Bump
 
@@ -534,9 +534,9 @@ def auto_bump(previous: Metadata | None, new: Metadata | None) -> tuple[Bump, st
         if d.a != d.b and d.name not in TRAINING_TIME_METRICS  # how long, not how well
     ]
     if changed:
-        shown = ", ".join(f"{d.name} {d.a} -> {d.b}" for d in changed[:3])
-        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
-        return Bump.MINOR, f"metrics changed: {shown}{more}"
+        return Bump.MINOR, "metrics changed: " + listed(
+            [f"{d.name} {d.a} -> {d.b}" for d in changed]
+        )
     lineage = lineage_change(previous, new)
     if lineage.changed:
         return Bump.MINOR, "the training data or code changed: " + ", ".join(lineage.inputs)
