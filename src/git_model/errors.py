@@ -310,13 +310,16 @@ class ArtifactNotDeclared(GitModelError):
         self.where = where
 
 
+ALLOW_UNCOMMITTED = "--allow-uncommitted registers the commit as it is"
+
+
 class ArtifactChanged(GitModelError):
     def __init__(self, model: str, path: str, commit: str) -> None:
         super().__init__(
             f"{path} on disk differs from what commit {commit[:12]} records for {model}; "
             "registering would tag a model other than the one you have",
             f"pass --path {path} to commit and register what is on disk, or register the "
-            "commit you mean with --rev",
+            f"commit you mean with --rev; {ALLOW_UNCOMMITTED}",
         )
         self.model = model
         self.path = path
@@ -324,14 +327,35 @@ class ArtifactChanged(GitModelError):
 
 
 class UncommittedChanges(GitModelError):
-    def __init__(self, paths: Sequence[str], hint: str | None = None) -> None:
+    """Files that differ in the work tree from HEAD. With ``commit``: files the version of
+    that commit would record (or be declared by) as the commit has them, not as you do."""
+
+    def __init__(
+        self, paths: Sequence[str], hint: str | None = None, commit: str | None = None
+    ) -> None:
+        consequence = (
+            f": the version would record commit {commit[:12]}'s, not yours" if commit else ""
+        )
         super().__init__(
-            f"{', '.join(paths)} ha{'ve' if len(paths) > 1 else 's'} uncommitted changes",
+            f"{', '.join(paths)} ha{'ve' if len(paths) > 1 else 's'} uncommitted changes"
+            + consequence,
             hint
             or "commit or stash them first, so that the registration commit holds only the "
             "model's files",
         )
         self.paths = tuple(paths)
+        self.commit = commit
+
+
+class DvcNotCommitted(GitModelError):
+    def __init__(self, commit: str) -> None:
+        super().__init__(
+            f"DVC is set up in this work tree but not in commit {commit[:12]} (.dvc/config is "
+            "not committed): no other clone could fetch the artifact of a version there",
+            'commit DVC\'s setup first (`git add .dvc .dvcignore && git commit -m "Use DVC"`), '
+            "then re-run",
+        )
+        self.commit = commit
 
 
 class OutputExists(GitModelError):
@@ -558,6 +582,7 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     ArtifactNotDeclared: 5,
     ArtifactChanged: 6,
     UncommittedChanges: 6,
+    DvcNotCommitted: 6,
     OutputExists: 6,
     CannotWrite: 9,
     InvalidRemote: 4,

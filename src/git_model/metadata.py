@@ -324,6 +324,9 @@ class Metadata:
     params: tuple[Value, ...] = ()
     lineage: tuple[LineageStage, ...] = ()
     environment: Environment | None = None
+    # Registered with --allow-uncommitted: the files the registering work tree held
+    # otherwise than the commit (the version records the commit's).
+    uncommitted: tuple[str, ...] = ()
     schema: int = SCHEMA
 
     def metric(self, name: str) -> Scalar:
@@ -421,7 +424,15 @@ def _metadata(data: dict[str, Any]) -> Metadata:
         )
         if env
         else None,
+        uncommitted=_document_paths(data.get("uncommitted", [])),
     )
+
+
+def _document_paths(value: object) -> tuple[str, ...]:
+    """A list of paths from a document; TypeError (a damaged document) for anything else."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("not a list of texts")
+    return tuple(str(v) for v in value)
 
 
 def _field(data: Mapping[str, Any]) -> Field:

@@ -37,7 +37,7 @@ from git_model.names import (
     version_tag,
 )
 from git_model.reading import read_model, require_model
-from git_model.results import Change, RefChange
+from git_model.results import Change, Notice, RefChange
 from git_model.semver import SemVer
 from git_model.state import (
     FOLLOWS,
@@ -246,6 +246,7 @@ class Plan:
         replaced: SemVer | None = None,
         committed: tuple[str, ...] = (),
         bump_reason: str | None = None,
+        notices: tuple[Notice, ...] = (),
     ) -> Change:
         refs = self.apply(complete=not self.events)
         fresh = require_model(self.git, self.config, self.name)
@@ -263,6 +264,7 @@ class Plan:
             bump_reason=bump_reason,
             pushed=self.remote.name if self.remote else None,
             completed=self.model.latest_write if not self.events else (),
+            notices=notices,
         )
 
 
