@@ -85,6 +85,39 @@ def test_a_commit_other_than_head_is_not_compared_with_the_working_tree(plain: R
     assert result["version"]["commit"] == plain.git("rev-parse", "HEAD~1")
 
 
+def test_a_retrain_left_uncommitted_on_a_registered_commit_says_commit_it_first(
+    plain: Repo,
+) -> None:
+    ok(plain, "register", "churn")  # HEAD holds v0.2.0
+    ok(plain, "promote", "churn@0.2.0", "--to", "dev")  # (a retried register is done)
+    (plain.path / "models" / "churn.pkl").write_bytes(os.urandom(4096))
+    before = _status(plain)
+    result = plain.cli("register", "churn")
+    assert result.exit_code == 6
+    message = " ".join(result.stderr.split())
+    assert message.count("one version of a model") == 1
+    assert (
+        "if models/churn.pkl (uncommitted) is the retrained model, commit it first and "
+        "register that commit"
+    ) in message
+    assert _status(plain) == before
+
+
+def test_an_archived_commit_advises_committing_the_retrained_model_before_an_empty_commit(
+    plain: Repo,
+) -> None:
+    ok(plain, "register", "churn")
+    ok(plain, "archive", "churn@0.2.0")
+    plain.commit("other work", files={"README.md": "other\n"})  # the newest write is older
+    result = plain.cli("register", "churn", "--rev", "HEAD~1")
+    assert result.exit_code == 6
+    message = " ".join(result.stderr.split())
+    assert message.count("one version of a model") == 1
+    first, _, empty = message.partition("--allow-empty")
+    assert "commit the retrained model first and register that commit" in first
+    assert empty, message
+
+
 def test_an_uncommitted_model_yaml_file_is_refused_then_allowed_knowingly(plain: Repo) -> None:
     (plain.path / "models" / "churn.yaml").write_text("description: Who leaves, and when\n")
     before = _status(plain)

@@ -602,7 +602,9 @@ def register(
         if _done_before(model, existing.tag) and wanted in (None, existing.version):
             plan = Plan(git, config, model, remote)
             return plan.finish(EventKind.REGISTERED, existing.version, notices=checked.notices)
-        raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
+        raise CommitAlreadyRegistered(
+            name, commit, existing.version.tag, existing.archived, checked.uncommitted
+        )
     step = bump if isinstance(bump, Bump) else None
     new, reason = registration.next_version(name, model, wanted, step)
     committed: tuple[str, ...] = ()

@@ -235,23 +235,42 @@ class VersionExists(GitModelError):
 
 
 class CommitAlreadyRegistered(GitModelError):
-    def __init__(self, model: str, commit: str, version: str, archived: bool) -> None:
-        if archived:
-            hint = (
-                "a commit holds one version of a model for good: make a new commit (even "
-                "`git commit --allow-empty`) and register that"
+    """``uncommitted``: files with uncommitted changes that may be a retrained model."""
+
+    def __init__(
+        self,
+        model: str,
+        commit: str,
+        version: str,
+        archived: bool,
+        uncommitted: Sequence[str] = (),
+    ) -> None:
+        if uncommitted:
+            one = len(uncommitted) == 1
+            retrained = (
+                f"if {listed(uncommitted)} (uncommitted) {'is' if one else 'are'} the retrained "
+                f"model, commit {'it' if one else 'them'} first and register that commit"
             )
         else:
-            hint = f"promote {model}@{version} instead, or commit the new model and register that"
+            retrained = "commit the retrained model first and register that commit"
+        if archived:
+            hint = (
+                f"{retrained} (to register the same files again, make an empty commit with "
+                "`git commit --allow-empty` and register it)"
+            )
+        else:
+            hint = f"promote {model}@{version} instead, or {retrained}"
         held = f"{model} {version}" + (" (archived)" if archived else "")
         super().__init__(
-            f"commit {commit[:12]} already holds {held}; one commit holds one version of a model",
+            f"commit {commit[:12]} already holds {held}; a commit holds one version of a "
+            "model, for good",
             hint,
         )
         self.model = model
         self.commit = commit
         self.version = version
         self.archived = archived
+        self.uncommitted = tuple(uncommitted)
 
 
 class AlreadyInStage(GitModelError):

@@ -273,6 +273,11 @@ class WorkTree:
     allowed: tuple[str, ...] = ()
     notices: tuple[Notice, ...] = ()
 
+    @property
+    def uncommitted(self) -> tuple[str, ...]:
+        """Every file with uncommitted changes that a notice names."""
+        return tuple(p for n in self.notices if n.kind is NoticeKind.UNCOMMITTED for p in n.paths)
+
 
 def check_head(
     git: Git,
