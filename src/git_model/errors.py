@@ -369,7 +369,7 @@ class UncommittedChanges(GitModelError):
 class DvcNotCommitted(GitModelError):
     def __init__(self, commit: str) -> None:
         super().__init__(
-            f"DVC is set up in this work tree but not in commit {commit[:12]} (.dvc/config is "
+            f"DVC is set up in this working tree but not in commit {commit[:12]} (.dvc/config is "
             "not committed): no other clone could fetch the artifact of a version there",
             'commit DVC\'s setup first (`git add .dvc .dvcignore && git commit -m "Use DVC"`), '
             "then re-run",

@@ -171,7 +171,7 @@ def register(
         bool,
         typer.Option(
             "--allow-uncommitted",
-            help="Register the commit as it is even though the work tree holds another "
+            help="Register the commit as it is even though the working tree holds another "
             "artifact, model YAML file or metrics or params file; the version records "
             "which files differed.",
         ),
@@ -185,7 +185,7 @@ def register(
 
     Without --version or --bump, the latest version's minor part is bumped (the first
     version of a model is then 0.1.0). With --path, the version records the artifact's
-    DVC hash and size. Registering HEAD is refused when the work tree holds other files
+    DVC hash and size. Registering HEAD is refused when the working tree holds other files
     than the commit records for the model.
     """
     from git_model import api  # noqa: PLC0415
