@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 DVC_YAML = "dvc.yaml"
 DVC_LOCK = "dvc.lock"
+DVC_CONFIG = ".dvc/config"  # DVC's setup: which remote holds the artifacts' bytes
 _CHUNK = 1 << 20
 
 
