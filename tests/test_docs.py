@@ -3,9 +3,9 @@
 How the examples in docs/ are checked (write new examples the same way):
 
 - Shell examples are fenced ``console`` blocks. A line that starts with ``$ `` is a command;
-  the lines after it, up to the next command, are what it prints. Lines that start with
-  ``> `` (or are just ``>``) right after a command continue it, as a shell's second prompt
-  does: a here-document that writes a file is a command and its ``> `` lines.
+  the lines after it, up to the next command, are what it prints. A command that opens a
+  here-document (``cat > train.py <<'EOF'``) goes on to the line that closes it (``EOF``),
+  and its lines are shown as a reader pastes them: without the shell's ``> `` prompts.
 - Every page in ``EXECUTED_PAGES`` runs from top to bottom in a fresh repository (the
   ``repo`` fixture: one commit, an isolated HOME and Git identity). Each command runs with
   ``bash -c`` in the repository's directory, with this interpreter's ``bin`` directory
@@ -75,24 +75,46 @@ class Example:
     output: str | None  # None: not shown, so not compared
 
 
+# `<<WORD`, `<<'WORD'`, `<<"WORD"`, `<<-WORD` (not the here-string `<<<`)
+_HEREDOC_RE = re.compile(r"(?<!<)<<(?P<dash>-?)[ \t]*(?P<quote>['\"]?)(?P<word>\w+)(?P=quote)")
+
+
+def _here_documents(page: str, line: int, command: str, rest: list[str]) -> int:
+    """How many of the ``rest`` lines the here-documents ``command`` opens take, up to and
+    including the line that closes the last one."""
+    taken = 0
+    for opened in _HEREDOC_RE.finditer(command):
+        word, dash = opened["word"], opened["dash"]
+        for text in rest[taken:]:
+            taken += 1
+            if (text.lstrip("\t") if dash else text) == word:
+                break
+        else:
+            prompted = bool(rest) and rest[0].startswith(">")
+            how = "; show it as a reader pastes it, without '> ' prompts" if prompted else ""
+            raise AssertionError(f"{page}:{line}: the here-document {word} is never closed{how}")
+    return taken
+
+
 def _block_examples(page: str, body: str, first_line: int, exit_code: int) -> list[Example]:
     found: list[Example] = []
-    continuing = False  # the last line was a command, or a continuation of one
-    for offset, line in enumerate(body.splitlines()):
+    lines = body.splitlines()
+    offset = 0
+    while offset < len(lines):
+        line = lines[offset]
+        number = first_line + offset
         if line.startswith("$ "):
-            found.append(Example(page, first_line + offset, line[2:], exit_code, None))
-            continuing = True
-        elif continuing and (line == ">" or line.startswith("> ")):
-            last = found[-1]
-            command = f"{last.command}\n{line[2:]}"
-            found[-1] = Example(page, last.line, command, exit_code, None)
+            taken = _here_documents(page, number, line[2:], lines[offset + 1 :])
+            command = "\n".join([line[2:], *lines[offset + 1 : offset + 1 + taken]])
+            found.append(Example(page, number, command, exit_code, None))
+            offset += taken
         elif not found:
-            raise AssertionError(f"{page}:{first_line + offset}: output before any command")
+            raise AssertionError(f"{page}:{number}: output before any command")
         else:
-            continuing = False
             last = found[-1]
             shown = line if last.output is None else f"{last.output}\n{line}"
             found[-1] = Example(page, last.line, last.command, exit_code, shown)
+        offset += 1
     return [
         Example(e.page, e.line, e.command, e.exit_code, (e.output or "").strip("\n") or None)
         for e in found
@@ -190,19 +212,30 @@ def test_the_example_parser_reads_commands_outputs_and_exit_markers() -> None:
         "Text.\n\n```console\n$ git model show\nModel  Latest\n$ true\n```\n\n"
         "<!-- exit: 5 -->\n```console\n$ git model show nope\n```\n\n"
         "```sh\n$ not run\n```\n\n"
-        "```console\n$ cat > a.txt <<'EOF'\n> one\n>\n> EOF\n$ cat a.txt\none\n> two\n```\n"
+        "```console\n$ cat > a.txt <<'EOF'\n$ one\n\nEOF\n$ cat a.txt\none\n\n> two\n"
+        "$ cat <<-END && cat <<<here\n\tx\n\tEND\n```\n"
     )
     assert examples("page.md", page) == [
         Example("page.md", 4, "git model show", 0, "Model  Latest"),
         Example("page.md", 6, "true", 0, None),
         Example("page.md", 11, "git model show nope", 5, None),
-        Example("page.md", 19, "cat > a.txt <<'EOF'\none\n\nEOF", 0, None),
-        Example("page.md", 23, "cat a.txt", 0, "one\n> two"),
+        Example("page.md", 19, "cat > a.txt <<'EOF'\n$ one\n\nEOF", 0, None),
+        Example("page.md", 23, "cat a.txt", 0, "one\n\n> two"),
+        Example("page.md", 27, "cat <<-END && cat <<<here\n\tx\n\tEND", 0, None),
     ]
     assert matches("Registered churn v0.1.0 at 3f2c1a9 ...", "Registered churn v0.1.0 at 0123abc x")
     assert matches("a\n...\nz", "a\nb\nc\nz")
     assert not matches("a\nz", "a\nb\nz")
     assert normalize("x   y  \n\n") == "x y"
+
+
+def test_a_here_document_shown_with_prompts_is_refused() -> None:
+    """A reader who pastes ``> one`` writes "> one" into the file: the page must not show it."""
+    page = "```console\n$ cat > a.txt <<'EOF'\n> one\n> EOF\n$ cat a.txt\n```\n"
+    with pytest.raises(
+        AssertionError, match=r"page.md:2: the here-document EOF is never closed; .* without '> '"
+    ):
+        examples("page.md", page)
 
 
 # --- tables and lists that must match the code ----------------------------------------------
