@@ -6,14 +6,18 @@ How the examples in docs/ are checked (write new examples the same way):
   the lines after it, up to the next command, are what it prints. A command that opens a
   here-document (``cat > train.py <<'EOF'``) goes on to the line that closes it (``EOF``),
   and its lines are shown as a reader pastes them: without the shell's ``> `` prompts.
-- Every page in ``EXECUTED_PAGES`` runs from top to bottom in a fresh repository (the
-  ``repo`` fixture: one commit, an isolated HOME and Git identity). Each command runs with
-  ``bash -c`` in the repository's directory, with this interpreter's ``bin`` directory
-  first on PATH. The clock starts at 09:00 on the fixture's day and advances one minute
-  before each command. Every command starts in the repository's directory: a page that
-  needs more (a bare "server" repository, DVC storage, a teammate's clone) creates it
-  beside the repository (``../server.git``) and enters it within one line
-  (``cd ../teammate && git model show``); ``cd ..`` runs a command outside any repository.
+- Every page in ``EXECUTED_PAGES`` runs from top to bottom as a reader types it into a
+  fresh shell: each command runs with ``bash -c`` in the directory where the command before
+  it ended (a ``cd`` stays in force, as in a terminal; shell variables do not carry over,
+  and no page sets one), with this interpreter's ``bin`` directory first on PATH, an
+  isolated HOME and a Git identity. A page in ``STARTS_EMPTY`` begins in an empty
+  directory, as a new user does; every other page in a repository with one commit, which
+  its first lines say. Git's ``init.defaultBranch`` is ``DEFAULT_BRANCH``, not ``main``:
+  a page that names a branch creates it. The clock starts at 09:00 on the fixture's day
+  and advances one minute before each command. What a page needs besides (a bare "server"
+  repository, DVC storage, a teammate's clone) it creates beside the repository
+  (``../server.git``), and it runs a command elsewhere in a subshell, which leaves the
+  reader where they were: ``(cd ../teammate && git model show)``.
 - A command must exit 0, unless the block is marked: an HTML comment ``<!-- exit: N -->``
   on the last non-blank line before the block means every command in it must exit N.
 - Where a page shows output, the command must print exactly that (stdout and stderr in
@@ -27,8 +31,10 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +60,10 @@ EXECUTED_PAGES = (
     "workflows/terminal.md",
     "workflows/sharing.md",
 )
+# The pages a new user types first: they begin in an empty directory, with `git init`.
+STARTS_EMPTY = frozenset({"getting-started.md"})
+# Not `main`, nor `master`: a page must not depend on what Git calls a new branch.
+DEFAULT_BRANCH = "trunk"
 # The sample model card is what `git model card REF` prints after PAGE's examples ran.
 SAMPLE_CARD_PAGE, SAMPLE_CARD_REF = "metadata.md", "churn@1.0.1"
 SAMPLE_CARD = "examples/churn-model-card.md"
@@ -147,56 +157,89 @@ def matches(shown: str, actual: str) -> bool:
     return re.fullmatch(pattern, normalize(actual), re.DOTALL) is not None
 
 
-def run(example: Example, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "TTY_COMPATIBLE"}}
-    env.update(
-        PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        PYTHONUNBUFFERED="1",  # stdout and stderr interleave as they do in a terminal
-    )
-    return subprocess.run(
-        ["bash", "-c", example.command],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+class Shell:
+    """A reader's terminal: each command starts in the directory the one before ended in."""
+
+    def __init__(self, cwd: Path, state: Path) -> None:
+        self.cwd = cwd
+        self._state = state  # where each command leaves its last working directory
+
+    def run(self, command: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "TTY_COMPATIBLE"}}
+        env.update(
+            PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            PYTHONUNBUFFERED="1",  # stdout and stderr interleave as they do in a terminal
+        )
+        keep_cwd = shlex.quote(f"pwd > {shlex.quote(str(self._state))}")
+        proc = subprocess.run(
+            ["bash", "-c", f"trap {keep_cwd} EXIT\n{command}"],
+            cwd=self.cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        self.cwd = Path(self._state.read_text().strip())
+        return proc
 
 
-def run_page(page: str, repo: Repo, clock: Clock, *, compare: bool = True) -> None:
-    """Run every example of ``page`` in ``repo``, checking exit codes (and outputs)."""
+@pytest.fixture
+def shell(tmp_path: Path, clock: Clock) -> Callable[[str], Shell]:
+    """A fresh shell for a page: in an empty directory or in a repository with one commit,
+    as the page says, with a default branch that is not `main`."""
+    subprocess.run(["git", "config", "--global", "init.defaultBranch", DEFAULT_BRANCH], check=True)
+
+    def start(page: str) -> Shell:
+        if page in STARTS_EMPTY:
+            cwd = tmp_path / "work"
+            cwd.mkdir()
+        else:
+            cwd = tmp_path / "repo"
+            cwd.mkdir()
+            repo = Repo(cwd)
+            repo.git("init", "-q")
+            repo.commit("initial")
+        return Shell(cwd, tmp_path / ".shell-cwd")
+
+    return start
+
+
+def run_page(page: str, shell: Shell, clock: Clock, *, compare: bool = True) -> None:
+    """Run every example of ``page`` in ``shell``, checking exit codes (and outputs)."""
     found = examples(page)
     assert found, f"{page} has no console examples"
     clock.set(START)
     for example in found:
         clock.tick(60)
-        proc = run(example, repo.path)
-        where = f"{page}:{example.line}: $ {example.command}"
+        where = f"{page}:{example.line} (in {shell.cwd.name}): $ {example.command}"
+        proc = shell.run(example.command)
         printed = proc.stdout
-        assert proc.returncode == example.exit_code, (
-            f"{where}\nexited {proc.returncode}, the page says {example.exit_code}:\n{printed}"
-        )
-        if compare and example.output is not None:
-            assert matches(example.output, printed), (
+        if proc.returncode != example.exit_code:
+            pytest.fail(
+                f"{where}\nexited {proc.returncode}, the page says {example.exit_code}:\n{printed}"
+            )
+        if compare and example.output is not None and not matches(example.output, printed):
+            pytest.fail(
                 f"{where}\nthe page shows:\n{example.output}\nthe command printed:\n{printed}"
             )
 
 
 @pytest.mark.parametrize("page", EXECUTED_PAGES)
 def test_the_examples_of_a_page_run_and_print_what_the_page_shows(
-    page: str, repo: Repo, clock: Clock
+    page: str, shell: Callable[[str], Shell], clock: Clock
 ) -> None:
-    run_page(page, repo, clock)
+    run_page(page, shell(page), clock)
 
 
 def test_the_sample_model_card_is_what_card_prints_for_its_example(
-    repo: Repo, clock: Clock
+    shell: Callable[[str], Shell], clock: Clock
 ) -> None:
-    run_page(SAMPLE_CARD_PAGE, repo, clock, compare=False)
+    reader = shell(SAMPLE_CARD_PAGE)
+    run_page(SAMPLE_CARD_PAGE, reader, clock, compare=False)
     command = f"git model card {SAMPLE_CARD_REF}"
-    proc = run(Example(SAMPLE_CARD_PAGE, 0, command, 0, None), repo.path)
+    proc = reader.run(command)
     assert proc.returncode == 0, proc.stdout
     if os.environ.get("REGENERATE_SAMPLE_CARD"):  # after a change to the card's layout
         (DOCS / SAMPLE_CARD).write_text(proc.stdout, encoding="utf-8")
@@ -207,35 +250,16 @@ def test_the_sample_model_card_is_what_card_prints_for_its_example(
     )
 
 
-def test_the_example_parser_reads_commands_outputs_and_exit_markers() -> None:
-    page = (
-        "Text.\n\n```console\n$ git model show\nModel  Latest\n$ true\n```\n\n"
-        "<!-- exit: 5 -->\n```console\n$ git model show nope\n```\n\n"
-        "```sh\n$ not run\n```\n\n"
-        "```console\n$ cat > a.txt <<'EOF'\n$ one\n\nEOF\n$ cat a.txt\none\n\n> two\n"
-        "$ cat <<-END && cat <<<here\n\tx\n\tEND\n```\n"
-    )
-    assert examples("page.md", page) == [
-        Example("page.md", 4, "git model show", 0, "Model  Latest"),
-        Example("page.md", 6, "true", 0, None),
-        Example("page.md", 11, "git model show nope", 5, None),
-        Example("page.md", 19, "cat > a.txt <<'EOF'\n$ one\n\nEOF", 0, None),
-        Example("page.md", 23, "cat a.txt", 0, "one\n\n> two"),
-        Example("page.md", 27, "cat <<-END && cat <<<here\n\tx\n\tEND", 0, None),
-    ]
-    assert matches("Registered churn v0.1.0 at 3f2c1a9 ...", "Registered churn v0.1.0 at 0123abc x")
-    assert matches("a\n...\nz", "a\nb\nc\nz")
-    assert not matches("a\nz", "a\nb\nz")
-    assert normalize("x   y  \n\n") == "x y"
-
-
-def test_a_here_document_shown_with_prompts_is_refused() -> None:
-    """A reader who pastes ``> one`` writes "> one" into the file: the page must not show it."""
-    page = "```console\n$ cat > a.txt <<'EOF'\n> one\n> EOF\n$ cat a.txt\n```\n"
-    with pytest.raises(
-        AssertionError, match=r"page.md:2: the here-document EOF is never closed; .* without '> '"
-    ):
-        examples("page.md", page)
+def test_a_page_runs_in_one_shell_where_a_cd_stays_in_force(
+    shell: Callable[[str], Shell], clock: Clock, tmp_path: Path
+) -> None:
+    reader = shell("page.md")  # a page that starts in a repository
+    assert reader.run("cd .. && mkdir elsewhere").returncode == 0
+    assert reader.cwd == tmp_path
+    assert reader.run("(cd repo && git init -q ../new) && cd elsewhere; exit 3").returncode == 3
+    assert reader.cwd == tmp_path / "elsewhere"  # where the command ended, even on exit
+    branch = reader.run("git -C ../new symbolic-ref --short HEAD").stdout
+    assert branch == f"{DEFAULT_BRANCH}\n"
 
 
 # --- tables and lists that must match the code ----------------------------------------------
