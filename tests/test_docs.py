@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -260,6 +261,47 @@ def test_a_page_runs_in_one_shell_where_a_cd_stays_in_force(
     assert reader.cwd == tmp_path / "elsewhere"  # where the command ended, even on exit
     branch = reader.run("git -C ../new symbolic-ref --short HEAD").stdout
     assert branch == f"{DEFAULT_BRANCH}\n"
+
+
+def test_the_race_hook_of_the_sharing_page_runs_once_even_in_the_teammates_clone(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """The sharing page's pre-push hook runs the teammate's promotion, which pushes. Typed
+    in the teammate's clone by mistake, the hook is run by the push it makes: it must run
+    once, not call itself until the machine gives out."""
+    page = examples("workflows/sharing.md")
+    hook = [
+        e for e in page if "> .git/hooks/pre-push" in e.command or "+x .git/hooks/" in e.command
+    ]
+    assert hook, "the sharing page no longer writes a pre-push hook: change this test"
+    teammate = Repo(tmp_path / "teammate")
+    teammate.path.mkdir()
+    teammate.git("init", "-q")
+    teammate.commit("initial")
+    teammate.git("clone", "-q", "--bare", ".", "../server.git")
+    teammate.git("remote", "add", "origin", "../server.git")
+    assert teammate.run("register", "churn", "--push").returncode == 0
+    wrong = Shell(teammate.path, tmp_path / ".shell-cwd")
+    for example in hook:
+        assert wrong.run(example.command).returncode == 0
+
+    push = subprocess.Popen(  # a process group: whatever the hook starts can be stopped
+        [str(BIN / "git-model"), "promote", "churn@0.1.0", "--to", "dev", "--push"],
+        cwd=teammate.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        push.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(push.pid, signal.SIGKILL)
+        push.communicate()
+        pytest.fail("the hook ran itself again and again: it must remove itself first")
+    assert not (teammate.path / ".git" / "hooks" / "pre-push").exists()
+    log = teammate.git("tag", "-l", "-n1", "churn#prod#*")
+    assert log.count("rollback: v0.2.0 times out") == 1, log
 
 
 # --- tables and lists that must match the code ----------------------------------------------
