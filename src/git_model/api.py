@@ -209,7 +209,7 @@ def show(
         wanted = ModelRef.parse(name).model
         model = model_from(reader.list_tags(model_ref_patterns(wanted)), wanted, config.stages)
         if model is None:
-            raise ModelNotFound(wanted)
+            raise ModelNotFound(wanted, source)
         kept = [v for v in model.versions if (include_all or not v.archived) and chosen.keeps(v)]
         kept = chosen.order(kept, chosen.value)
         return ModelView(
@@ -276,8 +276,8 @@ def _locate(
     patterns = model_ref_patterns(target.model)
     model = model_from(reader.list_tags(patterns), target.model, reader.config.stages)
     if model is None:
-        raise ModelNotFound(target.model)
-    version = resolve(model, target)
+        raise ModelNotFound(target.model, source)
+    version = resolve(model, target, source)
     expected = version.artifact
     if expected is None and reader.git is not None:
         expected = artifacts.recorded(reader.git, version.commit, model.name)

@@ -177,19 +177,20 @@ def cells(model: Model | Brief, stages: Sequence[str]) -> tuple[StageCell, ...]:
     return tuple(StageCell(s, model.holder(s)) for s in stages)
 
 
-def resolve(model: Model, ref: ModelRef) -> Version:
+def resolve(model: Model, ref: ModelRef, source: str | None = None) -> Version:
+    """The version ``ref`` names; ``source``: the remote it was read from (``--repo``)."""
     if ref.stage is not None:
         holder = model.holder(ref.stage)
         found = model.find(holder.version) if holder is not None else None
         if found is None:
-            raise StageEmpty(model.name, ref.stage)
+            raise StageEmpty(model.name, ref.stage, source)
         return found
     if ref.version is not None:
         found = model.find(ref.version)
         if found is None:
-            raise VersionNotFound(model.name, ref.version.tag)
+            raise VersionNotFound(model.name, ref.version.tag, source)
         return found
     # NAME@latest (a bare NAME means the same where a version is expected)
     if model.latest is None:
-        raise VersionNotFound(model.name, "latest (every version is archived)")
+        raise VersionNotFound(model.name, "latest (every version is archived)", source)
     return model.latest
