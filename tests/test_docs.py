@@ -304,6 +304,37 @@ def test_the_race_hook_of_the_sharing_page_runs_once_even_in_the_teammates_clone
     assert log.count("rollback: v0.2.0 times out") == 1, log
 
 
+def test_the_example_parser_reads_commands_outputs_and_exit_markers() -> None:
+    page = (
+        "Text.\n\n```console\n$ git model show\nModel  Latest\n$ true\n```\n\n"
+        "<!-- exit: 5 -->\n```console\n$ git model show nope\n```\n\n"
+        "```sh\n$ not run\n```\n\n"
+        "```console\n$ cat > a.txt <<'EOF'\n$ one\n\nEOF\n$ cat a.txt\none\n\n> two\n"
+        "$ cat <<-END && cat <<<here\n\tx\n\tEND\n```\n"
+    )
+    assert examples("page.md", page) == [
+        Example("page.md", 4, "git model show", 0, "Model  Latest"),
+        Example("page.md", 6, "true", 0, None),
+        Example("page.md", 11, "git model show nope", 5, None),
+        Example("page.md", 19, "cat > a.txt <<'EOF'\n$ one\n\nEOF", 0, None),
+        Example("page.md", 23, "cat a.txt", 0, "one\n\n> two"),
+        Example("page.md", 27, "cat <<-END && cat <<<here\n\tx\n\tEND", 0, None),
+    ]
+    assert matches("Registered churn v0.1.0 at 3f2c1a9 ...", "Registered churn v0.1.0 at 0123abc x")
+    assert matches("a\n...\nz", "a\nb\nc\nz")
+    assert not matches("a\nz", "a\nb\nz")
+    assert normalize("x   y  \n\n") == "x y"
+
+
+def test_a_here_document_shown_with_prompts_is_refused() -> None:
+    """A reader who pastes ``> one`` writes "> one" into the file: the page must not show it."""
+    page = "```console\n$ cat > a.txt <<'EOF'\n> one\n> EOF\n$ cat a.txt\n```\n"
+    with pytest.raises(
+        AssertionError, match=r"page.md:2: the here-document EOF is never closed; .* without '> '"
+    ):
+        examples("page.md", page)
+
+
 # --- tables and lists that must match the code ----------------------------------------------
 
 
