@@ -18,6 +18,13 @@ How the examples in docs/ are checked (write new examples the same way):
   repository, DVC storage, a teammate's clone) it creates beside the repository
   (``../server.git``), and it runs a command elsewhere in a subshell, which leaves the
   reader where they were: ``(cd ../teammate && git model show)``.
+- Python examples are of two kinds. A ``pycon`` block is a session at the interpreter's
+  ``>>>`` prompt (a notebook's cell): every ``pycon`` block of a page runs in one
+  interpreter, in the shell's current directory, in page order with the commands, and
+  prints what it shows (compared as a command's output is). A ``python`` block under an
+  HTML comment ``<!-- file: NAME -->`` is a file the page tells the reader to save: it is
+  written to NAME in the shell's current directory, and a command then runs it. A
+  ``python`` block without that comment is not run.
 - A command must exit 0, unless the block is marked: an HTML comment ``<!-- exit: N -->``
   on the last non-blank line before the block means every command in it must exit N.
 - Where a page shows output, the command must print exactly that (stdout and stderr in
@@ -29,6 +36,8 @@ How the examples in docs/ are checked (write new examples the same way):
 
 from __future__ import annotations
 
+import contextlib
+import doctest
 import os
 import re
 import shlex
@@ -70,8 +79,12 @@ SAMPLE_CARD_PAGE, SAMPLE_CARD_REF = "metadata.md", "churn@1.0.1"
 SAMPLE_CARD = "examples/churn-model-card.md"
 START = BASE_TIME + 9 * 3600  # 09:00 on the fixture's day
 
-_BLOCK_RE = re.compile(r"^```console[ \t]*\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+_BLOCK_RE = re.compile(
+    r"^```(?P<language>console|pycon|python)[ \t]*\n(?P<body>.*?)^```[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
 _EXIT_RE = re.compile(r"<!--\s*exit:\s*(?P<code>\d+)\s*-->")
+_FILE_RE = re.compile(r"<!--\s*file:\s*(?P<name>[\w.-]+)\s*-->")
 _OBJECT_ID_RE = re.compile(r"\b[0-9a-f]{7,40}\b")
 
 
@@ -84,6 +97,28 @@ class Example:
     command: str
     exit_code: int
     output: str | None  # None: not shown, so not compared
+
+
+@dataclass(frozen=True)
+class PythonSession:
+    """A ``pycon`` block: statements at ``>>>``, each followed by what it prints."""
+
+    page: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    """A ``python`` block the page tells the reader to save as ``name``."""
+
+    page: str
+    line: int
+    name: str
+    text: str
+
+
+Step = Example | PythonSession | SavedFile
 
 
 # `<<WORD`, `<<'WORD'`, `<<"WORD"`, `<<-WORD` (not the here-string `<<<`)
@@ -132,18 +167,29 @@ def _block_examples(page: str, body: str, first_line: int, exit_code: int) -> li
     ]
 
 
-def examples(page: str, text: str | None = None) -> list[Example]:
-    """Every command in the page's console blocks, in page order."""
+def steps(page: str, text: str | None = None) -> list[Step]:
+    """Every command, Python session and file to save of the page, in page order."""
     if text is None:
         text = (DOCS / page).read_text(encoding="utf-8")
-    found: list[Example] = []
+    found: list[Step] = []
     for block in _BLOCK_RE.finditer(text):
         before = text[: block.start()].rstrip().splitlines()
-        marker = _EXIT_RE.fullmatch(before[-1].strip()) if before else None
-        exit_code = int(marker["code"]) if marker else 0
+        marker = before[-1].strip() if before else ""
         first_line = text.count("\n", 0, block.start("body")) + 1
-        found += _block_examples(page, block["body"], first_line, exit_code)
+        language, body = block["language"], block["body"]
+        if language == "console":
+            code = _EXIT_RE.fullmatch(marker)
+            found += _block_examples(page, body, first_line, int(code["code"]) if code else 0)
+        elif language == "pycon":
+            found.append(PythonSession(page, first_line, body))
+        elif saved := _FILE_RE.fullmatch(marker):
+            found.append(SavedFile(page, first_line, saved["name"], body))
     return found
+
+
+def examples(page: str, text: str | None = None) -> list[Example]:
+    """Every command in the page's console blocks, in page order."""
+    return [step for step in steps(page, text) if isinstance(step, Example)]
 
 
 def normalize(text: str) -> str:
@@ -207,24 +253,50 @@ def shell(tmp_path: Path, clock: Clock) -> Callable[[str], Shell]:
     return start
 
 
+class _Shown(doctest.OutputChecker):
+    """A session's output is compared as a command's is (object ids, blanks, ``...``)."""
+
+    def check_output(self, want: str, got: str, optionflags: int) -> bool:
+        return matches(want, got)
+
+
+def _run_session(session: PythonSession, cwd: Path, names: dict[str, Any]) -> None:
+    """Run a ``pycon`` block in ``cwd``, in the page's interpreter (its ``names``)."""
+    test = doctest.DocTestParser().get_doctest(
+        session.text, names, f"{session.page}:{session.line}", session.page, session.line - 1
+    )
+    report: list[str] = []
+    runner = doctest.DocTestRunner(checker=_Shown(), optionflags=doctest.REPORT_ONLY_FIRST_FAILURE)
+    with contextlib.chdir(cwd):
+        runner.run(test, out=report.append, clear_globs=False)
+    names.update(test.globs)
+    if runner.failures:
+        pytest.fail(f"{session.page}:{session.line} (in {cwd.name}):\n{''.join(report)}")
+
+
 def run_page(page: str, shell: Shell, clock: Clock, *, compare: bool = True) -> None:
     """Run every example of ``page`` in ``shell``, checking exit codes (and outputs)."""
-    found = examples(page)
-    assert found, f"{page} has no console examples"
+    found = steps(page)
+    assert any(isinstance(step, Example) for step in found), f"{page} has no console examples"
     clock.set(START)
-    for example in found:
+    names: dict[str, Any] = {"__name__": "__main__"}  # the page's Python interpreter
+    for step in found:
+        if isinstance(step, SavedFile):
+            (shell.cwd / step.name).write_text(step.text, encoding="utf-8")
+            continue
         clock.tick(60)
-        where = f"{page}:{example.line} (in {shell.cwd.name}): $ {example.command}"
-        proc = shell.run(example.command)
+        if isinstance(step, PythonSession):
+            _run_session(step, shell.cwd, names)
+            continue
+        where = f"{page}:{step.line} (in {shell.cwd.name}): $ {step.command}"
+        proc = shell.run(step.command)
         printed = proc.stdout
-        if proc.returncode != example.exit_code:
+        if proc.returncode != step.exit_code:
             pytest.fail(
-                f"{where}\nexited {proc.returncode}, the page says {example.exit_code}:\n{printed}"
+                f"{where}\nexited {proc.returncode}, the page says {step.exit_code}:\n{printed}"
             )
-        if compare and example.output is not None and not matches(example.output, printed):
-            pytest.fail(
-                f"{where}\nthe page shows:\n{example.output}\nthe command printed:\n{printed}"
-            )
+        if compare and step.output is not None and not matches(step.output, printed):
+            pytest.fail(f"{where}\nthe page shows:\n{step.output}\nthe command printed:\n{printed}")
 
 
 @pytest.mark.parametrize("page", EXECUTED_PAGES)
@@ -324,6 +396,34 @@ def test_the_example_parser_reads_commands_outputs_and_exit_markers() -> None:
     assert matches("a\n...\nz", "a\nb\nc\nz")
     assert not matches("a\nz", "a\nb\nz")
     assert normalize("x   y  \n\n") == "x y"
+
+
+def test_the_parser_reads_python_sessions_and_files_to_save_in_page_order() -> None:
+    page = (
+        "```pycon\n>>> 1 + 1\n2\n```\n\n"
+        "<!-- file: gate.py -->\n```python\nprint('gate')\n```\n\n"
+        "```python\nnot_run()\n```\n\n"
+        "```console\n$ python3 gate.py\ngate\n```\n"
+    )
+    assert steps("page.md", page) == [
+        PythonSession("page.md", 2, ">>> 1 + 1\n2\n"),
+        SavedFile("page.md", 8, "gate.py", "print('gate')\n"),
+        Example("page.md", 16, "python3 gate.py", 0, "gate"),
+    ]
+
+
+def test_a_python_session_runs_in_the_shells_directory_and_keeps_its_names(
+    shell: Callable[[str], Shell], clock: Clock
+) -> None:
+    reader = shell("page.md")
+    names: dict[str, Any] = {}
+    first = PythonSession("page.md", 1, ">>> from pathlib import Path\n>>> here = Path.cwd()\n")
+    _run_session(first, reader.cwd, names)
+    assert names["here"] == reader.cwd
+    shown = ">>> here.name\n'repo'\n>>> 'abc1234 and more'\n'0123abc ...'\n"
+    _run_session(PythonSession("page.md", 5, shown), reader.cwd, names)
+    with pytest.raises(pytest.fail.Exception, match=r"Expected:\n    'elsewhere'"):
+        _run_session(PythonSession("page.md", 9, ">>> here.name\n'elsewhere'\n"), reader.cwd, names)
 
 
 def test_a_here_document_shown_with_prompts_is_refused() -> None:
