@@ -36,6 +36,7 @@ How the examples in docs/ are checked (write new examples the same way):
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import doctest
 import os
@@ -69,9 +70,11 @@ EXECUTED_PAGES = (
     "metadata.md",
     "workflows/terminal.md",
     "workflows/sharing.md",
+    "python-api.md",
 )
 # The pages a new user types first: they begin in an empty directory, with `git init`.
 STARTS_EMPTY = frozenset({"getting-started.md"})
+PYTHON_API_PAGE = "python-api.md"
 # Not `main`, nor `master`: a page must not depend on what Git calls a new branch.
 DEFAULT_BRANCH = "trunk"
 # The sample model card is what `git model card REF` prints after PAGE's examples ran.
@@ -495,6 +498,42 @@ def test_commands_page_documents_every_command_argument_and_option() -> None:
                 )
     documented = {h.removeprefix("`git model ").rstrip("`") for h in sections if "git model" in h}
     assert documented == set(group.commands), "commands.md documents a command the CLI lacks"
+
+
+def _python_of(page: str) -> list[tuple[int, str]]:
+    """The Python a page runs (its sessions' statements, the files it saves), by line."""
+    found: list[tuple[int, str]] = []
+    for step in steps(page):
+        if isinstance(step, SavedFile):
+            found.append((step.line, step.text))
+        elif isinstance(step, PythonSession):
+            parsed = doctest.DocTestParser().get_examples(step.text)
+            found += [(step.line + e.lineno, e.source) for e in parsed]
+    return found
+
+
+def test_the_python_api_page_uses_only_the_public_surface() -> None:
+    """What the page shows a program importing is ``git_model.api``'s ``__all__`` and the
+    errors: nothing of the machinery behind them, which may change without notice."""
+    from git_model import api  # noqa: PLC0415
+
+    public = {"git_model", "git_model.api", "git_model.errors"}
+    found = _python_of(PYTHON_API_PAGE)
+    assert found, f"{PYTHON_API_PAGE} runs no Python"
+    for line, source in found:
+        for node in ast.walk(ast.parse(source)):
+            where = f"{PYTHON_API_PAGE}:{line}: {ast.unparse(node)}"
+            if isinstance(node, ast.Import):
+                modules = [a.name for a in node.names if a.name.startswith("git_model")]
+                assert set(modules) <= public, f"{where}: not part of the documented surface"
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("git_model"):
+                assert node.module in public, f"{where}: not part of the documented surface"
+                if node.module == "git_model":
+                    assert [a.name for a in node.names] == ["api"], where
+                elif node.module == "git_model.api":
+                    assert all(a.name in api.__all__ for a in node.names), where
+            elif isinstance(node, ast.Attribute) and ast.unparse(node.value) == "api":
+                assert node.attr in api.__all__, f"{where}: not in git_model.api.__all__"
 
 
 # --- the site ---------------------------------------------------------------------------------
