@@ -194,30 +194,134 @@ def register(
     _report(result, as_json)
 
 
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        metavar="WHEN",
+        help="As it was then, replayed from the events: a duration ago (7d, 12h), a date "
+        "(2026-01-31, 2026-01-31T12:00, UTC unless it says), or a commit or tag (its date).",
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Override gates that fail; needs --reason. The gates overridden and the reason "
+        "are recorded in the event tag, and shown by history and describe.",
+    ),
+]
+ReasonOption = Annotated[
+    str | None,
+    typer.Option("--reason", help="Why gates are overridden (with --force), on the record."),
+]
+
+
 @app.command()
 def promote(
-    ref: Annotated[
-        str,
-        typer.Argument(help="What to promote: NAME@VERSION, NAME@latest or NAME#STAGE."),
+    refs: Annotated[
+        list[str],
+        typer.Argument(
+            help="What to promote: NAME@VERSION, NAME@latest or NAME#STAGE; several "
+            "(of different models, with --to) move together, as one release.",
+            show_default=False,
+        ),
     ],
     to: Annotated[
         str | None,
         typer.Option(help="The stage to promote to (default: the next stage)."),
     ] = None,
     message: MessageOption = None,
+    force: ForceOption = False,
+    reason: ReasonOption = None,
     push: PushOption = False,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
-    """Put a version in a stage; whoever held it is recorded as replaced.
+    """Put a version in a stage, if it passes the stage's gates; whoever held the stage is
+    recorded as replaced.
 
     NAME#STAGE promotes whatever holds STAGE. Without --to, the version goes to the
-    stage after the last one it is in.
+    stage after the last one it is in. Several versions (one per model, with --to) are
+    checked first and then promoted in one transaction: all of them, or none.
     """
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.promote, ref, to=to, message=message, push=remote if push else None)
+    options = {"message": message, "force": force, "reason": reason}
+    where = remote if push else None
+    if len(refs) > 1:
+        release = _call(api.promote_all, refs, to=to, push=where, **options)
+        from git_model.cli import render  # noqa: PLC0415
+
+        render.print_json(release) if as_json else render.release(release)
+        return
+    _report(_call(api.promote, refs[0], to=to, push=where, **options), as_json)
+
+
+@app.command()
+def rollback(
+    ref: Annotated[str, typer.Argument(help="The stage to roll back: NAME#STAGE.")],
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="The version to give the stage back to; it must have held the stage "
+            "before (default: the one that held it before the current one).",
+        ),
+    ] = None,
+    message: MessageOption = None,
+    force: ForceOption = False,
+    reason: ReasonOption = None,
+    push: PushOption = False,
+    remote: RemoteOption = "origin",
+    as_json: JsonOption = False,
+) -> None:
+    """Give a stage back to a version that held it before, recorded as a rollback.
+
+    Gates do not stand in the way of a former holder, unless the stage's gates say
+    `check_rollbacks: true`.
+    """
+    from git_model import api  # noqa: PLC0415
+
+    result = _call(
+        api.rollback,
+        ref,
+        to=to,
+        message=message,
+        force=force,
+        reason=reason,
+        push=remote if push else None,
+    )
     _report(result, as_json)
+
+
+@app.command()
+def check(
+    ref: Annotated[
+        str, typer.Argument(help="The version to check: NAME@VERSION, NAME@latest, NAME#STAGE.")
+    ],
+    to: Annotated[str, typer.Option("--to", help="The stage whose gates to evaluate.")],
+    as_json: JsonOption = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print a Markdown table for a pull request.")
+    ] = False,
+) -> None:
+    """Evaluate every gate a version must pass to enter a stage, as promote would.
+
+    Exits 0 when every gate passes, 15 when any fails. The gates are read from
+    git-model.yaml as committed on the policy branch (docs/policies.md).
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+    from git_model.errors import EXIT_CODES, GatesFailed  # noqa: PLC0415
+
+    result = _call(api.check, ref, to=to)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.check(result, markdown=markdown)
+    if not result.evaluation.passed:
+        raise typer.Exit(EXIT_CODES[GatesFailed])
 
 
 @app.command()
@@ -239,14 +343,22 @@ def demote(
 def archive(
     ref: Annotated[str, typer.Argument(help="The version to archive: NAME@VERSION or NAME#STAGE.")],
     message: MessageOption = None,
+    demote: Annotated[
+        bool,
+        typer.Option(
+            "--demote",
+            help="Take it out of the stages it holds too, in the same write (without it, a "
+            "version that holds a stage is not archived).",
+        ),
+    ] = False,
     push: PushOption = False,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
-    """Archive a version: out of every stage, kept in history, never promoted again."""
+    """Archive a version: kept in history, never promoted again."""
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.archive, ref, message=message, push=remote if push else None)
+    result = _call(api.archive, ref, message=message, demote=demote, push=remote if push else None)
     _report(result, as_json)
 
 
@@ -299,6 +411,7 @@ def show(
     owner: Annotated[
         str | None, typer.Option(help="Only what this owner owns (the latest version's).")
     ] = None,
+    at: AtOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show every model with its latest version and who holds each stage.
@@ -311,7 +424,7 @@ def show(
     from git_model.results import ModelView  # noqa: PLC0415
 
     filters = api.Filters(label=label, owner=owner, stage=stage, sort=sort, ascending=ascending)
-    result = _call(api.show, name, include_all=include_all, source=source, filters=filters)
+    result = _call(api.show, name, include_all=include_all, source=source, filters=filters, at=at)
     if as_json:
         render.print_json(result)
     elif isinstance(result, ModelView):
@@ -339,10 +452,18 @@ def history(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Every registry event: who registered, promoted, demoted, archived what, when, why."""
+    """Every registry event: who registered, promoted, demoted, archived what, when, why.
+
+    With NAME#STAGE: the stage's timeline, which version held it from when to when, who
+    moved it and why.
+    """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
+    if name is not None and "#" in name:
+        timeline = _call(api.timeline, name)
+        render.print_json(timeline) if as_json else render.timeline(timeline)
+        return
     result = _call(api.history, name, newest_first=not oldest_first, metrics=metric or ())
     if as_json:
         render.print_json(result)
@@ -353,13 +474,14 @@ def history(
 @app.command()
 def describe(
     ref: Annotated[str, typer.Argument(help="A version: NAME@VERSION, NAME@latest or NAME#STAGE.")],
+    at: AtOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Describe one version: its commit, who registered it when, its stages and events."""
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = _call(api.describe, ref)
+    result = _call(api.describe, ref, at=at)
     if as_json:
         render.print_json(result)
     else:
