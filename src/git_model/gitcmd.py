@@ -470,12 +470,19 @@ class Git:
                 messages[tag] = message.decode(errors="replace")
         return messages
 
-    def config_value(self, key: str) -> str | None:
-        """A Git configuration value (``git config --get KEY``), or None when unset."""
-        proc = self.run("config", "--get", "--end-of-options", key, check=False)
-        return (
-            proc.stdout.decode(errors="replace").strip() or None if proc.returncode == 0 else None
-        )
+    def config_values(self, keys: Sequence[str]) -> dict[str, str]:
+        """These Git configuration values (``SECTION.NAME`` keys), each as ``git config
+        --get KEY`` reads it (the last one set), in one process; unset or empty ones are
+        left out."""
+        wanted = {key.lower(): key for key in keys}  # Git reports these keys in lower case
+        pattern = "^(" + "|".join(re.escape(key) for key in wanted) + ")$"
+        proc = self.run("config", "-z", "--get-regexp", "--end-of-options", pattern, check=False)
+        found: dict[str, str] = {}
+        for entry in proc.stdout.decode(errors="replace").split("\0"):
+            key, _, value = entry.partition("\n")
+            if key in wanted:
+                found[wanted[key]] = value.strip()
+        return {key: value for key, value in found.items() if value}
 
     def date_of(self, rev: str) -> int | None:
         """When ``rev`` was made (seconds): an annotated tag's tagger date, else its
