@@ -23,6 +23,7 @@ from git_model.collect import collect, prefetch, read_spec, spec_path
 from git_model.commands.check import check
 from git_model.commands.promote import promote, promote_all
 from git_model.commands.rollback import rollback
+from git_model.commands.verify import verify
 from git_model.config import (
     DEFAULT_STAGES,
     RegistryConfig,
@@ -83,6 +84,7 @@ from git_model.policy import (
     GateResult,
     Override,
     Policy,
+    Signing,
     StageGates,
     Threshold,
     Tolerance,
@@ -95,6 +97,7 @@ from git_model.reading import (
     moment,
     open_reader,
     open_registry,
+    policy_in_force,
     read_for_write,
     require_model,
     resolve,
@@ -104,6 +107,7 @@ from git_model.reading import (
 )
 from git_model.reports import model_card
 from git_model.results import (
+    ArtifactCheck,
     Change,
     Check,
     Comparison,
@@ -120,10 +124,12 @@ from git_model.results import (
     StageCell,
     Synced,
     Timeline,
+    Verification,
     VersionDetail,
 )
 from git_model.safeyaml import write_file
 from git_model.semver import Bump, SemVer
+from git_model.signing import SignatureCheck, who_signed
 from git_model.state import (
     MODEL_TYPE,
     Annotation,
@@ -163,6 +169,7 @@ T = TypeVar("T")
 __all__ = [
     "Annotation",
     "Artifact",
+    "ArtifactCheck",
     "Bump",
     "CardSection",
     "Change",
@@ -203,6 +210,8 @@ __all__ = [
     "SemVer",
     "Signature",
     "SignatureChange",
+    "SignatureCheck",
+    "Signing",
     "Skipped",
     "StageCell",
     "StageGates",
@@ -214,6 +223,7 @@ __all__ = [
     "Timeline",
     "Tolerance",
     "Value",
+    "Verification",
     "Version",
     "VersionDetail",
     "annotate",
@@ -237,6 +247,7 @@ __all__ = [
     "rollback",
     "show",
     "timeline",
+    "verify",
 ]
 
 
@@ -459,10 +470,12 @@ def history(
     *,
     newest_first: bool = True,
     metrics: Sequence[str] = (),
+    signers: bool = False,
     repo: Path | str | None = None,
 ) -> History:
     """Every event of one model, or of all models, ordered by counter within a model;
-    with ``metrics``, the value each event's version recorded for each of them."""
+    with ``metrics``, the value each event's version recorded for each of them; with
+    ``signers``, who signed each signed event (each one verified)."""
     git, config = open_registry(repo)
     model_name = None
     if name is not None:
@@ -475,12 +488,18 @@ def history(
         events = merge_events(models)
     if newest_first:
         events.reverse()
+    signatures: tuple[SignatureCheck, ...] = ()
+    note = None
+    if signers:
+        signatures, note = who_signed(git, policy_in_force(git, config)[0], events)
     return History(
         model=model_name,
         events=tuple(events),
         newest_first=newest_first,
         metrics=tuple(metrics),
         values=_recorded(models, events, metrics) if metrics else (),
+        signatures=signatures,
+        signatures_note=note,
     )
 
 
@@ -525,17 +544,21 @@ def describe(ref: str, *, at: str | None = None, repo: Path | str | None = None)
     if model is None:
         raise ModelNotFound(target.model)
     version = resolve(model, target)
+    events = tuple(
+        e for e in model.events if e.version == version.version or e.kind is EventKind.DEPRECATED
+    )
+    signed = any(e.signed for e in events)
+    policy = policy_in_force(git, config)[0] if signed else None
+    signatures, note = who_signed(git, policy, events) if policy else ((), None)
     return VersionDetail(
         ref=ref,
         version=version,
         deprecated=model.deprecated,
-        events=tuple(
-            e
-            for e in model.events
-            if e.version == version.version or e.kind is EventKind.DEPRECATED
-        ),
+        events=events,
         lags=model.lags,
         metadata=version.metadata(),
+        signatures=signatures,
+        signatures_note=note,
     )
 
 
@@ -548,6 +571,7 @@ def annotate(
     *,
     message: str | None = None,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Attach facts to a version after registration (UAT result, production notes, a
@@ -564,7 +588,7 @@ def annotate(
     target = ModelRef.parse(ref)
     model, remote = changing(git, config, target.model, push)
     version = resolve(model, target)
-    plan = Plan(git, config, model, remote)
+    plan = Plan(git, config, model, remote, sign=sign)
     if _annotated_before(model, version, values):
         return plan.finish(EventKind.ANNOTATED, version.version)
     shown = ", ".join(f"{k}={v}" for k, v in values.items())
@@ -646,6 +670,7 @@ def register(
     message: str | None = None,
     model_type: str | None = None,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Tag ``rev`` (default HEAD) as a new version of ``name``: ``version`` as given, or the
@@ -681,7 +706,7 @@ def register(
     existing = None if declare else model.at_commit(commit)
     if existing is not None:
         if done_before(model, existing.tag) and wanted in (None, existing.version):
-            plan = Plan(git, config, model, remote)
+            plan = Plan(git, config, model, remote, sign=sign)
             return plan.finish(EventKind.REGISTERED, existing.version)
         raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
     step = bump if isinstance(bump, Bump) else None
@@ -709,6 +734,7 @@ def register(
             reason=reason,
             auto=auto and wanted is None,
             check_disk=not declare and commit == head,
+            sign=sign,
         )
     except GitModelError as exc:
         if committed:
@@ -733,6 +759,7 @@ def _tag_version(
     reason: str | None,
     auto: bool,
     check_disk: bool,
+    sign: bool | None,
 ) -> Change:
     """Register the commit that declares the model: read what it records, tag it."""
     name, artifact_path = model.name, declared.path
@@ -756,7 +783,7 @@ def _tag_version(
     trailers += artifact.trailers() if artifact is not None else []
     if remote is not None and artifact is not None and git.work_tree is not None:
         artifacts.Workspace(git.work_tree).ensure_pushed(name, artifact, commit)
-    plan = Plan(git, config, model, remote)
+    plan = Plan(git, config, model, remote, sign=sign)
     plan.version(new, commit, text, trailers, document=metadata.to_json())
     return plan.finish(EventKind.REGISTERED, new, committed=committed, bump_reason=reason)
 
@@ -766,6 +793,7 @@ def demote(
     *,
     message: str | None = None,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Empty the stage ``NAME#STAGE`` names. No earlier holder takes it back."""
@@ -780,13 +808,13 @@ def demote(
         last = last_event(model, target.stage)
         demoted = last is not None and last.kind is EventKind.DEMOTED
         if last is not None and demoted and done_before(model, last.tag):
-            plan = Plan(git, config, model, remote)
+            plan = Plan(git, config, model, remote, sign=sign)
             return plan.finish(EventKind.DEMOTED, last.version, target.stage)
         if target.stage not in config.stages:
             raise UnknownStage(target.stage, config.stages)
         raise StageEmpty(model.name, target.stage)
     writable(model)
-    plan = Plan(git, config, model, remote)
+    plan = Plan(git, config, model, remote, sign=sign)
     text = message or f"Demote {model.name} {holder.version.tag} from {target.stage}"
     plan.event(Action.UNASSIGN, holder.commit, text, stage=target.stage)
     plan.set_stage(target.stage, None, text)
@@ -810,6 +838,7 @@ def archive(
     message: str | None = None,
     demote: bool = False,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Archive a version: kept in history, never promoted again. A version that holds a
@@ -823,13 +852,15 @@ def archive(
     if version.archived:
         archived = last_event(model, version=version.version)
         if archived is not None and done_before(model, archived.tag):
-            return Plan(git, config, model, remote).finish(EventKind.ARCHIVED, version.version)
+            return Plan(git, config, model, remote, sign=sign).finish(
+                EventKind.ARCHIVED, version.version
+            )
         raise VersionArchived(model.name, version.version.tag)
     writable(model)
     held = [h for h in model.holders if h.commit == version.commit]
     if held and not demote:
         raise HoldsStages(model.name, version.version.tag, [h.stage for h in held])
-    plan = Plan(git, config, model, remote)
+    plan = Plan(git, config, model, remote, sign=sign)
     _empty_stages(plan, model, held, f"{version.version.tag} archived")
     text = message or f"Archive {model.name} {version.version.tag}"
     plan.event(Action.DEREGISTER, version.commit, text, version=version.version)
@@ -841,6 +872,7 @@ def deprecate(
     *,
     message: str | None = None,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Retire a model: every stage emptied, no new versions or promotions."""
@@ -851,9 +883,9 @@ def deprecate(
     if model.deprecated:
         last = next(e for e in reversed(model.events) if e.kind is EventKind.DEPRECATED)
         if done_before(model, last.tag):
-            return Plan(git, config, model, remote).finish(EventKind.DEPRECATED, None)
+            return Plan(git, config, model, remote, sign=sign).finish(EventKind.DEPRECATED, None)
         raise ModelDeprecated(model.name)
-    plan = Plan(git, config, model, remote)
+    plan = Plan(git, config, model, remote, sign=sign)
     _empty_stages(plan, model, model.holders, f"{model.name} deprecated")
     anchor = model.latest or (model.versions[0] if model.versions else None)
     commit = anchor.commit if anchor is not None else model.events[-1].commit

@@ -73,8 +73,7 @@ def policy_branches(default_branch: str | None) -> tuple[str, ...]:
 def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | None]:
     """The policy in force, and a warning when the working tree's file declares other
     gates (they are not in force until that file is committed on the policy branch)."""
-    settings = git.config_values([POLICY_SETTING, DEFAULT_BRANCH_SETTING])
-    configured = settings.get(POLICY_SETTING)
+    configured = git.config_value(POLICY_SETTING)
     found: tuple[str, str] | None = None
     if configured:
         commit = git.resolve_commit(configured)
@@ -85,7 +84,7 @@ def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | Non
             )
         found = (configured, commit)
     else:
-        searched = policy_branches(settings.get(DEFAULT_BRANCH_SETTING))
+        searched = policy_branches(git.config_value(DEFAULT_BRANCH_SETTING))
         present = git.read_refs(searched)  # one listing for all of them
         found = next(((r, present[r]) for r in searched if r in present), None)
     if found is None:

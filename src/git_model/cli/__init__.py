@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -51,6 +52,15 @@ PushOption = Annotated[
     ),
 ]
 RemoteOption = Annotated[str, typer.Option("--remote", help="The remote --push and fetch use.")]
+SignOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--sign/--no-sign",
+        help="Have Git sign the tags this write makes (user.signingkey, gpg.format; see "
+        "docs/signing.md). Default: git config gitmodel.sign, else tag.gpgSign.",
+        show_default=False,
+    ),
+]
 MessageOption = Annotated[
     str | None,
     typer.Option("--message", "-m", help="Why: recorded in the tag message and in history."),
@@ -169,6 +179,7 @@ def register(
     ] = None,
     message: MessageOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
@@ -190,6 +201,7 @@ def register(
         message=message,
         model_type=model_type,
         push=remote if push else None,
+        sign=sign,
     )
     _report(result, as_json)
 
@@ -235,6 +247,7 @@ def promote(
     force: ForceOption = False,
     reason: ReasonOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
@@ -247,7 +260,7 @@ def promote(
     """
     from git_model import api  # noqa: PLC0415
 
-    options = {"message": message, "force": force, "reason": reason}
+    options = {"message": message, "force": force, "reason": reason, "sign": sign}
     where = remote if push else None
     if len(refs) > 1:
         release = _call(api.promote_all, refs, to=to, push=where, **options)
@@ -273,6 +286,7 @@ def rollback(
     force: ForceOption = False,
     reason: ReasonOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
@@ -291,6 +305,7 @@ def rollback(
         force=force,
         reason=reason,
         push=remote if push else None,
+        sign=sign,
     )
     _report(result, as_json)
 
@@ -305,6 +320,15 @@ def check(
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print a Markdown table for a pull request.")
     ] = False,
+    sign: Annotated[
+        bool | None,
+        typer.Option(
+            "--sign/--no-sign",
+            help="Evaluate the signers gate as for a promotion signed (or not) with your "
+            "signing key. Default: as your promotions are (gitmodel.sign, tag.gpgSign).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Evaluate every gate a version must pass to enter a stage, as promote would.
 
@@ -315,7 +339,7 @@ def check(
     from git_model.cli import render  # noqa: PLC0415
     from git_model.errors import EXIT_CODES, GatesFailed  # noqa: PLC0415
 
-    result = _call(api.check, ref, to=to)
+    result = _call(api.check, ref, to=to, sign=sign)
     if as_json:
         render.print_json(result)
     else:
@@ -325,17 +349,54 @@ def check(
 
 
 @app.command()
+def verify(
+    ref: Annotated[
+        str, typer.Argument(help="The version to verify: NAME@VERSION, NAME@latest, NAME#STAGE.")
+    ],
+    allowed_signers: Annotated[
+        Path | None,
+        typer.Option(
+            "--allowed-signers",
+            metavar="FILE",
+            help="Verify against this allowed-signers file instead of the one git-model.yaml "
+            "names on the policy branch.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check who signed the tags that make a version what it is, and its artifact.
+
+    The registration, and for each stage the version holds the event that put it there
+    and the stage tag: each must be an untampered tag object, dated after its commit,
+    with a signature Git verifies, by a principal the stage allows. Exits 0 when all
+    pass, 17 when any fails (docs/signing.md).
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+    from git_model.errors import EXIT_CODES, VerificationFailed  # noqa: PLC0415
+
+    result = _call(api.verify, ref, allowed_signers=allowed_signers)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.verification(result)
+    if not result.passed:
+        raise typer.Exit(EXIT_CODES[VerificationFailed])
+
+
+@app.command()
 def demote(
     ref: Annotated[str, typer.Argument(help="The stage to empty: NAME#STAGE.")],
     message: MessageOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
     """Take a stage from the version that holds it. The stage is left empty."""
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.demote, ref, message=message, push=remote if push else None)
+    result = _call(api.demote, ref, message=message, push=remote if push else None, sign=sign)
     _report(result, as_json)
 
 
@@ -352,13 +413,15 @@ def archive(
         ),
     ] = False,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
     """Archive a version: kept in history, never promoted again."""
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.archive, ref, message=message, demote=demote, push=remote if push else None)
+    where = remote if push else None
+    result = _call(api.archive, ref, message=message, demote=demote, push=where, sign=sign)
     _report(result, as_json)
 
 
@@ -367,13 +430,14 @@ def deprecate(
     name: Annotated[str, typer.Argument(help="The model to retire.")],
     message: MessageOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
     """Retire a model: every stage emptied; it takes no new versions or promotions."""
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.deprecate, name, message=message, push=remote if push else None)
+    result = _call(api.deprecate, name, message=message, push=remote if push else None, sign=sign)
     _report(result, as_json)
 
 
@@ -450,6 +514,14 @@ def history(
             "(repeatable).",
         ),
     ] = None,
+    signers: Annotated[
+        bool,
+        typer.Option(
+            "--signers",
+            help="Verify each signed event and show who signed it (one git verify-tag per "
+            "signed event listed; docs/signing.md).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Every registry event: who registered, promoted, demoted, archived what, when, why.
@@ -464,7 +536,9 @@ def history(
         timeline = _call(api.timeline, name)
         render.print_json(timeline) if as_json else render.timeline(timeline)
         return
-    result = _call(api.history, name, newest_first=not oldest_first, metrics=metric or ())
+    result = _call(
+        api.history, name, newest_first=not oldest_first, metrics=metric or (), signers=signers
+    )
     if as_json:
         render.print_json(result)
     else:
@@ -550,6 +624,7 @@ def annotate(
     ],
     message: MessageOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
 ) -> None:
@@ -557,7 +632,8 @@ def annotate(
     from git_model import api  # noqa: PLC0415
 
     values = _call(_pairs, pairs)
-    result = _call(api.annotate, ref, values, message=message, push=remote if push else None)
+    where = remote if push else None
+    result = _call(api.annotate, ref, values, message=message, push=where, sign=sign)
     _report(result, as_json)
 
 
