@@ -49,10 +49,23 @@ from git_model.errors import (
 from git_model.gitcmd import (
     Git,
 )
+from git_model.leftovers import Holder, Leftover, LeftoverKind
 from git_model.metadata import (
+    CardSection,
+    Dep,
+    Environment,
+    Field,
+    LineageChange,
+    LineageStage,
     Metadata,
+    MetricDelta,
     ModelSpec,
+    PackageFile,
+    ParamChange,
     Scalar,
+    Signature,
+    SignatureChange,
+    Value,
     lineage_change,
     metric_deltas,
     param_changes,
@@ -66,6 +79,16 @@ from git_model.names import (
     check_version,
     model_in_tag,
     model_ref_patterns,
+)
+from git_model.policy import (
+    Evaluation,
+    GateResult,
+    Override,
+    Policy,
+    Signing,
+    StageGates,
+    Threshold,
+    Tolerance,
 )
 from git_model.reading import (
     Reader,
@@ -113,14 +136,19 @@ from git_model.semver import Bump, SemVer
 from git_model.signing import SignatureCheck, who_signed
 from git_model.state import (
     MODEL_TYPE,
+    Annotation,
     Artifact,
     Brief,
     Event,
     EventKind,
     Listing,
     Model,
+    Person,
     RegistryState,
+    Skipped,
     StageHolder,
+    StageTagLag,
+    Tenure,
     Version,
     build_state,
     merge_events,
@@ -140,30 +168,70 @@ from git_model.writing import (
 
 T = TypeVar("T")
 
+# The documented surface (docs/python-api.md): one function per command, what they take
+# and return, and every value inside a result, so that a program can name its types.
 __all__ = [
+    "Annotation",
+    "Artifact",
     "ArtifactCheck",
+    "Bump",
+    "CardSection",
     "Change",
     "Check",
     "Comparison",
+    "Dep",
     "Diagnosis",
+    "Environment",
+    "Evaluation",
+    "Event",
+    "EventKind",
     "Fetched",
+    "Field",
     "Filters",
+    "GateResult",
     "History",
+    "Holder",
     "Initialized",
+    "Leftover",
+    "LeftoverKind",
+    "LineageChange",
+    "LineageStage",
+    "Metadata",
+    "MetricDelta",
     "ModelCard",
+    "ModelSpec",
     "ModelSummary",
     "ModelView",
     "Notice",
     "NoticeKind",
+    "Override",
+    "PackageFile",
+    "ParamChange",
+    "Person",
+    "Policy",
     "RefChange",
+    "RegistryConfig",
     "RegistryView",
     "Release",
+    "SemVer",
+    "Signature",
+    "SignatureChange",
     "SignatureCheck",
+    "Signing",
+    "Skipped",
     "StageCell",
+    "StageGates",
+    "StageHolder",
+    "StageTagLag",
     "Synced",
     "TagMeaning",
+    "Tenure",
+    "Threshold",
     "Timeline",
+    "Tolerance",
+    "Value",
     "Verification",
+    "Version",
     "VersionDetail",
     "annotate",
     "archive",
@@ -256,7 +324,7 @@ def show(
         records = until(reader.list_tags(model_ref_patterns(wanted)), then)
         model = _past(model_from(records, wanted, config.stages), then)
         if model is None:
-            raise ModelNotFound(wanted)
+            raise ModelNotFound(wanted, source)
         kept = [v for v in model.versions if (include_all or not v.archived) and chosen.keeps(v)]
         kept = chosen.order(kept, chosen.value)
         return ModelView(
@@ -342,8 +410,8 @@ def _locate(
     patterns = model_ref_patterns(target.model)
     model = model_from(reader.list_tags(patterns), target.model, reader.config.stages)
     if model is None:
-        raise ModelNotFound(target.model)
-    version = resolve(model, target)
+        raise ModelNotFound(target.model, source)
+    version = resolve(model, target, source)
     expected = version.artifact
     if expected is None and reader.git is not None:
         expected = artifacts.recorded(reader.git, version.commit, model.name)

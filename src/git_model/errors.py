@@ -7,6 +7,7 @@ one line: ``<what is wrong>; <how to fix it>``. Exit codes are assigned in one t
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -203,33 +204,48 @@ class NoNextStage(GitModelError):
 # --- what the registry holds ----------------------------------------------------------
 
 
+def _show(model: str | None, source: str | None) -> str:
+    """The ``git model show`` that lists what an error is about: with ``source``, the
+    registry the command read with ``--repo``, which works outside a clone too."""
+    command = "git model show" + (f" {model}" if model else "")
+    return f"`{command}`" if source is None else f"`{command} --repo {shlex.quote(source)}`"
+
+
 class ModelNotFound(GitModelError):
-    def __init__(self, model: str) -> None:
-        super().__init__(
-            f"no model named {model!r} is registered",
-            f"run `git model show` to list models, or `git model register {model}` to create it",
-        )
+    def __init__(self, model: str, source: str | None = None) -> None:
+        if source is None:
+            where = ""
+            hint = (
+                f"run `git model show` to list models, or `git model register {model}` to create it"
+            )
+        else:
+            where = f" in {plain(source)}"
+            hint = f"run {_show(None, source)} to list its models"
+        super().__init__(f"no model named {model!r} is registered{where}", hint)
         self.model = model
+        self.source = source
 
 
 class VersionNotFound(GitModelError):
-    def __init__(self, model: str, version: str) -> None:
+    def __init__(self, model: str, version: str, source: str | None = None) -> None:
         super().__init__(
             f"{model} has no version {version}",
-            f"run `git model show {model}` to list its versions",
+            f"run {_show(model, source)} to list its versions",
         )
         self.model = model
         self.version = version
+        self.source = source
 
 
 class StageEmpty(GitModelError):
-    def __init__(self, model: str, stage: str) -> None:
+    def __init__(self, model: str, stage: str, source: str | None = None) -> None:
         super().__init__(
             f"no version of {model} is in {stage!r}",
-            f"run `git model show {model}` to see where its versions are",
+            f"run {_show(model, source)} to see where its versions are",
         )
         self.model = model
         self.stage = stage
+        self.source = source
 
 
 class RevisionNotFound(GitModelError):
