@@ -56,30 +56,40 @@ from git_model.state import (
 
 # The gates in force are read from git-model.yaml as committed on the policy branch: the
 # branch `git config gitmodel.policyBranch` names, else the remote's default branch as last
-# fetched, else main, else master. Never from the working tree, never from the commit
-# being promoted.
+# fetched, else the branch `git init` makes first here (init.defaultBranch), else main,
+# else master. Never from the working tree, never from the commit being promoted, never
+# from whichever branch is checked out.
 POLICY_SETTING = "gitmodel.policyBranch"
-POLICY_BRANCHES = ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master")
+DEFAULT_BRANCH_SETTING = "init.defaultBranch"
+REMOTE_DEFAULT = "refs/remotes/origin/HEAD"
+
+
+def policy_branches(default_branch: str | None) -> tuple[str, ...]:
+    """Where the policy is looked for, in order, when no branch is configured for it."""
+    named = [f"refs/heads/{default_branch}"] if default_branch else []
+    return tuple(dict.fromkeys([REMOTE_DEFAULT, *named, "refs/heads/main", "refs/heads/master"]))
 
 
 def config_in_force(git: Git) -> tuple[RegistryConfig, str | None]:
     """``git-model.yaml`` as committed on the policy branch (its ``policy`` says where it
     was read), and that branch (None: there is none, so the defaults are in force)."""
     configured = git.config_value(POLICY_SETTING)
-    found = None
+    found: tuple[str, str] | None = None
     if configured:
         commit = git.resolve_commit(configured)
-        found = (configured, commit) if commit is not None else None
-    else:
-        present = git.read_refs(POLICY_BRANCHES)  # one listing for all three
-        found = next(((r, present[r]) for r in POLICY_BRANCHES if r in present), None)
-    if found is None:
-        if configured:
+        if commit is None:
             raise ConfigError(
                 f"git config {POLICY_SETTING}",
                 f"names {configured!r}, which is no branch here (fetch it, or change the setting)",
             )
-        return RegistryConfig(policy=Policy(source="no policy branch (no main or master)")), None
+        found = (configured, commit)
+    else:
+        searched = policy_branches(git.config_value(DEFAULT_BRANCH_SETTING))
+        present = git.read_refs(searched)  # one listing for all of them
+        found = next(((r, present[r]) for r in searched if r in present), None)
+    if found is None:
+        names = ", ".join(r.split("/", 2)[-1] for r in searched)
+        return RegistryConfig(policy=Policy(source=f"no policy branch (none of {names})")), None
     ref, commit = found
     label = f"{CONFIG_FILE} at {ref} ({commit[:7]})"
     blob = git.read_blobs([f"{commit}:{CONFIG_FILE}"])[0]
@@ -94,10 +104,15 @@ def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | Non
     policy, mine = committed.policy, config.policy
     if (mine.gates, mine.overrides) == (policy.gates, policy.overrides):
         return policy, None
-    where = branch or "a policy branch"
+    if branch is None:
+        return policy, (
+            f"the working tree's {CONFIG_FILE} declares gates, but none are in force: "
+            f"{policy.source}; commit it on the repository's main branch and name that "
+            f"branch: git config {POLICY_SETTING} BRANCH"
+        )
     return policy, (
-        f"the working tree's {CONFIG_FILE} declares other gates than {where}'s, which are the "
-        f"ones in force: commit the change and merge it into {where} to put it in force"
+        f"the working tree's {CONFIG_FILE} declares other gates than {branch}'s, which are "
+        f"the ones in force: commit the change and merge it into {branch} to put it in force"
     )
 
 
@@ -259,19 +274,20 @@ def cells(model: Model | Brief, stages: Sequence[str]) -> tuple[StageCell, ...]:
     return tuple(StageCell(s, model.holder(s)) for s in stages)
 
 
-def resolve(model: Model, ref: ModelRef) -> Version:
+def resolve(model: Model, ref: ModelRef, source: str | None = None) -> Version:
+    """The version ``ref`` names; ``source``: the remote it was read from (``--repo``)."""
     if ref.stage is not None:
         holder = model.holder(ref.stage)
         found = model.find(holder.version) if holder is not None else None
         if found is None:
-            raise StageEmpty(model.name, ref.stage)
+            raise StageEmpty(model.name, ref.stage, source)
         return found
     if ref.version is not None:
         found = model.find(ref.version)
         if found is None:
-            raise VersionNotFound(model.name, ref.version.tag)
+            raise VersionNotFound(model.name, ref.version.tag, source)
         return found
     # NAME@latest (a bare NAME means the same where a version is expected)
     if model.latest is None:
-        raise VersionNotFound(model.name, "latest (every version is archived)")
+        raise VersionNotFound(model.name, "latest (every version is archived)", source)
     return model.latest

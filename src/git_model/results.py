@@ -105,6 +105,24 @@ class RefChange:
     new: str | None
 
 
+class NoticeKind(StrEnum):
+    # Files of the work tree differ from the commit a version records.
+    UNCOMMITTED = "uncommitted"
+    # The version's artifact has the DVC hash an earlier version's has.
+    SAME_ARTIFACT = "same-artifact"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What a command did not refuse but wants you to know: one line for people, and its
+    facts for programs (the files, the other version)."""
+
+    kind: NoticeKind
+    message: str
+    paths: tuple[str, ...] = ()
+    version: SemVer | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """What a write did: the events it recorded and every ref it changed."""
@@ -124,6 +142,7 @@ class Change:
     # before, perhaps cut short by a crash, a kill or a dropped connection): that write's
     # tags. Nothing new was written; what it left undone (stage tags) was completed.
     completed: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
     # A promotion: the gates of its stage, as evaluated (failed ones, if forced); and a
     # warning about the policy (the working tree declares other gates than those in force).
     gates: Evaluation | None = None
@@ -138,6 +157,24 @@ class Timeline:
     model: str
     stage: str
     tenures: tuple[Tenure, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TagMeaning:
+    """``check-ref``: what one registry tag means, for a CI job its push started."""
+
+    ref: str  # as given
+    tag: str
+    kind: EventKind  # what happened (for a moving stage tag: the event behind it)
+    model: str
+    version: Version | None  # None for a deprecation
+    stage: str | None
+    previous: SemVer | None  # who held the stage just before (stage events)
+    holder: SemVer | None  # who holds the stage now
+    current: bool  # the event still describes the present: deploy only then
+    stage_tag: bool  # the ref is the moving stage tag, not an event
+    event: Event
+    artifact: Artifact | None  # what to deploy: git model get NAME@VERSION
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,6 +177,15 @@ def register(
         str | None,
         typer.Option("--type", help="The model's type (one of `types:` in git-model.yaml)."),
     ] = None,
+    allow_uncommitted: Annotated[
+        bool,
+        typer.Option(
+            "--allow-uncommitted",
+            help="Register the commit as it is even though the working tree holds another "
+            "artifact, model YAML file or metrics or params file; the version records "
+            "which files differed.",
+        ),
+    ] = False,
     message: MessageOption = None,
     push: PushOption = False,
     sign: SignOption = None,
@@ -187,7 +196,8 @@ def register(
 
     Without --version or --bump, the latest version's minor part is bumped (the first
     version of a model is then 0.1.0). With --path, the version records the artifact's
-    DVC hash and size.
+    DVC hash and size. Registering HEAD is refused when the working tree holds other files
+    than the commit records for the model.
     """
     from git_model import api  # noqa: PLC0415
 
@@ -202,6 +212,7 @@ def register(
         model_type=model_type,
         push=remote if push else None,
         sign=sign,
+        allow_uncommitted=allow_uncommitted,
     )
     _report(result, as_json)
 
@@ -382,6 +393,32 @@ def verify(
         render.verification(result)
     if not result.passed:
         raise typer.Exit(EXIT_CODES[VerificationFailed])
+
+
+@app.command("check-ref")
+def check_ref(
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            help="The registry tag a CI job was started for: refs/tags/NAME#STAGE#N, "
+            "NAME#STAGE, NAME@vX.Y.Z (as in GITHUB_REF or CI_COMMIT_TAG).",
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Say what a pushed registry tag means: the event, model, version, stage, who held
+    the stage before, the artifact to deploy, and whether it is still current.
+
+    A deploy job deploys only when `current` is true: a job that runs after a newer
+    promotion must not deploy the older version. Exits 4 for a ref that is not a
+    registry tag (the job can skip it).
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = _call(api.check_ref, ref)
+    render.print_json(result) if as_json else render.tag_meaning(result)
 
 
 @app.command()

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from git_model.leftovers import AGE_LIMIT, Leftover, LeftoverKind
 from git_model.metadata import Metadata, Scalar
@@ -29,10 +31,12 @@ from git_model.results import (
     Initialized,
     ModelCard,
     ModelView,
+    Notice,
     RegistryView,
     Release,
     StageCell,
     Synced,
+    TagMeaning,
     Timeline,
     Validation,
     Verification,
@@ -315,6 +319,9 @@ def _metadata_panels(metadata: Metadata) -> list[Panel]:
             ("Hardware", f"{env.cpu}, {env.cores} cores, {human_size(env.memory_bytes)}"),
             ("Packages", pins or f"{len(env.packages)} installed (see --json)"),
         ]
+        if metadata.uncommitted:  # registered with --allow-uncommitted
+            differed = escape(", ".join(metadata.uncommitted))
+            rows.append(("Uncommitted", f"{differed} (differed from the commit)"))
         panels.append(Panel(_grid(rows), title="Environment", title_align="left", expand=False))
     sections = [(c.section.replace("_", " "), c.text) for c in spec.card]
     if sections:
@@ -426,8 +433,16 @@ def change(result: Change) -> None:
     if result.action in (EventKind.ARCHIVED, EventKind.DEPRECATED) and emptied:
         line += f" (taken out of {', '.join(emptied)})"
     out.print(line)
+    notices(result.notices)
     _gated(result)
     _written(result)
+
+
+def notices(items: Iterable[Notice]) -> None:
+    """What a command did not refuse but wants known, on standard error (paths may hold
+    brackets: the message is text, never markup)."""
+    for notice in items:
+        err.print(Text.assemble(("warning:", "yellow"), " ", notice.message))
 
 
 def _gated(result: Change) -> None:
@@ -504,6 +519,33 @@ def timeline(result: Timeline) -> None:
         )
     out.print(f"[bold]{result.model}#{result.stage}[/bold]")
     table.print()
+
+
+def tag_meaning(result: TagMeaning) -> None:
+    """What a registry tag means, for a CI job: one line, then the facts a deploy needs."""
+    what = result.kind.value
+    version = result.version.version.tag if result.version else None
+    line = f"{result.tag}: {result.model} {version or ''} {what}".replace("  ", " ")
+    if result.stage is not None:
+        line += f" {'to' if result.kind.assigns else 'from'} {result.stage}"
+    out.print(f"[bold]{line}[/bold]")
+    rows = [("Model", result.model), ("Version", version or EMPTY)]
+    if result.stage is not None:
+        rows += [
+            ("Stage", result.stage),
+            ("Before", _v(result.previous)),
+            ("Holds it now", _v(result.holder)),
+        ]
+    rows.append(("Current", "yes" if result.current else "no: a later event superseded it"))
+    if result.artifact is not None and version is not None:
+        rows += [
+            ("Artifact", f"{result.artifact.path} (md5 {result.artifact.md5})"),
+            (
+                "Get it",
+                f"git model get {result.model}@{result.version.version if result.version else ''}",
+            ),
+        ]
+    out.print(_grid(rows))
 
 
 def verification(result: Verification) -> None:
