@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal, TypeVar
@@ -32,7 +32,6 @@ from git_model.errors import (
     GitModelError,
     InvalidName,
     ModelDeprecated,
-    ModelNotFound,
     NoNextStage,
     OutputExists,
     StageEmpty,
@@ -60,12 +59,16 @@ from git_model.names import (
     check_model_name,
     check_stage_name,
     check_version,
+    is_model_name,
     model_in_tag,
     model_ref_patterns,
+    prefix_patterns,
 )
 from git_model.reading import (
+    Reader,
     cells,
     listing,
+    missing_model,
     model_from,
     open_reader,
     open_registry,
@@ -73,6 +76,7 @@ from git_model.reading import (
     require_model,
     resolve,
     stage_columns,
+    tag_names,
     with_documents,
 )
 from git_model.reports import model_card
@@ -134,6 +138,7 @@ __all__ = [
     "cache_dir",
     "card",
     "compare",
+    "complete",
     "demote",
     "deprecate",
     "describe",
@@ -172,6 +177,11 @@ class Filters:
             return False
         return self.owner is None or (spec is not None and spec.owner == self.owner)
 
+    @property
+    def asked(self) -> tuple[str, ...]:
+        """The metric asked for, if any."""
+        return (self.sort,) if self.sort else ()
+
     def value(self, version: Version | None) -> Scalar:
         metadata = version.metadata() if version and self.sort else None
         return metadata.metric(self.sort) if metadata and self.sort else None
@@ -190,6 +200,22 @@ def _is_number(value: Scalar) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _unrecorded(
+    asked: Sequence[str],
+    rows: Sequence[Sequence[Scalar]],
+    versions: Iterable[Version | None],
+    reader: Reader | None = None,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The metrics ``asked`` for that none of the ``rows`` has a value of (each row holds a
+    value per metric asked), and then every metric that ``versions`` recorded. Nothing when
+    the ``reader`` read a remote's listing, which carries no metrics."""
+    missing = tuple(m for i, m in enumerate(asked) if all(row[i] is None for row in rows))
+    if not rows or not missing or (reader is not None and reader.git is None):
+        return (), ()
+    documents = (v.metadata() for v in versions if v is not None)
+    return missing, tuple(sorted({m.name for d in documents if d for m in d.metrics}))
+
+
 def show(
     name: str | None = None,
     *,
@@ -203,25 +229,10 @@ def show(
     ``filters`` keep the models (by their latest version) or versions that match, sorted
     by a metric."""
     reader = open_reader(repo, source)
-    config = reader.config
     chosen = filters or Filters()
     if name is not None:
-        wanted = ModelRef.parse(name).model
-        model = model_from(reader.list_tags(model_ref_patterns(wanted)), wanted, config.stages)
-        if model is None:
-            raise ModelNotFound(wanted)
-        kept = [v for v in model.versions if (include_all or not v.archived) and chosen.keeps(v)]
-        kept = chosen.order(kept, chosen.value)
-        return ModelView(
-            name=model.name,
-            stages=cells(model, stage_columns(config, [model])),
-            versions=tuple(kept),
-            deprecated=model.deprecated,
-            lags=model.lags,
-            skipped=model.skipped,
-            sorted_by=chosen.sort,
-            sort_values=tuple(chosen.value(v) for v in kept) if chosen.sort else (),
-        )
+        return _model_view(reader, ModelRef.parse(name).model, include_all, chosen)
+    config = reader.config
     state = (
         listing(reader.git, config)
         if reader.git is not None
@@ -233,6 +244,7 @@ def show(
         # The filters read what the latest versions recorded: their tags' documents.
         filled = with_documents(reader.git, [v for v in latest.values() if v is not None])
         latest = {name: filled[v.tag] if v else None for name, v in latest.items()}
+    matching = [m for m in state.models if _model_kept(chosen, m, latest[m.name])]
     rows = [
         ModelSummary(
             name=m.name,
@@ -242,9 +254,12 @@ def show(
             versions=m.active_versions,
             sort_value=chosen.value(latest[m.name]),
         )
-        for m in state.models
-        if (include_all or not m.deprecated) and _model_kept(chosen, m, latest[m.name])
+        for m in matching
+        if include_all or not m.deprecated
     ]
+    missing, known = _unrecorded(
+        chosen.asked, [(r.sort_value,) for r in rows], [r.latest for r in rows], reader
+    )
     return RegistryView(
         stages=columns,
         models=tuple(chosen.order(rows, lambda r: r.sort_value)),
@@ -252,6 +267,33 @@ def show(
         skipped=state.skipped,
         sorted_by=chosen.sort,
         filtered=bool(chosen.label or chosen.owner or chosen.stage),
+        hidden=len(matching) - len(rows),
+        missing_metrics=missing,
+        known_metrics=known,
+    )
+
+
+def _model_view(reader: Reader, name: str, include_all: bool, chosen: Filters) -> ModelView:
+    """``show NAME``: the model's stages, and its versions that match the filters."""
+    model = model_from(reader.list_tags(model_ref_patterns(name)), name, reader.config.stages)
+    if model is None:
+        raise reader.missing(name)
+    matching = [v for v in model.versions if chosen.keeps(v)]
+    kept = chosen.order([v for v in matching if include_all or not v.archived], chosen.value)
+    values = tuple(chosen.value(v) for v in kept) if chosen.sort else ()
+    missing, known = _unrecorded(chosen.asked, [(v,) for v in values], kept, reader)
+    return ModelView(
+        name=model.name,
+        stages=cells(model, stage_columns(reader.config, [model])),
+        versions=tuple(kept),
+        deprecated=model.deprecated,
+        lags=model.lags,
+        skipped=model.skipped,
+        sorted_by=chosen.sort,
+        sort_values=values,
+        hidden=len(matching) - len(kept),
+        missing_metrics=missing,
+        known_metrics=known,
     )
 
 
@@ -276,7 +318,7 @@ def _locate(
     patterns = model_ref_patterns(target.model)
     model = model_from(reader.list_tags(patterns), target.model, reader.config.stages)
     if model is None:
-        raise ModelNotFound(target.model)
+        raise reader.missing(target.model)
     version = resolve(model, target)
     expected = version.artifact
     if expected is None and reader.git is not None:
@@ -360,12 +402,17 @@ def history(
         events = merge_events(models)
     if newest_first:
         events.reverse()
+    values = _recorded(models, events, metrics) if metrics else ()
+    versions = [v for m in models for v in m.versions]
+    missing, known = _unrecorded(metrics, values, versions)
     return History(
         model=model_name,
         events=tuple(events),
         newest_first=newest_first,
         metrics=tuple(metrics),
-        values=_recorded(models, events, metrics) if metrics else (),
+        values=values,
+        missing_metrics=missing,
+        known_metrics=known,
     )
 
 
@@ -387,6 +434,37 @@ def _recorded(
         return tuple(metadata.metric(n) if metadata else None for n in metrics)
 
     return tuple(values(event) for event in events)
+
+
+Completing = Literal["model", "ref", "stage"]
+
+
+def complete(
+    text: str, kind: Completing = "ref", *, repo: Path | str | None = None
+) -> tuple[str, ...]:
+    """What may complete ``text``, the word a shell completes: a model's name (``kind``
+    "model"), a version ("ref": NAME, then NAME@VERSION, NAME@latest or NAME#STAGE once
+    NAME is followed by ``@`` or ``#``) or a stage ("stage"). Read from the names of the
+    tags that start like ``text``, in one ``git for-each-ref`` that reads no tag."""
+    git, config = open_registry(repo)
+    if kind == "stage":
+        return tuple(s for s in config.stages if s.startswith(text))
+    cut = min((i for i in (text.find("@"), text.find("#")) if i >= 0), default=-1)
+    if kind == "model" or cut < 0:
+        models = tag_names(git, prefix_patterns(text)).models
+        return tuple(sorted(m for m in models if m.startswith(text)))
+    model = text[:cut]
+    known = tag_names(git, model_ref_patterns(model) if is_model_name(model) else ())
+    if model not in known.models:
+        return ()
+    versions = sorted((t.version for t in known.versions if t.version), reverse=True)
+    stages = dict.fromkeys([*config.stages, *sorted(known.stages)])
+    candidates = [
+        *(f"{model}@{v}" for v in versions),
+        f"{model}@latest",
+        *(f"{model}#{s}" for s in stages),
+    ]
+    return tuple(c for c in candidates if c.startswith(text))
 
 
 def describe(ref: str, *, repo: Path | str | None = None) -> VersionDetail:
@@ -526,7 +604,7 @@ def _changing(
     remote = sync(git, push, name) if push else None
     model = read_for_write(git, check_model_name(name), config.stages)
     if not model.versions:
-        raise ModelNotFound(name)
+        raise missing_model(git, config, name)
     return model, remote
 
 

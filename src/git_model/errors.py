@@ -7,7 +7,7 @@ one line: ``<what is wrong>; <how to fix it>``. Exit codes are assigned in one t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +25,30 @@ def quoted(value: str) -> str:
 def plain(value: str) -> str:
     """A value as it is when it is a short line of printable text, else quoted."""
     return value if value.isprintable() and len(value) <= _QUOTED_UP_TO else quoted(value)
+
+
+def closest(value: str, candidates: Iterable[str]) -> str | None:
+    """The candidate someone who typed ``value`` probably meant: the same name in another
+    case (``Iris``: ``iris``), else the most similar (difflib: ``irsi``, ``iris``), else the
+    one that starts with it or that it starts with (``production``: ``prod``); None when
+    none is close."""
+    import difflib  # noqa: PLC0415 (start-up: only a command that fails needs it)
+
+    folded = value.casefold()
+    options = {c.casefold(): c for c in candidates}
+    if not folded or not options:
+        return None
+    if folded in options:
+        return options[folded]
+    similar = difflib.get_close_matches(folded, list(options), n=1)
+    prefixed = [o for o in options if o.startswith(folded) or (len(o) > 2 and folded.startswith(o))]
+    found = similar or difflib.get_close_matches(folded, prefixed, n=1, cutoff=0)
+    return options[found[0]] if found else None
+
+
+def did_you_mean(suggestion: str, aside: str) -> str:
+    """The fix that offers what was probably meant first."""
+    return f"did you mean `{suggestion}`? ({aside})"
 
 
 class GitModelError(Exception):
@@ -90,7 +114,12 @@ class GitFailed(GitModelError):
 
 
 class UsageError(GitModelError):
-    """Arguments that cannot go together, or miss a part."""
+    """Arguments that cannot go together, or miss a part; for the command-line parser, an
+    unknown command or option, a missing argument, a value it cannot take."""
+
+    def __init__(self, message: str, hint: str, suggestion: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.suggestion = suggestion
 
 
 _NAME_RULE = (
@@ -135,23 +164,30 @@ class InvalidVersion(GitModelError):
 
 
 class InvalidReference(GitModelError):
-    def __init__(self, value: str, expected: str) -> None:
+    def __init__(self, value: str, expected: str, suggestion: str | None = None) -> None:
         super().__init__(
             f"{quoted(value)} does not name {expected}",
-            "write NAME@VERSION (churn@1.3.0), NAME@latest or NAME#STAGE (churn#prod)",
+            did_you_mean(suggestion, "a version is NAME@VERSION, a stage NAME#STAGE")
+            if suggestion
+            else "write NAME@VERSION (churn@1.3.0), NAME@latest or NAME#STAGE (churn#prod)",
         )
         self.value = value
         self.expected = expected
+        self.suggestion = suggestion
 
 
 class UnknownStage(GitModelError):
     def __init__(self, stage: str, stages: Sequence[str]) -> None:
+        suggestion = closest(stage, stages)
         super().__init__(
             f"stage {stage!r} is not one of the registry's stages ({', '.join(stages)})",
-            "pick one of those, or add it to `stages:` in git-model.yaml",
+            did_you_mean(suggestion, f"or add {stage!r} to `stages:` in git-model.yaml")
+            if suggestion
+            else "pick one of those, or add it to `stages:` in git-model.yaml",
         )
         self.stage = stage
         self.stages = tuple(stages)
+        self.suggestion = suggestion
 
 
 class UnknownType(GitModelError):
@@ -179,12 +215,19 @@ class NoNextStage(GitModelError):
 
 
 class ModelNotFound(GitModelError):
-    def __init__(self, model: str) -> None:
+    """No model of that name has a version; ``suggestion`` is what was probably meant (a
+    registered model, or a reference such as ``iris#prod`` written ``iris/prod``)."""
+
+    def __init__(self, model: str, suggestion: str | None = None) -> None:
         super().__init__(
             f"no model named {model!r} is registered",
-            f"run `git model show` to list models, or `git model register {model}` to create it",
+            did_you_mean(suggestion, "`git model show` lists the models")
+            if suggestion
+            else f"run `git model show` to list models, or `git model register {model}` to "
+            "create it",
         )
         self.model = model
+        self.suggestion = suggestion
 
 
 class VersionNotFound(GitModelError):

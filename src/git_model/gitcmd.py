@@ -443,9 +443,10 @@ class Git:
         url = proc.stdout.decode().strip() if proc.returncode == 0 else remote
         return absolute_url(url, self.root if proc.returncode == 0 else Path.cwd())
 
-    def list_tag_names(self) -> list[tuple[str, str]]:
-        """Every tag's (name, object id), without reading any object: Git's cheapest list."""
-        out = self.run("for-each-ref", f"--format={NAMES_FORMAT}", "refs/tags")
+    def list_tag_names(self, patterns: Iterable[str] = ("refs/tags",)) -> list[tuple[str, str]]:
+        """The (name, object id) of every tag matching ``patterns``, without reading any
+        object: Git's cheapest listing."""
+        out = self.run("for-each-ref", f"--format={NAMES_FORMAT}", *patterns)
         pairs = []
         for line in out.stdout.decode(errors="replace").splitlines():
             oid, _, name = line.partition(" ")

@@ -4,7 +4,7 @@ from this repository's tags or a remote's listing; resolving what a user typed."
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from git_model.errors import (
     NotARepository,
     StageEmpty,
     VersionNotFound,
+    closest,
 )
 from git_model.gitcmd import (
     Git,
@@ -27,11 +28,14 @@ from git_model.gitcmd import (
     ls_remote,
 )
 from git_model.names import (
+    Action,
     ModelRef,
+    RegistryTag,
     check_model_name,
     head_ref,
     is_model_name,
     model_ref_patterns,
+    respelled,
 )
 from git_model.results import StageCell
 from git_model.state import (
@@ -87,6 +91,13 @@ class Reader:
     list_tags: TagLister
     url: str  # where DVC finds the repository
     git: Git | None  # the local repository, when it is what is read
+
+    def missing(self, name: str) -> ModelNotFound:
+        """The error for ``name``, a model without a version here, with what was meant."""
+        if self.git is not None:
+            return missing_model(self.git, self.config, name)
+        listed = TagNames.of(r.name for r in self.list_tags(()))
+        return _missing(name, listed, self.config.stages)
 
 
 def open_reader(repo: Path | str | None, source: str | None) -> Reader:
@@ -164,8 +175,47 @@ def with_documents(git: Git, versions: Sequence[Version]) -> dict[str, Version]:
 def require_model(git: Git, config: RegistryConfig, name: str) -> Model:
     model = read_model(git, check_model_name(name), config.stages)
     if model is None:
-        raise ModelNotFound(name)
+        raise missing_model(git, config, name)
     return model
+
+
+@dataclass(frozen=True, slots=True)
+class TagNames:
+    """What the names of registry tags say, without reading a tag: which models have a
+    version, their versions, and the stages they use."""
+
+    models: frozenset[str]
+    versions: tuple[RegistryTag, ...]
+    stages: frozenset[str]
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> TagNames:
+        parsed = [tag for tag in map(RegistryTag.parse, names) if tag is not None]
+        versions = tuple(t for t in parsed if t.action is Action.REGISTER)
+        return cls(
+            frozenset(t.model for t in versions),
+            versions,
+            frozenset(t.stage for t in parsed if t.stage is not None),
+        )
+
+
+def tag_names(git: Git, patterns: Sequence[str]) -> TagNames:
+    """What the names of the tags matching ``patterns`` say (none: nothing is listed)."""
+    listed = git.list_tag_names(patterns) if patterns else []
+    return TagNames.of(name for name, _ in listed)
+
+
+def missing_model(git: Git, config: RegistryConfig, name: str) -> ModelNotFound:
+    """The error for ``name``, a model without a version, with what was probably meant, from
+    the tags' names (listed without reading a tag: one more process, for an error only)."""
+    return _missing(name, tag_names(git, ("refs/tags",)), config.stages)
+
+
+def _missing(name: str, known: TagNames, stages: Sequence[str]) -> ModelNotFound:
+    """``iris/prod`` or ``iris:latest`` is probably a reference to the model ``iris``;
+    otherwise the registered name closest to ``name`` (``irsi``, ``Iris``: ``iris``)."""
+    meant = respelled(name, known.models, known.stages | set(stages))
+    return ModelNotFound(name, meant or closest(name, sorted(known.models)))
 
 
 def stage_columns(config: RegistryConfig, models: Sequence[Model | Brief]) -> tuple[str, ...]:

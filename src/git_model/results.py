@@ -53,6 +53,10 @@ class RegistryView:
     skipped: tuple[Skipped, ...]
     sorted_by: str | None = None
     filtered: bool = False  # some models were left out by --label, --owner or --stage
+    hidden: int = 0  # deprecated models that match, left out without --all
+    # The --sort metric when no model's latest version recorded it, and what they recorded.
+    missing_metrics: tuple[str, ...] = ()
+    known_metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,10 @@ class ModelView:
     skipped: tuple[Skipped, ...]
     sorted_by: str | None = None
     sort_values: tuple[Scalar, ...] = ()  # one per version, when sorted by a metric
+    hidden: int = 0  # archived versions that match, left out without --all
+    # The --sort metric when no version shown recorded it, and what they recorded.
+    missing_metrics: tuple[str, ...] = ()
+    known_metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +84,9 @@ class History:
     newest_first: bool
     metrics: tuple[str, ...] = ()  # the metrics asked for
     values: tuple[tuple[Scalar, ...], ...] = ()  # per event, its version's value of each
+    # The metrics asked for that no version recorded, and the metrics the versions did.
+    missing_metrics: tuple[str, ...] = ()
+    known_metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
