@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from git_model.errors import GitModelError, UsageError, exit_code
+from git_model.cli.completion import SCRIPTS, Shell
+from git_model.cli.parser import (
+    COMPLETE_VAR,
+    PROG,
+    Command,
+    Group,
+    command_help,
+    command_names,
+)
+from git_model.errors import GitModelError, UsageError
 from git_model.semver import Bump
 
 if TYPE_CHECKING:
+    from git_model.api import Completing
     from git_model.results import Change
 
 # Commands import the API and the renderer when they run, so that `--help` pays for
-# neither (start-up time is part of the product).
+# neither (start-up time is part of the product). Errors, the parser's included, are
+# reported by the group (cli/parser.py): commands let them through.
 
-T = TypeVar("T")
+# The placeholders that help and usages show for references to versions and stages.
+VERSION_REF = "NAME@VERSION|NAME#STAGE"
+STAGE_REF = "NAME#STAGE"
 
 
 class BumpChoice(StrEnum):
@@ -30,17 +45,41 @@ class BumpChoice(StrEnum):
 
 
 app = typer.Typer(
-    name="git-model",
+    name=PROG,
+    cls=Group,
     help="A model registry that lives in your Git repository: versions are tags, "
     "stages are moving tags, and every change is kept in history.",
+    epilog=f"Run `{PROG} help COMMAND` (or `{PROG} COMMAND -h`) for a command's help.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=False,  # `git model completion SHELL` prints the script instead
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: rendering it with rich costs ~40 ms per start
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+command = partial(app.command, cls=Command)
+
+
+def _completer(kind: Completing) -> Callable[[str], list[str]]:
+    """What completes an argument of this kind: names and references from the tags."""
+
+    def complete(incomplete: str) -> list[str]:
+        from git_model import api  # noqa: PLC0415
+
+        try:
+            return list(api.complete(incomplete, kind))
+        except GitModelError:  # outside a repository, a broken git-model.yaml: nothing
+            return []
+
+    return complete
+
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="Print nothing on success (warnings and errors still appear)."
+    ),
+]
 PushOption = Annotated[
     bool,
     typer.Option(
@@ -50,20 +89,21 @@ PushOption = Annotated[
         "the same tags meanwhile.",
     ),
 ]
-RemoteOption = Annotated[str, typer.Option("--remote", help="The remote --push and fetch use.")]
+RemoteOption = Annotated[
+    str, typer.Option("--remote", metavar="REMOTE", help="The remote --push and fetch use.")
+]
 MessageOption = Annotated[
     str | None,
-    typer.Option("--message", "-m", help="Why: recorded in the tag message and in history."),
+    typer.Option(
+        "--message",
+        "-m",
+        metavar="MESSAGE",
+        help="Why: recorded in the tag message and in history.",
+    ),
 ]
-
-
-def _call(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-    """Run one API call; turn a registry error into one line on stderr and its exit code."""
-    try:
-        return fn(*args, **kwargs)
-    except GitModelError as exc:
-        typer.echo(f"git-model: error: {exc}", err=True)
-        raise typer.Exit(exit_code(exc)) from None
+ModelArgument = partial(typer.Argument, metavar="NAME", autocompletion=_completer("model"))
+RefArgument = partial(typer.Argument, metavar=VERSION_REF, autocompletion=_completer("ref"))
+StageOption = partial(typer.Option, metavar="STAGE", autocompletion=_completer("stage"))
 
 
 def _pairs(pairs: list[str]) -> dict[str, str]:
@@ -79,13 +119,14 @@ def _pairs(pairs: list[str]) -> dict[str, str]:
     return values
 
 
-def _report(result: Change, as_json: bool) -> None:
+def _report(result: Change, as_json: bool, quiet: bool) -> None:
     from git_model.cli import render  # noqa: PLC0415
 
     if as_json:
         render.print_json(result)
     else:
-        render.change(result)
+        with render.quiet(quiet):
+            render.change(result)
 
 
 def _version_callback(value: bool) -> None:
@@ -111,26 +152,32 @@ def _root(
     """A model registry that lives in your Git repository."""
 
 
-@app.command()
+@command()
 def init(
     stages: Annotated[
         str | None,
-        typer.Option(help="Stages, first to last, comma-separated (default: dev,staging,prod)."),
+        typer.Option(
+            metavar="STAGES",
+            help="Stages, first to last, comma-separated (default: dev,staging,prod).",
+        ),
     ] = None,
     types: Annotated[
         str | None,
-        typer.Option(help="Allowed model types, comma-separated (default: any)."),
+        typer.Option(metavar="TYPES", help="Allowed model types, comma-separated (default: any)."),
     ] = None,
 ) -> None:
-    """Write git-model.yaml, the registry's configuration, at the repository root."""
+    """Write git-model.yaml, the registry's configuration, at the repository root.
+
+    Examples:
+
+    \b
+      git model init
+      git model init --stages dev,canary,prod --types sklearn,onnx
+    """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = _call(
-        api.init,
-        stages=_split(stages),
-        types=_split(types),
-    )
+    result = api.init(stages=_split(stages), types=_split(types))
     render.initialized(result)
 
 
@@ -138,50 +185,67 @@ def _split(value: str | None) -> list[str] | None:
     return None if value is None else [part.strip() for part in value.split(",") if part.strip()]
 
 
-@app.command()
+@command()
 def register(
-    name: Annotated[str, typer.Argument(help="The model's name, e.g. churn or fraud/tx.")],
+    name: Annotated[str, ModelArgument(help="The model's name, e.g. churn or fraud/tx.")],
     rev: Annotated[
         str | None,
-        typer.Option(help="The commit that holds the model (branch, tag or hash; default HEAD)."),
+        typer.Option(
+            metavar="REV",
+            help="The commit that holds the model (branch, tag or hash; default HEAD).",
+        ),
     ] = None,
     version: Annotated[
         str | None,
-        typer.Option("--version", help="The version to register, e.g. 1.3.0 or v2.0.0-rc.1."),
+        typer.Option(
+            "--version",
+            metavar="VERSION",
+            help="The version to register, e.g. 1.3.0 or v2.0.0-rc.1.",
+        ),
     ] = None,
     bump: Annotated[
         BumpChoice | None,
         typer.Option(
+            metavar="major|minor|patch|auto",
             help="Register the latest version with this part incremented; auto: major for "
-            "a breaking signature, minor for changed metrics or data, patch otherwise."
+            "a breaking signature, minor for changed metrics or data, patch otherwise.",
         ),
     ] = None,
     path: Annotated[
         str | None,
         typer.Option(
+            metavar="PATH",
             help="The model's artifact (file or directory), tracked with DVC and declared in "
-            "dvc.yaml; committed first if HEAD does not declare it yet."
+            "dvc.yaml; committed first if HEAD does not declare it yet.",
         ),
     ] = None,
     model_type: Annotated[
         str | None,
-        typer.Option("--type", help="The model's type (one of `types:` in git-model.yaml)."),
+        typer.Option(
+            "--type", metavar="TYPE", help="The model's type (one of `types:` in git-model.yaml)."
+        ),
     ] = None,
     message: MessageOption = None,
     push: PushOption = False,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Register a new version of a model: an annotated tag NAME@vX.Y.Z on a commit.
 
     Without --version or --bump, the latest version's minor part is bumped (the first
     version of a model is then 0.1.0). With --path, the version records the artifact's
     DVC hash and size.
+
+    Examples:
+
+    \b
+      git model register churn -m "baseline: logistic regression"
+      git model register churn --path models/churn.pkl --bump auto --push
     """
     from git_model import api  # noqa: PLC0415
 
-    result = _call(
-        api.register,
+    result = api.register(
         name,
         rev=rev,
         version=version,
@@ -191,94 +255,128 @@ def register(
         model_type=model_type,
         push=remote if push else None,
     )
-    _report(result, as_json)
+    _report(result, as_json, quiet)
 
 
-@app.command()
+@command()
 def promote(
     ref: Annotated[
-        str,
-        typer.Argument(help="What to promote: NAME@VERSION, NAME@latest or NAME#STAGE."),
+        str, RefArgument(help="What to promote: NAME@VERSION, NAME@latest or NAME#STAGE.")
     ],
     to: Annotated[
-        str | None,
-        typer.Option(help="The stage to promote to (default: the next stage)."),
+        str | None, StageOption(help="The stage to promote to (default: the next stage).")
     ] = None,
     message: MessageOption = None,
     push: PushOption = False,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Put a version in a stage; whoever held it is recorded as replaced.
 
     NAME#STAGE promotes whatever holds STAGE. Without --to, the version goes to the
     stage after the last one it is in.
+
+    Examples:
+
+    \b
+      git model promote churn@1.3.0 --to prod -m "AUC 0.91 vs 0.87"
+      git model promote churn#staging
     """
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.promote, ref, to=to, message=message, push=remote if push else None)
-    _report(result, as_json)
+    result = api.promote(ref, to=to, message=message, push=remote if push else None)
+    _report(result, as_json, quiet)
 
 
-@app.command()
+@command()
 def demote(
-    ref: Annotated[str, typer.Argument(help="The stage to empty: NAME#STAGE.")],
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar=STAGE_REF,
+            help="The stage to empty: NAME#STAGE.",
+            autocompletion=_completer("ref"),
+        ),
+    ],
     message: MessageOption = None,
     push: PushOption = False,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Take a stage from the version that holds it. The stage is left empty."""
+    """Take a stage from the version that holds it. The stage is left empty.
+
+    Examples:
+
+    \b
+      git model demote churn#prod -m "bad predictions since 9:00"
+    """
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.demote, ref, message=message, push=remote if push else None)
-    _report(result, as_json)
+    result = api.demote(ref, message=message, push=remote if push else None)
+    _report(result, as_json, quiet)
 
 
-@app.command()
+@command()
 def archive(
-    ref: Annotated[str, typer.Argument(help="The version to archive: NAME@VERSION or NAME#STAGE.")],
+    ref: Annotated[str, RefArgument(help="The version to archive: NAME@VERSION or NAME#STAGE.")],
     message: MessageOption = None,
     push: PushOption = False,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Archive a version: out of every stage, kept in history, never promoted again."""
+    """Archive a version: out of every stage, kept in history, never promoted again.
+
+    Examples:
+
+    \b
+      git model archive churn@0.1.0 -m "superseded by 0.2.0"
+    """
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.archive, ref, message=message, push=remote if push else None)
-    _report(result, as_json)
+    result = api.archive(ref, message=message, push=remote if push else None)
+    _report(result, as_json, quiet)
 
 
-@app.command()
+@command()
 def deprecate(
-    name: Annotated[str, typer.Argument(help="The model to retire.")],
+    name: Annotated[str, ModelArgument(help="The model to retire.")],
     message: MessageOption = None,
     push: PushOption = False,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Retire a model: every stage emptied; it takes no new versions or promotions."""
+    """Retire a model: every stage emptied; it takes no new versions or promotions.
+
+    Examples:
+
+    \b
+      git model deprecate fraud/tx -m "replaced by the rules engine"
+    """
     from git_model import api  # noqa: PLC0415
 
-    result = _call(api.deprecate, name, message=message, push=remote if push else None)
-    _report(result, as_json)
+    result = api.deprecate(name, message=message, push=remote if push else None)
+    _report(result, as_json, quiet)
 
 
 SourceOption = Annotated[
     str | None,
     typer.Option(
         "--repo",
+        metavar="SOURCE",
         help="Read another repository's registry: a remote's name, a URL or a path "
         "(nothing is cloned).",
     ),
 ]
 
 
-@app.command()
+@command()
 def show(
     name: Annotated[
-        str | None, typer.Argument(help="A model: list its versions instead of all models.")
+        str | None, ModelArgument(help="A model: list its versions instead of all models.")
     ] = None,
     include_all: Annotated[
         bool,
@@ -287,31 +385,42 @@ def show(
     source: SourceOption = None,
     sort: Annotated[
         str | None,
-        typer.Option(help="Sort by this recorded metric, highest first (e.g. auc)."),
+        typer.Option(
+            metavar="METRIC", help="Sort by this recorded metric, highest first (e.g. auc)."
+        ),
     ] = None,
     ascending: Annotated[
         bool, typer.Option("--ascending", help="With --sort: lowest first (for losses).")
     ] = False,
     label: Annotated[
-        str | None, typer.Option(help="Only what carries this label (the latest version's).")
+        str | None,
+        typer.Option(metavar="LABEL", help="Only what carries this label (the latest version's)."),
     ] = None,
-    stage: Annotated[str | None, typer.Option(help="Only what holds this stage.")] = None,
+    stage: Annotated[str | None, StageOption(help="Only what holds this stage.")] = None,
     owner: Annotated[
-        str | None, typer.Option(help="Only what this owner owns (the latest version's).")
+        str | None,
+        typer.Option(metavar="OWNER", help="Only what this owner owns (the latest version's)."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show every model with its latest version and who holds each stage.
 
     With --repo, the registry is read from the remote's tag listing alone: versions and
-    stages, but no authors, dates or messages (fetch for those).
+    stages, but no authors, dates or messages (fetch for those). `git model ls` is the
+    same command.
+
+    Examples:
+
+    \b
+      git model show
+      git model show churn --all --sort auc
     """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
     from git_model.results import ModelView  # noqa: PLC0415
 
     filters = api.Filters(label=label, owner=owner, stage=stage, sort=sort, ascending=ascending)
-    result = _call(api.show, name, include_all=include_all, source=source, filters=filters)
+    result = api.show(name, include_all=include_all, source=source, filters=filters)
     if as_json:
         render.print_json(result)
     elif isinstance(result, ModelView):
@@ -320,10 +429,10 @@ def show(
         render.registry(result)
 
 
-@app.command()
+@command()
 def history(
     name: Annotated[
-        str | None, typer.Argument(help="A model: only its events (default: all models).")
+        str | None, ModelArgument(help="A model: only its events (default: all models).")
     ] = None,
     oldest_first: Annotated[
         bool, typer.Option("--oldest-first", help="List the oldest event first.")
@@ -339,64 +448,89 @@ def history(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Every registry event: who registered, promoted, demoted, archived what, when, why."""
+    """Every registry event: who registered, promoted, demoted, archived what, when, why.
+
+    Examples:
+
+    \b
+      git model history churn --oldest-first
+      git model history churn --metric auc
+    """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = _call(api.history, name, newest_first=not oldest_first, metrics=metric or ())
+    result = api.history(name, newest_first=not oldest_first, metrics=metric or ())
     if as_json:
         render.print_json(result)
     else:
         render.history(result)
 
 
-@app.command()
+@command()
 def describe(
-    ref: Annotated[str, typer.Argument(help="A version: NAME@VERSION, NAME@latest or NAME#STAGE.")],
+    ref: Annotated[str, RefArgument(help="A version: NAME@VERSION, NAME@latest or NAME#STAGE.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Describe one version: its commit, who registered it when, its stages and events."""
+    """Describe one version: its commit, who registered it when, its stages and events.
+
+    Examples:
+
+    \b
+      git model describe churn#prod
+      git model describe churn@1.3.0 --json
+    """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = _call(api.describe, ref)
+    result = api.describe(ref)
     if as_json:
         render.print_json(result)
     else:
         render.detail(result)
 
 
-@app.command()
+@command()
 def fetch(
-    remote: Annotated[str, typer.Argument(help="The remote to fetch from.")] = "origin",
+    remote: Annotated[
+        str, typer.Argument(metavar="REMOTE", help="The remote to fetch from.")
+    ] = "origin",
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Fetch the registry from a remote, including the stage tags that moved there.
 
     A plain `git fetch` refuses to update a moved tag and says nothing; this brings every
     new event and moved stage tag, then points the local stage tags where the events say.
+
+    Examples:
+
+    \b
+      git model fetch
+      git model fetch upstream
     """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = _call(api.fetch, remote)
+    result = api.fetch(remote)
     if as_json:
         render.print_json(result)
     else:
-        render.synced(result)
+        with render.quiet(quiet):
+            render.synced(result)
     if result.conflicts:
         raise typer.Exit(8)
 
 
-@app.command()
+@command()
 def get(
-    ref: Annotated[
-        str, typer.Argument(help="The version: NAME@VERSION, NAME@latest or NAME#STAGE.")
-    ],
+    ref: Annotated[str, RefArgument(help="The version: NAME@VERSION, NAME@latest or NAME#STAGE.")],
     out: Annotated[
         str | None,
         typer.Option(
-            "--out", "-o", help="Where to write it (a file, or a directory to write it into)."
+            "--out",
+            "-o",
+            metavar="PATH",
+            help="Where to write it (a file, or a directory to write it into).",
         ),
     ] = None,
     source: SourceOption = None,
@@ -404,55 +538,79 @@ def get(
         bool, typer.Option("--force", help="Overwrite what is at the output path.")
     ] = False,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Download a version's artifact through DVC and verify it against its recorded hash."""
+    """Download a version's artifact through DVC and verify it against its recorded hash.
+
+    Examples:
+
+    \b
+      git model get churn#prod -o model.pkl
+      git model get churn@1.3.0 --repo git@github.com:acme/models.git
+    """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    with render.transfer(f"Downloading {ref}", enabled=not as_json) as progress:
-        result = _call(api.get, ref, out=out, source=source, force=force, progress=progress)
+    with render.transfer(f"Downloading {ref}", enabled=not (as_json or quiet)) as progress:
+        result = api.get(ref, out=out, source=source, force=force, progress=progress)
     if as_json:
         render.print_json(result)
     else:
-        render.fetched(result)
+        with render.quiet(quiet):
+            render.fetched(result)
 
 
-@app.command()
+@command()
 def annotate(
-    ref: Annotated[
-        str, typer.Argument(help="The version: NAME@VERSION, NAME@latest or NAME#STAGE.")
-    ],
+    ref: Annotated[str, RefArgument(help="The version: NAME@VERSION, NAME@latest or NAME#STAGE.")],
     pairs: Annotated[
         list[str],
-        typer.Argument(help="KEY=VALUE facts to attach, e.g. uat=passed (KEY= removes one)."),
+        typer.Argument(
+            metavar="KEY=VALUE...",
+            help="Facts to attach, e.g. uat=passed (KEY= removes one).",
+        ),
     ],
     message: MessageOption = None,
     push: PushOption = False,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Attach facts to a version after registration, kept in history; its tag never moves."""
+    """Attach facts to a version after registration, kept in history; its tag never moves.
+
+    Examples:
+
+    \b
+      git model annotate churn#prod uat=passed ticket=OPS-1234 -m "UAT signed off"
+      git model annotate churn@1.3.0 ticket=
+    """
     from git_model import api  # noqa: PLC0415
 
-    values = _call(_pairs, pairs)
-    result = _call(api.annotate, ref, values, message=message, push=remote if push else None)
-    _report(result, as_json)
+    result = api.annotate(ref, _pairs(pairs), message=message, push=remote if push else None)
+    _report(result, as_json, quiet)
 
 
-@app.command()
+@command()
 def compare(
-    ref_a: Annotated[str, typer.Argument(help="The version to compare from, e.g. churn#prod.")],
-    ref_b: Annotated[str, typer.Argument(help="The version to compare with, e.g. churn@latest.")],
+    ref_a: Annotated[str, RefArgument(help="The version to compare from, e.g. churn#prod.")],
+    ref_b: Annotated[str, RefArgument(help="The version to compare with, e.g. churn@latest.")],
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print Markdown, ready for a pull request.")
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Compare two versions: metrics, params, size, training time, signature, lineage."""
+    """Compare two versions: metrics, params, size, training time, signature, lineage.
+
+    Examples:
+
+    \b
+      git model compare churn#prod churn@latest
+      git model compare churn#prod churn@latest --markdown > comparison.md
+    """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = _call(api.compare, ref_a, ref_b)
+    result = api.compare(ref_a, ref_b)
     if as_json:
         render.print_json(result)
     elif markdown:
@@ -463,22 +621,28 @@ def compare(
         render.comparison(result)
 
 
-@app.command()
+@command()
 def card(
-    ref: Annotated[
-        str, typer.Argument(help="The version: NAME@VERSION, NAME@latest or NAME#STAGE.")
-    ],
+    ref: Annotated[str, RefArgument(help="The version: NAME@VERSION, NAME@latest or NAME#STAGE.")],
     out: Annotated[
-        str | None, typer.Option("--out", "-o", help="Write the card to this file.")
+        str | None,
+        typer.Option("--out", "-o", metavar="FILE", help="Write the card to this file."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the file at --out.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Write a version's model card (Markdown, with a Hugging Face YAML header)."""
+    """Write a version's model card (Markdown, with a Hugging Face YAML header).
+
+    Examples:
+
+    \b
+      git model card churn#prod
+      git model card churn@1.3.0 -o MODEL_CARD.md
+    """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = _call(api.card, ref, out=out, force=force)
+    result = api.card(ref, out=out, force=force)
     if as_json:
         render.print_json(result)
     elif out is not None:
@@ -487,7 +651,7 @@ def card(
         render.out.out(result.text, highlight=False, end="")
 
 
-@app.command()
+@command()
 def doctor(
     fix: Annotated[
         bool,
@@ -499,11 +663,18 @@ def doctor(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Check the registry: unreadable tags, stage tags that lag, files left in Git's way."""
+    """Check the registry: unreadable tags, stage tags that lag, files left in Git's way.
+
+    Examples:
+
+    \b
+      git model doctor
+      git model doctor --fix
+    """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = _call(api.doctor, fix=fix)
+    result = api.doctor(fix=fix)
     if as_json:
         render.print_json(result)
     else:
@@ -512,5 +683,51 @@ def doctor(
         raise typer.Exit(1)
 
 
+@command("help")
+def help_command(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="COMMAND",
+            help="The command to explain (default: every command).",
+            autocompletion=command_names,
+        ),
+    ] = None,
+) -> None:
+    """Print a command's help, as `git model COMMAND -h` does.
+
+    Examples:
+
+    \b
+      git model help promote
+    """
+    typer.echo(command_help(ctx, name))
+
+
+@command()
+def completion(
+    shell: Annotated[Shell, typer.Argument(metavar="bash|zsh|fish", help="Your shell.")],
+) -> None:
+    """Print the shell code that completes git model's commands, options, models,
+    versions and stages.
+
+    The first lines of the code say where it goes. It asks git-model for the words each
+    time: they come from the tags of the repository you are in.
+
+    Examples:
+
+    \b
+      echo 'eval "$(git model completion bash)"' >> ~/.bashrc
+      echo 'eval "$(git model completion zsh)"' >> ~/.zshrc
+      git model completion fish > ~/.config/fish/conf.d/git-model.fish
+    """
+    typer.echo(SCRIPTS[shell], nl=False)
+
+
 def main() -> None:
-    app(prog_name="git-model")
+    if os.environ.get(COMPLETE_VAR):  # a shell asks for the words that complete a line
+        from typer._completion_classes import completion_init  # noqa: PLC0415
+
+        completion_init()
+    app(prog_name=PROG, complete_var=COMPLETE_VAR)

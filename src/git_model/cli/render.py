@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from git_model.errors import closest, did_you_mean
 from git_model.leftovers import AGE_LIMIT, Leftover, LeftoverKind
 from git_model.metadata import Metadata, Scalar
 from git_model.reports import human_size
@@ -72,9 +74,21 @@ def _v(version: SemVer | None) -> str:
     return version.tag if version is not None else EMPTY
 
 
+@contextmanager
+def quiet(enabled: bool) -> Iterator[None]:
+    """With -q: nothing on standard output (warnings still go to standard error)."""
+    out.quiet = enabled
+    try:
+        yield
+    finally:
+        out.quiet = False
+
+
 class _Columns:
     """A plain table: aligned columns under a bold header. Rich's tables measure every
-    cell several times; this stays fast at thousands of rows (`show`, `history`)."""
+    cell several times; this stays fast at thousands of rows (`show`, `history`). The last
+    column (free text, a message) is never cut: a terminal wraps a long line, as with
+    `git log`, and a pipe gets it whole."""
 
     def __init__(self, *headers: str) -> None:
         self.headers = headers
@@ -87,13 +101,10 @@ class _Columns:
         widths = [
             max([len(h), *(len(row[i]) for row in self.rows)]) for i, h in enumerate(self.headers)
         ]
-        limit = out.width if out.is_terminal else None
 
         def line(cells: Sequence[str]) -> str:
             text = "  ".join(c.ljust(w) for c, w in zip(cells[:-1], widths, strict=False))
             text = f"{text}  {cells[-1]}" if len(cells) > 1 else cells[-1]
-            if limit is not None and len(text) > limit:  # a terminal: cut the free text
-                text = text[: max(limit - 1, 0)] + "…"
             return text.rstrip()
 
         out.out(line(self.headers), style="bold", highlight=False)
@@ -127,21 +138,47 @@ def warn_lags(lags: Iterable[StageTagLag]) -> None:
         )
 
 
+def _warning(text: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {escape(text)}")
+
+
+def warn_unrecorded(missing: Iterable[str], known: Sequence[str]) -> None:
+    """A metric asked for (--sort, --metric) that no version shown recorded."""
+    recorded = f"they recorded {', '.join(known)}" if known else "they recorded no metrics"
+    for metric in missing:
+        guess = closest(metric, known)
+        _warning(
+            f"none of the versions shown recorded a metric named {metric!r}; "
+            + (did_you_mean(guess, recorded) if guess else recorded)
+        )
+
+
+def _hidden(count: int, what: str) -> str:
+    """How many of ``what`` a view leaves out, and how to see them."""
+    if count == 1:
+        return f"1 {what} is hidden (add --all to see it)"
+    return f"{count} {what}s are hidden (add --all to see them)"
+
+
 def registry(view: RegistryView) -> None:
-    if not view.models:
-        if view.filtered:
-            out.print("No model matches the filters.")
-        else:
-            out.print("No models registered yet. Register one with `git model register NAME`.")
-        return
-    metric = (view.sorted_by,) if view.sorted_by else ()
-    table = _Columns("Model", "Latest", *metric, *view.stages)
-    for model in view.models:
-        name = f"{model.name} (deprecated)" if model.deprecated else model.name
-        latest = _v(model.latest.version if model.latest else None)
-        value = (_scalar(model.sort_value),) if view.sorted_by else ()
-        table.add_row(name, latest, *value, *(_cell(c) for c in model.stages))
-    table.print()
+    if view.models:
+        metric = (view.sorted_by,) if view.sorted_by else ()
+        table = _Columns("Model", "Latest", *metric, *view.stages)
+        for model in view.models:
+            name = f"{model.name} (deprecated)" if model.deprecated else model.name
+            latest = _v(model.latest.version if model.latest else None)
+            value = (_scalar(model.sort_value),) if view.sorted_by else ()
+            table.add_row(name, latest, *value, *(_cell(c) for c in model.stages))
+        table.print()
+        if view.hidden:
+            out.print(f"[dim]{_hidden(view.hidden, 'deprecated model')}[/dim]")
+    elif view.hidden:
+        out.print(f"No models to show: {_hidden(view.hidden, 'deprecated model')}.")
+    elif view.filtered:
+        out.print("No model matches the filters.")
+    else:
+        out.print("No models registered yet. Register one with `git model register NAME`.")
+    warn_unrecorded(view.missing_metrics, view.known_metrics)
     warn_lags(view.lags)
 
 
@@ -164,6 +201,9 @@ def model(view: ModelView) -> None:
             version.message.splitlines()[0] if version.message else "",
         )
     table.print()
+    if view.hidden:
+        out.print(f"[dim]{_hidden(view.hidden, 'archived version')}[/dim]")
+    warn_unrecorded(view.missing_metrics, view.known_metrics)
     warn_lags(view.lags)
 
 
@@ -190,16 +230,16 @@ def _events_table(events: Iterable[Event]) -> _Columns:
 def history(view: History) -> None:
     if not view.events:
         out.print("No events yet.")
-        return
-    if not view.metrics:
+    elif not view.metrics:
         _events_table(view.events).print()
-        return
-    columns = ("#", "When", "Event", "Model", "Version", *view.metrics, "Stage", "By", "Message")
-    table = _Columns(*columns)
-    for event, values in zip(view.events, view.values, strict=True):
-        row = _event_row(event)  # the metrics go after the version
-        table.add_row(*row[:5], *(_scalar(v) for v in values), *row[5:])
-    table.print()
+    else:
+        columns = ("#", "When", "Event", "Model", "Version", *view.metrics)
+        table = _Columns(*columns, "Stage", "By", "Message")
+        for event, values in zip(view.events, view.values, strict=True):
+            row = _event_row(event)  # the metrics go after the version
+            table.add_row(*row[:5], *(_scalar(v) for v in values), *row[5:])
+        table.print()
+    warn_unrecorded(view.missing_metrics, view.known_metrics)
 
 
 def _artifact(version: Version) -> str:
