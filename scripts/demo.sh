@@ -11,13 +11,20 @@ export DVC_NO_ANALYTICS=1
 demo=$(mktemp -d "${TMPDIR:-/tmp}/git-model-demo.XXXXXX")
 cd "$demo"
 
-step() {
+show() {
     printf '\n\033[1m$'
     for arg in "$@"; do
         if [[ "$arg" == *" "* ]]; then printf ' "%s"' "$arg"; else printf ' %s' "$arg"; fi
     done
     printf '\033[0m\n'
-    "$@"
+}
+step() { show "$@"; "$@"; }
+refused() {  # a step that must be refused: shows its exit code, stops the demo if it passes
+    show "$@"
+    local code=0
+    "$@" || code=$?
+    if [ "$code" -eq 0 ]; then echo "demo: this should have been refused" >&2; exit 1; fi
+    printf '\033[2m(exit %s)\033[0m\n' "$code"
 }
 say() { printf '\n\033[36m# %s\033[0m\n' "$*"; }
 as_user() { git config user.name "$1"; git config user.email "$2"; }
@@ -112,9 +119,26 @@ say "Compare the candidate with production, as a reviewer would (--markdown for 
 step git model compare churn#prod churn@latest
 step git model compare churn#prod churn@latest --markdown
 
-say "Replace production; the old holder is recorded as replaced, not forgotten"
-step git model promote churn@latest --to prod -m "better AUC on the holdout" --push
-git push -q origin main
+say "The team's policy as code: gates a version must pass to enter prod, committed on main"
+cat >> git-model.yaml <<'YAML'
+gates:
+  prod:
+    after: staging               # it must hold, or have held, staging first
+    metrics:
+      auc: ">= 0.80"
+    not_worse:
+      auc: 0.005                 # no worse than production's version, give or take
+    required: [owner, intended_use]
+YAML
+git commit -q -am "Gates for prod" && git push -q origin main
+refused git model check churn@latest --to prod
+
+say "A promotion that fails a gate is refused, and nothing moves"
+refused git model promote churn@latest --to prod --push
+
+say "An emergency overrides it: --force needs a reason, and both go on the record"
+step git model promote churn@latest --to prod --force --reason "holdout AUC is better; staging is down" \
+    -m "better AUC on the holdout" --push
 
 say "Its model card, from what the version recorded (missing sections are listed)"
 step git model card churn#prod -o "$demo/churn-model-card.md"
@@ -139,8 +163,17 @@ cd "$demo/scientist"
 step git model demote churn#staging -m "staging cluster is being rebuilt" --push
 step git model describe churn#prod
 
+say "Production misbehaves: one command gives prod back to the version that held it before"
+step git model rollback churn#prod -m "latency alarms after the release" --push
+step git model history churn#prod
+
+say "The fixed candidate goes the regular way: staging first, then every gate passes"
+step git model promote churn@latest --to staging -m "latency fixed" --push
+step git model check churn@latest --to prod
+step git model promote churn@latest --to prod -m "latency fixed, gates pass" --push
+
 say "Archive the old version: out of every stage, kept in history"
-step git model archive churn@0.1.0 -m "superseded" --push
+step git model archive churn@0.1.0 --demote -m "superseded" --push
 step git model show churn --all
 
 say "Every event, newest first: who moved what, when, and why (and the AUC each version had)"
@@ -150,7 +183,7 @@ say "Everything above is Git tags: push them, review them, protect them"
 step git tag -l -n1
 
 say "A retried write (a CI job run twice, an answer lost) is reported done, not refused"
-step git model archive churn@0.1.0 -m "superseded" --push
+step git model archive churn@0.1.0 --demote -m "superseded" --push
 
 say "Someone pushes a tag crafted to crash readers (a time zone 99 hours from UTC)"
 commit=$(git rev-parse HEAD)

@@ -122,7 +122,7 @@ COMMANDS = [
     ("describe", "churn#dev"),
     ("promote", "churn@latest", "--to", "prod"),
     ("demote", "churn#prod"),
-    ("archive", "churn@0.1.0"),
+    ("archive", "churn@0.1.0", "--demote"),
 ]
 
 

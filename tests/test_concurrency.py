@@ -116,7 +116,11 @@ PAIRS = [
     ((), ("register", "m", "--version", "1.0.0"), ("register", "m", "--version", "1.0.0+b1")),
     ((), ("deprecate", "m"), ("promote", "m@0.1.0", "--to", "dev")),
     ((), ("deprecate", "m"), ("register", "m", "--version", "2.0.0")),
-    ((("promote", "m@0.1.0", "--to", "dev"),), ("demote", "m#dev"), ("archive", "m@0.1.0")),
+    (
+        (("promote", "m@0.1.0", "--to", "dev"),),
+        ("demote", "m#dev"),
+        ("archive", "m@0.1.0", "--demote"),
+    ),
     ((), ("annotate", "m@0.1.0", "uat=passed"), ("promote", "m@0.1.0", "--to", "prod")),
 ]
 

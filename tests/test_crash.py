@@ -60,7 +60,7 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "register": ("register", "churn", "--version", "1.2.0"),
     "promote": ("promote", "churn@1.1.0", "--to", "prod"),
     "demote": ("demote", "churn#prod"),
-    "archive": ("archive", "churn@1.0.0"),
+    "archive": ("archive", "churn@1.0.0", "--demote"),
     "deprecate": ("deprecate", "churn"),
     "annotate": ("annotate", "churn@1.1.0", "uat=passed"),
 }

@@ -51,6 +51,7 @@ EXECUTED_PAGES = (
     "configuration.md",
     "exit-codes.md",
     "metadata.md",
+    "policies.md",
     "workflows/terminal.md",
     "workflows/sharing.md",
 )

@@ -196,7 +196,7 @@ def build_with_git_model(repo: Repo, clock: Clock) -> None:
     gm(repo, clock, "promote", "churn@1.2.0", "--to", "dev")  # replaces 1.1.0
     register("legacy", "0.2.0")
     gm(repo, clock, "promote", "churn#dev")  # 1.2.0 to the empty staging
-    gm(repo, clock, "archive", "churn@1.2.0")  # holds dev and staging: both emptied first
+    gm(repo, clock, "archive", "churn@1.2.0", "--demote")  # holds dev and staging: both emptied
     register("vision", "0.9.0")
     gm(repo, clock, "deprecate", "legacy")  # holds prod: prod is emptied first
 

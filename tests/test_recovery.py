@@ -59,7 +59,7 @@ def test_running_a_promotion_again_completes_it(churn: Repo) -> None:
     [
         ("register", "churn", "--version", "1.2.0"),
         ("register", "churn"),  # --bump: the version the first run chose
-        ("archive", "churn@1.0.0"),
+        ("archive", "churn@1.0.0", "--demote"),
         ("demote", "churn#prod"),
         ("deprecate", "churn"),
         ("annotate", "churn@1.0.0", "uat=passed", "owner="),

@@ -159,7 +159,7 @@ def test_archive_takes_a_version_out_of_every_stage_and_keeps_it_in_history(repo
     _two_versions(repo)
     ok(repo, "promote", "churn@1.0.0", "--to", "staging")
     ok(repo, "promote", "churn@1.0.0", "--to", "prod")
-    result = data(repo, "archive", "churn@1.0.0", "-m", "bias found")
+    result = data(repo, "archive", "churn@1.0.0", "--demote", "-m", "bias found")
     assert [e["kind"] for e in result["events"]] == ["demoted", "demoted", "archived"]
     assert result["version"]["archived"] is True
     assert stages(repo, "churn") == {"dev": None, "staging": None, "prod": None}

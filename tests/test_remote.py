@@ -235,6 +235,48 @@ cd {alice.path} && env -u GIT_DIR -u GIT_WORK_TREE -u GIT_PREFIX \\
     assert stages(shared.clone("carol"), "churn")["prod"] == "0.3.0"
 
 
+def test_a_release_of_several_models_is_one_atomic_push_or_nothing(shared: Shared) -> None:
+    """``promote a@X b@Y --to prod --push`` sends every ref of both models in one atomic
+    push. When the second model moved on the server while the push was on its way (Bob
+    promotes fraud from his clone, in Alice's pre-push hook), neither model moves
+    anywhere: not on the server, not in Alice's clone."""
+    alice = shared.alice
+    _register_versions(alice, "churn", ("1.0.0",))
+    _register_versions(alice, "fraud", ("3.4.0", "3.5.0"))
+    trace = shared.root / "trace.log"
+    bob = shared.clone("bob")
+    fired = shared.root / "fired"
+    _hook(
+        alice.path / ".git" / "hooks" / "pre-push",
+        f"""[ -e {fired} ] && exit 0
+touch {fired}
+cd {bob.path} && env -u GIT_DIR -u GIT_WORK_TREE -u GIT_PREFIX \\
+  {EXE} promote fraud@3.4.0 --to prod --push > /dev/null
+""",
+    )
+    before = {m: local_refs(alice, m) for m in ("churn", "fraud")}
+    refused = alice.cli("promote", "churn@1.0.0", "fraud@3.5.0", "--to", "prod", "--push")
+    assert refused.exit_code == 8, refused.stderr
+    assert "fraud" in _one_line_error(refused.stderr)
+    assert "refs/tags/churn#prod" not in shared.server_refs("churn")  # churn did not move
+    assert stages(bob, "fraud")["prod"] == "3.4.0"  # the server holds only Bob's change
+    assert local_refs(alice, "churn") == before["churn"]
+    assert stages(alice, "churn")["prod"] is None
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GIT_TRACE", str(trace))
+        release = data(alice, "promote", "churn@1.0.0", "fraud@3.5.0", "--to", "prod", "--push")
+    [push] = _pushes(trace)
+    assert push[0] == "--atomic"
+    pushed = {arg.rsplit(":", 1)[1] for arg in push if not arg.startswith("--") and ":" in arg}
+    assert {"refs/tags/churn#prod", "refs/tags/fraud#prod"} <= pushed
+    assert [c["model"] for c in release["changes"]] == ["churn", "fraud"]
+    for model in ("churn", "fraud"):
+        assert shared.server_refs(model) == local_refs(alice, model)
+    carol = shared.clone("carol")
+    assert stages(carol, "churn")["prod"] == "1.0.0" and stages(carol, "fraud")["prod"] == "3.5.0"
+
+
 def test_a_pushing_write_first_fetches_what_others_pushed(shared: Shared) -> None:
     """A clone that did not fetch acts on the server's state (``--push`` fetches first) and
     says whom it replaced; the lease only refuses a change made while the command ran."""
@@ -271,7 +313,7 @@ def test_demote_archive_and_deprecate_push_leave_the_server_as_the_writer(
     assert "refs/tags/churn#prod" not in shared.server_refs("churn")
     assert shared.server_refs("churn") == local_refs(alice, "churn")
 
-    ok(alice, "archive", "churn@0.2.0", "--push")
+    ok(alice, "archive", "churn@0.2.0", "--demote", "--push")
     assert "refs/tags/churn#staging" not in shared.server_refs("churn")
     assert shared.server_refs("churn") == local_refs(alice, "churn")
 
@@ -344,6 +386,21 @@ def _diverge(shared: Shared, local_stage: str, their_stage: str) -> tuple[Repo, 
     [their_event] = [e["tag"] for e in theirs["events"]]
     assert my_event.rsplit("#", 1)[1] == their_event.rsplit("#", 1)[1]  # the counters collide
     return carol, my_event, carol.git("rev-parse", f"refs/tags/{my_event}")
+
+
+def test_a_push_publishes_the_stage_tags_of_earlier_unpushed_writes(shared: Shared) -> None:
+    """A promotion made without --push, then another write with --push: the events of both
+    reach the server, and so must the stage tag the first one moved."""
+    alice = shared.alice
+    _register_versions(alice)
+    ok(alice, "promote", "churn@0.1.0", "--to", "dev")  # not pushed
+    ok(alice, "promote", "churn@0.2.0", "--to", "prod")  # not pushed either
+    ok(alice, "annotate", "churn@0.2.0", "uat=passed", "--push")
+    assert shared.server_refs("churn") == local_refs(alice, "churn")
+    fresh = shared.clone("fresh")
+    shown = fresh.cli("show", "churn")
+    assert shown.exit_code == 0 and "warning" not in shown.stderr, shown.stderr
+    assert stages(fresh, "churn") == {"dev": "0.1.0", "staging": None, "prod": "0.2.0"}
 
 
 @COLLISIONS

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from git_model import api, reading
+from git_model import api, reading, writing
 from git_model.state import Model
 from tests.conftest import BIN, Repo
 from tests.helpers import churn_in_prod, data, ok, stages
@@ -123,7 +123,7 @@ def test_a_write_that_lost_a_race_says_who_won_and_changes_nothing(
     def first_read_is_stale(git: api.Git, name: str, order: Sequence[str]) -> Model:
         return next(reads, None) or real(git, name, order)
 
-    monkeypatch.setattr(api, "read_for_write", first_read_is_stale)
+    monkeypatch.setattr(writing, "read_for_write", first_read_is_stale)
     result = churn.cli("promote", "churn@1.0.0", "--to", "staging")
     assert result.exit_code == 8
     assert "changed while this command ran" in result.stderr
@@ -166,7 +166,7 @@ def test_racing_processes_never_corrupt_the_registry(churn: Repo) -> None:
 
 
 def test_the_write_order_is_events_then_stage_tags(churn: Repo) -> None:
-    result = data(churn, "archive", "churn@1.0.0")
+    result = data(churn, "archive", "churn@1.0.0", "--demote")
     refs = [r["ref"] for r in result["refs"]]
     assert refs == ["refs/tags/churn#prod!#3", "refs/tags/churn@v1.0.0!#4", "refs/tags/churn#prod"]
     assert result["refs"][-1]["new"] is None

@@ -9,6 +9,7 @@ the next command understands and repairs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -19,6 +20,9 @@ from typing import Literal, TypeVar
 
 from git_model import artifacts, leftovers, registration
 from git_model.collect import collect, prefetch, read_spec, spec_path
+from git_model.commands.check import check
+from git_model.commands.promote import promote, promote_all
+from git_model.commands.rollback import rollback
 from git_model.config import (
     DEFAULT_STAGES,
     RegistryConfig,
@@ -26,13 +30,12 @@ from git_model.config import (
     write_config,
 )
 from git_model.errors import (
-    AlreadyInStage,
     ArtifactNotDeclared,
     CommitAlreadyRegistered,
     GitModelError,
+    HoldsStages,
     InvalidName,
     ModelDeprecated,
-    NoNextStage,
     OutputExists,
     StageEmpty,
     UnknownStage,
@@ -57,7 +60,6 @@ from git_model.names import (
     ModelRef,
     RegistryTag,
     check_model_name,
-    check_stage_name,
     check_version,
     is_model_name,
     model_in_tag,
@@ -70,6 +72,7 @@ from git_model.reading import (
     listing,
     missing_model,
     model_from,
+    moment,
     open_reader,
     open_registry,
     read_for_write,
@@ -77,11 +80,13 @@ from git_model.reading import (
     resolve,
     stage_columns,
     tag_names,
+    until,
     with_documents,
 )
 from git_model.reports import model_card
 from git_model.results import (
     Change,
+    Check,
     Comparison,
     Diagnosis,
     Fetched,
@@ -92,8 +97,10 @@ from git_model.results import (
     ModelView,
     RefChange,
     RegistryView,
+    Release,
     StageCell,
     Synced,
+    Timeline,
     VersionDetail,
 )
 from git_model.safeyaml import write_file
@@ -111,13 +118,25 @@ from git_model.state import (
     Version,
     build_state,
     merge_events,
+    tenures,
 )
-from git_model.writing import Plan, RemoteState, ensure_artifact_pushed, repair_all, sync
+from git_model.writing import (
+    Plan,
+    RemoteState,
+    changing,
+    check_message,
+    done_before,
+    last_event,
+    repair_all,
+    sync,
+    writable,
+)
 
 T = TypeVar("T")
 
 __all__ = [
     "Change",
+    "Check",
     "Comparison",
     "Diagnosis",
     "Fetched",
@@ -129,14 +148,17 @@ __all__ = [
     "ModelView",
     "RefChange",
     "RegistryView",
+    "Release",
     "StageCell",
     "Synced",
+    "Timeline",
     "VersionDetail",
     "annotate",
     "archive",
     "artifact_path",
     "cache_dir",
     "card",
+    "check",
     "compare",
     "complete",
     "demote",
@@ -148,8 +170,11 @@ __all__ = [
     "history",
     "init",
     "promote",
+    "promote_all",
     "register",
+    "rollback",
     "show",
+    "timeline",
 ]
 
 
@@ -222,22 +247,25 @@ def show(
     include_all: bool = False,
     source: str | None = None,
     filters: Filters | None = None,
+    at: str | None = None,
     repo: Path | str | None = None,
 ) -> RegistryView | ModelView:
     """The registry (every model) or, with ``name``, one model's versions and stages; with
     ``source``, a remote's, read without fetching (authors, dates and messages unknown).
     ``filters`` keep the models (by their latest version) or versions that match, sorted
-    by a metric."""
+    by a metric. ``at`` (a duration ago, a date, a commit or tag): the registry as it was
+    then, replayed from the events made until then."""
     reader = open_reader(repo, source)
     chosen = filters or Filters()
+    then = _moment(reader, at)
     if name is not None:
-        return _model_view(reader, ModelRef.parse(name).model, include_all, chosen)
+        return _model_view(reader, ModelRef.parse(name).model, include_all, chosen, then)
     config = reader.config
-    state = (
-        listing(reader.git, config)
-        if reader.git is not None
-        else _brief(build_state(reader.list_tags(()), config.stages))
-    )
+    if reader.git is not None and then is None:
+        state = listing(reader.git, config)
+    else:
+        records = until(reader.list_tags(()), then)
+        state = _brief(build_state(records, config.stages), past=then is not None)
     columns = stage_columns(config, state.models)
     latest = {m.name: m.latest for m in state.models}
     if reader.git is not None and (chosen.label or chosen.owner or chosen.sort):
@@ -273,9 +301,13 @@ def show(
     )
 
 
-def _model_view(reader: Reader, name: str, include_all: bool, chosen: Filters) -> ModelView:
-    """``show NAME``: the model's stages, and its versions that match the filters."""
-    model = model_from(reader.list_tags(model_ref_patterns(name)), name, reader.config.stages)
+def _model_view(
+    reader: Reader, name: str, include_all: bool, chosen: Filters, then: int | None
+) -> ModelView:
+    """``show NAME``: the model's stages, and its versions that match the filters (as they
+    were at the moment ``then``, when given)."""
+    records = until(reader.list_tags(model_ref_patterns(name)), then)
+    model = _past(model_from(records, name, reader.config.stages), then)
     if model is None:
         raise reader.missing(name)
     matching = [v for v in model.versions if chosen.keeps(v)]
@@ -297,8 +329,27 @@ def _model_view(reader: Reader, name: str, include_all: bool, chosen: Filters) -
     )
 
 
-def _brief(state: RegistryState) -> Listing:
-    return Listing(tuple(m.brief() for m in state.models), state.skipped)
+def _brief(state: RegistryState, past: bool = False) -> Listing:
+    models = (dataclasses.replace(m, lags=()) if past else m for m in state.models)
+    return Listing(tuple(m.brief() for m in models), state.skipped)
+
+
+def _moment(reader: Reader, at: str | None) -> int | None:
+    if at is None:
+        return None
+    if reader.git is None:
+        raise UsageError(
+            "--at needs the tags' dates, which a remote's listing does not give",
+            "run it in a clone (git model fetch first)",
+        )
+    return moment(reader.git, at)
+
+
+def _past(model: Model | None, then: int | None) -> Model | None:
+    """A model as it was at a moment: what its stage tags say now does not apply then."""
+    if model is None or then is None:
+        return model
+    return dataclasses.replace(model, lags=())
 
 
 def _model_kept(filters: Filters, model: Brief, latest: Version | None) -> bool:
@@ -416,6 +467,16 @@ def history(
     )
 
 
+def timeline(ref: str, *, repo: Path | str | None = None) -> Timeline:
+    """``NAME#STAGE``'s timeline: every stay of a version in the stage, oldest first."""
+    target = ModelRef.parse(ref)
+    if target.stage is None:
+        raise UsageError(f"{ref!r} names no stage", "write NAME#STAGE, e.g. churn#prod")
+    git, config = open_registry(repo)
+    model = require_model(git, config, target.model)
+    return Timeline(model.name, target.stage, tenures(model, target.stage))
+
+
 def _recorded(
     models: Sequence[Model], events: Sequence[Event], metrics: Sequence[str]
 ) -> tuple[tuple[Scalar, ...], ...]:
@@ -467,11 +528,16 @@ def complete(
     return tuple(c for c in candidates if c.startswith(text))
 
 
-def describe(ref: str, *, repo: Path | str | None = None) -> VersionDetail:
-    """One version, given as ``NAME@VERSION``, ``NAME@latest`` or ``NAME#STAGE``."""
+def describe(ref: str, *, at: str | None = None, repo: Path | str | None = None) -> VersionDetail:
+    """One version, given as ``NAME@VERSION``, ``NAME@latest`` or ``NAME#STAGE``; ``at``:
+    as it was then (``NAME#STAGE --at 7d``: who held the stage a week ago)."""
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
-    model = require_model(git, config, target.model)
+    then = moment(git, at) if at is not None else None
+    records = until(git.list_tags(model_ref_patterns(check_model_name(target.model))), then)
+    model = _past(model_from(records, target.model, config.stages), then)
+    if model is None:
+        raise missing_model(git, config, target.model)
     version = resolve(model, target)
     return VersionDetail(
         ref=ref,
@@ -490,12 +556,6 @@ def describe(ref: str, *, repo: Path | str | None = None) -> VersionDetail:
 _KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 
-def _check_message(message: str | None) -> None:
-    """A write's ``-m`` text must say something (None: the default message)."""
-    if message is not None and not message.strip():
-        raise UsageError("the message is empty", "say why with -m, or leave -m out")
-
-
 def annotate(
     ref: str,
     values: Mapping[str, str],
@@ -508,7 +568,7 @@ def annotate(
     deprecation reason): an event tag ``NAME@vX.Y.Z#note#N``; the version tag never
     moves. An empty value removes the key. ``describe`` shows the current values and
     ``history`` every change."""
-    _check_message(message)
+    check_message(message)
     if not values:
         raise UsageError("nothing to annotate", "give KEY=VALUE pairs, e.g. uat=passed")
     for key in values:
@@ -516,7 +576,7 @@ def annotate(
             raise InvalidName(key, "annotation key")
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
-    model, remote = _changing(git, config, target.model, push)
+    model, remote = changing(git, config, target.model, push)
     version = resolve(model, target)
     plan = Plan(git, config, model, remote)
     if _annotated_before(model, version, values):
@@ -530,7 +590,7 @@ def annotate(
 
 def _annotated_before(model: Model, version: Version, values: Mapping[str, str]) -> bool:
     """Whether the model's most recent write annotated this version with these values
-    (see ``_done_before``): then annotating again only completes it."""
+    (see ``done_before``): then annotating again only completes it."""
     latest = model.latest_write
     parsed = RegistryTag.parse(latest[0]) if len(latest) == 1 else None
     if parsed is None or parsed.action is not Action.ANNOTATE:
@@ -590,32 +650,6 @@ def card(
     return result
 
 
-def _writable(model: Model) -> Model:
-    if model.deprecated:
-        raise ModelDeprecated(model.name)
-    return model
-
-
-def _changing(
-    git: Git, config: RegistryConfig, name: str, push: str | None
-) -> tuple[Model, RemoteState | None]:
-    """The model a write changes, read (its head first) after its tags were synced from
-    ``push``, so that the write builds on the remote's events, and the remote's state."""
-    remote = sync(git, push, name) if push else None
-    model = read_for_write(git, check_model_name(name), config.stages)
-    if not model.versions:
-        raise missing_model(git, config, name)
-    return model, remote
-
-
-def _done_before(model: Model, event: str | None) -> bool:
-    """Whether what a command asks for is already the state because of the model's most
-    recent write: it was this same change, cut short (a crash, a kill, a dropped
-    connection) or not. Running the command again then completes that write, or reports
-    it done, instead of refusing: a write can always be retried."""
-    return event is not None and event in model.latest_write
-
-
 def register(
     name: str,
     *,
@@ -638,7 +672,7 @@ def register(
     artifact, writes or updates its declaration (the model's YAML file, its dvc.yaml
     entry) and commits exactly those files first, then tags that commit.
     """
-    _check_message(message)
+    check_message(message)
     check_model_name(name)
     if version is not None and bump is not None:
         raise UsageError("--version and --bump cannot be combined", "pass one of them")
@@ -657,10 +691,10 @@ def register(
     if artifact_path is not None and not declare:
         registration.check_declared(git, commit, name, artifact_path)
     remote = sync(git, push, name) if push else None
-    model = _writable(read_for_write(git, name, config.stages))
+    model = writable(read_for_write(git, name, config.stages))
     existing = None if declare else model.at_commit(commit)
     if existing is not None:
-        if _done_before(model, existing.tag) and wanted in (None, existing.version):
+        if done_before(model, existing.tag) and wanted in (None, existing.version):
             plan = Plan(git, config, model, remote)
             return plan.finish(EventKind.REGISTERED, existing.version)
         raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
@@ -741,79 +775,6 @@ def _tag_version(
     return plan.finish(EventKind.REGISTERED, new, committed=committed, bump_reason=reason)
 
 
-def _next_stage(config: RegistryConfig, model: Model, version: Version, ref: ModelRef) -> str:
-    if ref.stage is not None:
-        config.check_stage(ref.stage)
-        current: str | None = ref.stage
-    else:
-        held = [s for s in config.stages if s in version.stages]
-        current = held[-1] if held else None
-    nxt = config.next_stage(current)
-    if nxt is None:
-        raise NoNextStage(model.name, version.version.tag, current or "")
-    return nxt
-
-
-def promote(
-    ref: str,
-    *,
-    to: str | None = None,
-    message: str | None = None,
-    push: str | None = None,
-    repo: Path | str | None = None,
-) -> Change:
-    """Give stage ``to`` (default: the next one) to the version ``ref`` names."""
-    _check_message(message)
-    git, config = open_registry(repo)
-    target = ModelRef.parse(ref)
-    if to is not None:
-        config.check_stage(check_stage_name(to))
-    model, remote = _changing(git, config, target.model, push)
-    version = resolve(model, target)
-    held = [h for h in model.holders if h.commit == version.commit]
-    cut_short = {tag for tag, _ in model.unfinished}
-    if to is None and held and held[-1].event in cut_short:
-        # The stage a run of this command gave it before it was cut short. (After one
-        # that completed, no --to means the next stage again.)
-        to = held[-1].stage
-    stage = to or _next_stage(config, model, version, target)
-    old = model.holder(stage)
-    if old is not None and old.commit == version.commit:
-        if _done_before(model, old.event):
-            replaced = next(
-                (
-                    e.version
-                    for e in model.events
-                    if e.tag in model.latest_write
-                    and e.kind is EventKind.DEMOTED
-                    and e.stage == stage
-                ),
-                None,
-            )
-            plan = Plan(git, config, model, remote)
-            return plan.finish(EventKind.PROMOTED, version.version, stage, replaced=replaced)
-        raise AlreadyInStage(model.name, version.version.tag, stage)
-    _writable(model)
-    if version.archived:
-        raise VersionArchived(model.name, version.version.tag)
-    if remote is not None:
-        ensure_artifact_pushed(git, model.name, version)
-    plan = Plan(git, config, model, remote)
-    if old is not None:
-        plan.event(
-            Action.UNASSIGN,
-            old.commit,
-            f"Replace {model.name} {old.version.tag} in {stage} by {version.version.tag}",
-            stage=stage,
-        )
-    text = message or f"Promote {model.name} {version.version.tag} to {stage}"
-    plan.event(Action.ASSIGN, version.commit, text, stage=stage)
-    plan.set_stage(stage, version.commit, f"{model.name} {version.version.tag} is in {stage}")
-    return plan.finish(
-        EventKind.PROMOTED, version.version, stage, replaced=old.version if old else None
-    )
-
-
 def demote(
     ref: str,
     *,
@@ -822,40 +783,28 @@ def demote(
     repo: Path | str | None = None,
 ) -> Change:
     """Empty the stage ``NAME#STAGE`` names. No earlier holder takes it back."""
-    _check_message(message)
+    check_message(message)
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
     if target.stage is None:
         raise UsageError(f"{ref!r} names no stage", "write NAME#STAGE, e.g. churn#prod")
-    model, remote = _changing(git, config, target.model, push)
+    model, remote = changing(git, config, target.model, push)
     holder = model.holder(target.stage)
     if holder is None:
-        last = _last_event(model, target.stage)
+        last = last_event(model, target.stage)
         demoted = last is not None and last.kind is EventKind.DEMOTED
-        if last is not None and demoted and _done_before(model, last.tag):
+        if last is not None and demoted and done_before(model, last.tag):
             plan = Plan(git, config, model, remote)
             return plan.finish(EventKind.DEMOTED, last.version, target.stage)
         if target.stage not in config.stages:
             raise UnknownStage(target.stage, config.stages)
         raise StageEmpty(model.name, target.stage)
-    _writable(model)
+    writable(model)
     plan = Plan(git, config, model, remote)
     text = message or f"Demote {model.name} {holder.version.tag} from {target.stage}"
     plan.event(Action.UNASSIGN, holder.commit, text, stage=target.stage)
     plan.set_stage(target.stage, None, text)
     return plan.finish(EventKind.DEMOTED, holder.version, target.stage)
-
-
-def _last_event(
-    model: Model, stage: str | None = None, version: SemVer | None = None
-) -> Event | None:
-    """The model's newest event about ``stage`` (or, with ``version``, its archiving)."""
-    for event in reversed(model.events):
-        if stage is not None and event.stage == stage:
-            return event
-        if version is not None and event.kind is EventKind.ARCHIVED and event.version == version:
-            return event
-    return None
 
 
 def _empty_stages(plan: Plan, model: Model, holders: Sequence[StageHolder], why: str) -> None:
@@ -873,23 +822,28 @@ def archive(
     ref: str,
     *,
     message: str | None = None,
+    demote: bool = False,
     push: str | None = None,
     repo: Path | str | None = None,
 ) -> Change:
-    """Archive a version: out of every stage, kept in history, never promoted again."""
-    _check_message(message)
+    """Archive a version: kept in history, never promoted again. A version that holds a
+    stage is archived only with ``demote`` (then it leaves its stages in the same write):
+    archiving what serves production must be meant."""
+    check_message(message)
     git, config = open_registry(repo)
     target = ModelRef.parse(ref)
-    model, remote = _changing(git, config, target.model, push)
+    model, remote = changing(git, config, target.model, push)
     version = resolve(model, target)
     if version.archived:
-        archived = _last_event(model, version=version.version)
-        if archived is not None and _done_before(model, archived.tag):
+        archived = last_event(model, version=version.version)
+        if archived is not None and done_before(model, archived.tag):
             return Plan(git, config, model, remote).finish(EventKind.ARCHIVED, version.version)
         raise VersionArchived(model.name, version.version.tag)
-    _writable(model)
-    plan = Plan(git, config, model, remote)
+    writable(model)
     held = [h for h in model.holders if h.commit == version.commit]
+    if held and not demote:
+        raise HoldsStages(model.name, version.version.tag, [h.stage for h in held])
+    plan = Plan(git, config, model, remote)
     _empty_stages(plan, model, held, f"{version.version.tag} archived")
     text = message or f"Archive {model.name} {version.version.tag}"
     plan.event(Action.DEREGISTER, version.commit, text, version=version.version)
@@ -904,13 +858,13 @@ def deprecate(
     repo: Path | str | None = None,
 ) -> Change:
     """Retire a model: every stage emptied, no new versions or promotions."""
-    _check_message(message)
+    check_message(message)
     git, config = open_registry(repo)
     wanted = ModelRef.parse(name).model
-    model, remote = _changing(git, config, wanted, push)
+    model, remote = changing(git, config, wanted, push)
     if model.deprecated:
         last = next(e for e in reversed(model.events) if e.kind is EventKind.DEPRECATED)
-        if _done_before(model, last.tag):
+        if done_before(model, last.tag):
             return Plan(git, config, model, remote).finish(EventKind.DEPRECATED, None)
         raise ModelDeprecated(model.name)
     plan = Plan(git, config, model, remote)

@@ -5,6 +5,8 @@
     stages: [dev, staging, prod]   # ordered, first to last
     types: [model]                  # allowed model types; omit to allow any
     models: models                  # where the models' YAML files are (models/NAME.yaml)
+    gates: ...                      # promotion policy (git_model.policy; docs/policies.md)
+    overrides: ...
 
 YAML is read safely and strictly: no aliases, bounded size and depth, no unknown keys.
 """
@@ -12,8 +14,9 @@ YAML is read safely and strictly: no aliases, bounded size and depth, no unknown
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from git_model.errors import (
     ConfigError,
@@ -24,6 +27,7 @@ from git_model.errors import (
     quoted,
 )
 from git_model.names import MAX_STAGE_NAME, is_stage_name
+from git_model.policy import Policy, parse_policy
 from git_model.safeyaml import load_yaml_blob, read_file, write_file
 
 CONFIG_FILE = "git-model.yaml"
@@ -36,6 +40,7 @@ class RegistryConfig:
     stages: tuple[str, ...] = DEFAULT_STAGES
     types: tuple[str, ...] | None = None
     models_dir: str = DEFAULT_MODELS_DIR
+    policy: Policy = field(default_factory=Policy, compare=False)  # as this file declares it
 
     def check_stage(self, stage: str) -> str:
         if stage not in self.stages:
@@ -122,27 +127,36 @@ def make_config(
 
 
 def load_config(root: Path) -> RegistryConfig:
-    """The configuration at ``root``, or the defaults when there is no file."""
+    """The configuration in the working tree at ``root``, or the defaults when there is
+    no file. Its gates are parsed (a mistake in them is an error here too) but are not the
+    ones in force: see ``reading.policy``."""
     path = root / CONFIG_FILE
     try:
-        data = load_yaml_blob(str(path), read_file(path, str(path)))
+        data = load_yaml_blob(str(path), read_file(path, str(path)), lines=True)
     except InvalidFile as exc:
         raise ConfigError(exc.path, exc.detail) from None
+    return parse_config(str(path), data, "the working tree's git-model.yaml")
+
+
+def parse_config(label: str, data: Any, source: str, commit: str | None = None) -> RegistryConfig:
+    """A configuration file's content (None: no file); ``label`` names it in errors,
+    ``source`` and ``commit`` say where its policy comes from."""
     if data is None:
-        return RegistryConfig()
+        return RegistryConfig(policy=Policy(source=source, commit=commit))
     if not isinstance(data, dict):
-        raise ConfigError(str(path), "must be a mapping with `stages:` and `types:`")
-    unknown = sorted(set(data) - {"stages", "types", "models"})
+        raise ConfigError(label, "must be a mapping with `stages:` and `types:`")
+    unknown = sorted(set(data) - {"stages", "types", "models", "gates", "overrides"})
     if unknown:
-        raise ConfigError(str(path), f"unknown key(s): {', '.join(map(str, unknown))}")
+        raise ConfigError(label, f"unknown key(s): {', '.join(map(str, unknown))}")
     try:
-        return make_config(
+        config = make_config(
             data.get("stages", DEFAULT_STAGES),
             data.get("types"),
             data.get("models", DEFAULT_MODELS_DIR),
         )
     except ValueError as exc:
-        raise ConfigError(str(path), str(exc)) from None
+        raise ConfigError(label, str(exc)) from None
+    return replace(config, policy=parse_policy(data, config.stages, label, source, commit))
 
 
 def write_config(root: Path, config: RegistryConfig) -> Path:

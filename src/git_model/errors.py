@@ -473,6 +473,46 @@ class ConcurrentUpdate(GitModelError):
         self.detail = detail
 
 
+class HoldsStages(GitModelError):
+    def __init__(self, model: str, version: str, stages: Sequence[str]) -> None:
+        held = ", ".join(stages)
+        super().__init__(
+            f"{model} {version} holds {held}; archiving it would leave {held} empty",
+            f"pass --demote to take it out of {held} and archive it in one write, or "
+            "promote another version first",
+        )
+        self.model = model
+        self.version = version
+        self.stages = tuple(stages)
+
+
+class NotAFormerHolder(GitModelError):
+    def __init__(self, model: str, stage: str, version: str | None) -> None:
+        if version is None:
+            what = f"no other version of {model} held {stage!r} before (that is not archived)"
+            hint = f"promote a version with `git model promote {model}@VERSION --to {stage}`"
+        else:
+            what = f"{model} {version} never held {stage!r}, so there is nothing to roll back to"
+            hint = f"see who held it with `git model history {model}#{stage}`"
+        super().__init__(what, hint)
+        self.model = model
+        self.stage = stage
+        self.version = version
+
+
+class GatesFailed(GitModelError):
+    def __init__(self, what: str, stage: str, failed: Sequence[str], check: str) -> None:
+        shown = "; ".join(failed[:4]) + (f"; and {len(failed) - 4} more" if len(failed) > 4 else "")
+        super().__init__(
+            f"{what} may not enter {stage!r}: {shown}",
+            f"run `{check}` to see every gate, or pass --force --reason TEXT to override "
+            "them on the record",
+        )
+        self.what = what
+        self.stage = stage
+        self.failed = tuple(failed)
+
+
 class TagInTheWay(GitModelError):
     def __init__(self, tag: str, reason: str, remote: str | None = None) -> None:
         where = f" on {remote}" if remote else ""
@@ -603,6 +643,9 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     TagConflict: 8,
     PushedNotApplied: 8,
     TagInTheWay: 6,
+    GatesFailed: 15,
+    NotAFormerHolder: 5,
+    HoldsStages: 6,
     WriteInterrupted: 13,
     PublishUnknown: 14,
 }

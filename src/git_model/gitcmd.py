@@ -212,6 +212,7 @@ def git_says(stderr: str, returncode: int) -> str:
 _DURABLE = ("-c", "core.fsync=loose-object,reference,index")
 
 # Transport helpers run arbitrary commands (`ext::sh -c ...`); never let a URL reach one.
+_LOCK_FAILED_RE = re.compile(r"cannot lock ref '([^'\n]+)': ([^\n]*)")
 _SAFE = ("-c", "protocol.ext.allow=never")
 
 
@@ -296,6 +297,7 @@ class Git:
         # when this is a linked work tree (whose git_dir holds only its HEAD and index).
         self.common_dir = common_dir or git_dir
         self._blobs: dict[str, tuple[str, bytes] | None] = {}
+        self._ident: Ident | None = None
 
     @classmethod
     def discover(cls, path: Path | None = None) -> Git:
@@ -428,10 +430,15 @@ class Git:
             if flag == "!":
                 spec, _, reason = rest.partition("\t")
                 refused.append((spec.rpartition(":")[2], reason))
+        stderr = proc.stderr.decode(errors="replace")
         if proc.returncode != 0 and not refused:
-            raise RemoteError(
-                remote, git_says(proc.stderr.decode(errors="replace"), proc.returncode)
-            )
+            raise RemoteError(remote, git_says(stderr, proc.returncode))
+        # When the remote's own transaction fails, Git reports every ref as "atomic
+        # transaction failed" and names the one at fault only in the remote's message.
+        at_fault = _LOCK_FAILED_RE.search(stderr)
+        if at_fault:
+            reason = f"stale info: {at_fault.group(2).strip()}"
+            refused = [(r, reason if r == at_fault.group(1) else why) for r, why in refused]
         return refused
 
     def ls_remote(self, remote: str, patterns: Sequence[str] = ()) -> RemoteRefs:
@@ -463,6 +470,28 @@ class Git:
                 _, _, message = entry[1].partition(b"\n\n")
                 messages[tag] = message.decode(errors="replace")
         return messages
+
+    def config_value(self, key: str) -> str | None:
+        """A Git configuration value (``git config --get KEY``), or None when unset."""
+        proc = self.run("config", "--get", "--end-of-options", key, check=False)
+        return (
+            proc.stdout.decode(errors="replace").strip() or None if proc.returncode == 0 else None
+        )
+
+    def date_of(self, rev: str) -> int | None:
+        """When ``rev`` was made (seconds): an annotated tag's tagger date, else its
+        commit's committer date; None when it names nothing."""
+        ref = f"refs/tags/{rev}"
+        out = self.run("for-each-ref", "--format=%(refname)%00%(taggerdate:unix)", ref).stdout
+        for line in out.decode(errors="replace").splitlines():
+            name, _, when = line.partition("\0")
+            if name == ref and when.isdigit():
+                return int(when)
+        commit = self.resolve_commit(rev)
+        if commit is None:
+            return None
+        when = self.run("log", "-1", "--format=%ct", commit).stdout.decode().strip()
+        return int(when) if when.isdigit() else None
 
     def resolve_commit(self, rev: str) -> str | None:
         """The commit ``rev`` names, or None."""
@@ -540,13 +569,16 @@ class Git:
         return [Path(line[9:]) for line in out.splitlines() if line.startswith("worktree ")]
 
     def ident(self) -> Ident:
-        """Who writes now: Git's committer identity, honouring GIT_COMMITTER_DATE."""
-        proc = self.run("var", "GIT_COMMITTER_IDENT", check=False)
-        ident = _parse_ident(proc.stdout.decode(errors="replace"))
-        if proc.returncode != 0 or ident is None:
-            lines = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise IdentityMissing(lines[-1] if lines else "no committer identity")
-        return ident
+        """Who writes now: Git's committer identity, honouring GIT_COMMITTER_DATE. Read
+        once: the time a command started is its time throughout."""
+        if self._ident is None:
+            proc = self.run("var", "GIT_COMMITTER_IDENT", check=False)
+            ident = _parse_ident(proc.stdout.decode(errors="replace"))
+            if proc.returncode != 0 or ident is None:
+                lines = proc.stderr.decode(errors="replace").strip().splitlines()
+                raise IdentityMissing(lines[-1] if lines else "no committer identity")
+            self._ident = ident
+        return self._ident
 
     # --- writing -----------------------------------------------------------------
 

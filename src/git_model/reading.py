@@ -6,17 +6,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from git_model.cache import Entry, StateCache, digest
 from git_model.config import (
+    CONFIG_FILE,
     RegistryConfig,
     load_config,
+    parse_config,
 )
 from git_model.errors import (
+    ConfigError,
     ModelNotFound,
     NotARepository,
     StageEmpty,
+    UsageError,
     VersionNotFound,
     closest,
 )
@@ -37,7 +42,9 @@ from git_model.names import (
     model_ref_patterns,
     respelled,
 )
+from git_model.policy import Policy, parse_duration
 from git_model.results import StageCell
+from git_model.safeyaml import load_yaml_blob
 from git_model.state import (
     Brief,
     Head,
@@ -50,6 +57,76 @@ from git_model.state import (
     group_key,
     split_document,
 )
+
+# The gates in force are read from git-model.yaml as committed on the policy branch: the
+# branch `git config gitmodel.policyBranch` names, else the remote's default branch as last
+# fetched, else main, else master. Never from the working tree, never from the commit
+# being promoted.
+POLICY_SETTING = "gitmodel.policyBranch"
+POLICY_BRANCHES = ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master")
+
+
+def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | None]:
+    """The policy in force, and a warning when the working tree's file declares other
+    gates (they are not in force until that file is committed on the policy branch)."""
+    configured = git.config_value(POLICY_SETTING)
+    found = None
+    if configured:
+        commit = git.resolve_commit(configured)
+        found = (configured, commit) if commit is not None else None
+    else:
+        present = git.read_refs(POLICY_BRANCHES)  # one listing for all three
+        found = next(((r, present[r]) for r in POLICY_BRANCHES if r in present), None)
+    if found is None:
+        if configured:
+            raise ConfigError(
+                f"git config {POLICY_SETTING}",
+                f"names {configured!r}, which is no branch here (fetch it, or change the setting)",
+            )
+        policy = Policy(source="no policy branch (no main or master)")
+    else:
+        ref, commit = found
+        label = f"{CONFIG_FILE} at {ref} ({commit[:7]})"
+        blob = git.read_blobs([f"{commit}:{CONFIG_FILE}"])[0]
+        data = load_yaml_blob(label, blob, lines=True)
+        policy = parse_config(label, data, f"{CONFIG_FILE} at {ref}", commit).policy
+    mine = config.policy
+    if (mine.gates, mine.overrides) == (policy.gates, policy.overrides):
+        return policy, None
+    where = found[0] if found else "a policy branch"
+    return policy, (
+        f"the working tree's {CONFIG_FILE} declares other gates than {where}'s, which are the "
+        f"ones in force: commit the change and merge it into {where} to put it in force"
+    )
+
+
+def moment(git: Git, when: str) -> int:
+    """The time (seconds) ``when`` names: a duration ago (``7d``, ``12h``), a date or a
+    date and time (ISO 8601, UTC unless it says), or a commit or tag (its date)."""
+    ago = parse_duration(when)
+    if ago is not None:
+        return git.ident().timestamp - ago
+    try:
+        parsed = datetime.fromisoformat(when)
+    except ValueError:
+        parsed = None
+    if parsed is not None:
+        return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
+    if not when.startswith("-"):
+        found = git.date_of(when)
+        if found is not None:
+            return found
+    raise UsageError(
+        f"--at {when!r} is neither a duration, a date nor a commit or tag",
+        "write e.g. --at 7d, --at 2026-01-31, --at 2026-01-31T12:00 or --at churn@v1.2.0",
+    )
+
+
+def until(records: Sequence[TagRecord], moment: int | None) -> list[TagRecord]:
+    """The tags made up to ``moment`` (all of them without one): the registry as it was."""
+    if moment is None:
+        return list(records)
+    return [r for r in records if r.tagger is None or r.tagger.timestamp <= moment]
 
 
 def open_registry(repo: Path | str | None) -> tuple[Git, RegistryConfig]:
@@ -215,7 +292,8 @@ def _missing(name: str, known: TagNames, stages: Sequence[str]) -> ModelNotFound
     """``iris/prod`` or ``iris:latest`` is probably a reference to the model ``iris``;
     otherwise the registered name closest to ``name`` (``irsi``, ``Iris``: ``iris``)."""
     meant = respelled(name, known.models, known.stages | set(stages))
-    return ModelNotFound(name, meant or closest(name, sorted(known.models)))
+    others = sorted(known.models - {name})  # (a model read as it was before it existed)
+    return ModelNotFound(name, meant or closest(name, others))
 
 
 def stage_columns(config: RegistryConfig, models: Sequence[Model | Brief]) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from git_model.metadata import (
     Scalar,
     SignatureChange,
 )
+from git_model.policy import Evaluation
 from git_model.semver import SemVer
 from git_model.state import (
     Artifact,
@@ -23,6 +24,7 @@ from git_model.state import (
     Skipped,
     StageHolder,
     StageTagLag,
+    Tenure,
     Version,
 )
 
@@ -127,6 +129,40 @@ class Change:
     # before, perhaps cut short by a crash, a kill or a dropped connection): that write's
     # tags. Nothing new was written; what it left undone (stage tags) was completed.
     completed: tuple[str, ...] = ()
+    # A promotion: the gates of its stage, as evaluated (failed ones, if forced); and a
+    # warning about the policy (the working tree declares other gates than those in force).
+    gates: Evaluation | None = None
+    policy_warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """``history NAME#STAGE``: which version held the stage, from when to when, who moved
+    it and why, oldest first."""
+
+    model: str
+    stage: str
+    tenures: tuple[Tenure, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """``promote`` of several models at once: one change per model, all in one
+    transaction, their events sharing ``release``."""
+
+    release: str
+    stage: str
+    changes: tuple[Change, ...]
+    policy_warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """``check``: every gate of a stage, evaluated for one version, and what to know about
+    the policy it came from."""
+
+    evaluation: Evaluation
+    warning: str | None = None  # the working tree declares other gates than those in force
 
 
 @dataclass(frozen=True, slots=True)

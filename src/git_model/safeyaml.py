@@ -69,8 +69,10 @@ def read_file(path: Path, label: str, limit: int = MAX_BYTES) -> bytes | None:
     return data
 
 
-def load_yaml(path: str, text: str) -> Any:
-    """Parse YAML safely: refuse aliases and nesting beyond MAX_DEPTH, name file and line."""
+def load_yaml(path: str, text: str, lines: bool = False) -> Any:
+    """Parse YAML safely: refuse aliases and nesting beyond MAX_DEPTH, name file and line.
+    With ``lines``, mappings and lists remember where their keys are (``.lc``), for
+    errors found later (ruamel's round-trip types, which are ``dict`` and ``list``)."""
     from ruamel.yaml import YAML  # noqa: PLC0415  (lazy: only when a file exists)
     from ruamel.yaml.error import MarkedYAMLError, YAMLError  # noqa: PLC0415
     from ruamel.yaml.events import (  # noqa: PLC0415
@@ -95,7 +97,7 @@ def load_yaml(path: str, text: str) -> Any:
                     raise InvalidFile(f"{path}:{line}", f"nested deeper than {MAX_DEPTH}")
             elif isinstance(event, CollectionEndEvent):
                 depth -= 1
-        return yaml.load(text)
+        return YAML(typ="rt", pure=True).load(text) if lines else yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark is not None else path
@@ -104,12 +106,12 @@ def load_yaml(path: str, text: str) -> Any:
         raise InvalidFile(path, f"malformed YAML: {str(exc).splitlines()[0]}") from None
 
 
-def load_yaml_blob(label: str, blob: bytes | None) -> Any:
+def load_yaml_blob(label: str, blob: bytes | None, lines: bool = False) -> Any:
     """A file read from Git (None: missing) parsed as YAML; ``label`` names it in errors."""
     if blob is None:
         return None
     try:
-        return load_yaml(label, blob.decode())
+        return load_yaml(label, blob.decode(), lines)
     except UnicodeDecodeError:
         raise InvalidFile(label, "is not UTF-8 text") from None
 

@@ -42,8 +42,13 @@ class EventKind(StrEnum):
     REGISTERED = "registered"
     ARCHIVED = "archived"
     PROMOTED = "promoted"
+    ROLLED_BACK = "rolled-back"  # an assignment that gave a stage back to a former holder
     DEMOTED = "demoted"
     DEPRECATED = "deprecated"
+
+    @property
+    def assigns(self) -> bool:
+        return self in (EventKind.PROMOTED, EventKind.ROLLED_BACK)
 
 
 KIND_OF_ACTION = {
@@ -80,6 +85,13 @@ DOCUMENT = ("Document", "json")  # trailer: the paragraph before the trailers is
 # ("none": it had none). Events that follow the head as it still is were written by a
 # write that was cut short before it moved the head (see Model.unfinished).
 FOLLOWS = "Follows"
+# Trailers of a promotion: the gates it overrode and why, the policy that gated it, the
+# release it was part of, and (on a rollback) the version the stage was taken from.
+FORCED = "Forced"
+REASON = "Reason"
+POLICY = "Policy"
+RELEASE = "Release"
+ROLLBACK = "Rollback"
 NO_HEAD = "none"
 _COUNTER_RE = re.compile(r"#([0-9]+)$")
 
@@ -153,6 +165,10 @@ class Event:
     author: Person | None  # None where only a remote's listing was read
     date: datetime | None
     message: str
+    forced: tuple[str, ...] = ()  # the gates that failed and were overridden (--force)
+    reason: str | None = None  # why they were overridden
+    policy: str | None = None  # the commit whose git-model.yaml gated the promotion
+    release: str | None = None  # shared by the events of one multi-model promotion
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +300,10 @@ class Model:
 
     def holder(self, stage: str) -> StageHolder | None:
         return next((h for h in self.holders if h.stage == stage), None)
+
+    def holder_by_event(self, event: str) -> StageHolder | None:
+        """The stage holder the event ``event`` (a tag name) put there, if it still holds."""
+        return next((h for h in self.holders if h.event == event), None)
 
     def find(self, version: SemVer) -> Version | None:
         exact = next((v for v in self.versions if v.version == version), None)
@@ -512,8 +532,13 @@ class _ModelBuilder:
             reason = f"{parsed.action.value}s a version that was never registered"
             self.skipped.append(Skipped(record.name, reason))
             return None
+        message, trailers, _ = split_document(record.message)
+        kind = KIND_OF_ACTION[parsed.action]
+        if kind is EventKind.PROMOTED and ROLLBACK in trailers:
+            kind = EventKind.ROLLED_BACK
+        forced = trailers.get(FORCED, "")
         return Event(
-            kind=KIND_OF_ACTION[parsed.action],
+            kind=kind,
             model=self.name,
             version=version,
             stage=parsed.stage,
@@ -522,7 +547,11 @@ class _ModelBuilder:
             commit=record.target,
             author=tag.author,
             date=tag.date,
-            message=split_document(record.message)[0],
+            message=message,
+            forced=tuple(g.strip() for g in forced.split(",") if g.strip()),
+            reason=trailers.get(REASON),
+            policy=trailers.get(POLICY),
+            release=trailers.get(RELEASE),
         )
 
     def _annotate(self, event: Event, tag: _Tag) -> None:
@@ -553,7 +582,7 @@ class _ModelBuilder:
         if event.kind is EventKind.ARCHIVED and version is not None:
             self.archived.add(version)
             self.holders = {s: h for s, h in self.holders.items() if h.version != version}
-        elif event.kind is EventKind.PROMOTED and stage is not None and version is not None:
+        elif event.kind.assigns and stage is not None and version is not None:
             self.holders[stage] = StageHolder(
                 stage=stage,
                 version=version,
@@ -786,3 +815,58 @@ def assemble(groups: Iterable[Group]) -> RegistryState:
 def merge_events(models: Iterable[Model]) -> list[Event]:
     """All models' events, oldest first: by time across models, by counter within one."""
     return list(heapq.merge(*(m.events for m in models), key=lambda e: e.date or _EPOCH))
+
+
+@dataclass(frozen=True, slots=True)
+class Tenure:
+    """One stay of a version in a stage: who put it there and why, and what ended it."""
+
+    version: SemVer
+    kind: EventKind  # how it came: promoted, or rolled back
+    since: datetime | None
+    by: Person | None
+    why: str
+    event: str
+    forced: tuple[str, ...] = ()
+    until: datetime | None = None  # None: it holds the stage now
+    ended_by: Person | None = None
+    end_why: str | None = None
+    end_event: str | None = None
+
+
+def tenures(model: Model, stage: str) -> tuple[Tenure, ...]:
+    """Which version held ``stage``, from when to when, oldest first, from the events."""
+    done: list[Tenure] = []
+    current: Tenure | None = None
+    for event in model.events:
+        if current is not None and _ends(event, stage, current.version):
+            done.append(
+                dataclasses.replace(
+                    current,
+                    until=event.date,
+                    ended_by=event.author,
+                    end_why=event.message,
+                    end_event=event.tag,
+                )
+            )
+            current = None
+        if event.stage == stage and event.kind.assigns and event.version is not None:
+            current = Tenure(
+                event.version,
+                event.kind,
+                event.date,
+                event.author,
+                event.message,
+                event.tag,
+                event.forced,
+            )
+    return (*done, current) if current is not None else tuple(done)
+
+
+def _ends(event: Event, stage: str, holder: SemVer) -> bool:
+    """Whether ``event`` ends the stay of ``holder`` in ``stage``."""
+    if event.stage == stage and event.kind.assigns:
+        return True  # another holder (or the same, again)
+    if event.kind is EventKind.DEMOTED and event.stage == stage:
+        return event.version == holder
+    return event.kind is EventKind.ARCHIVED and event.version == holder

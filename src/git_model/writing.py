@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from git_model import artifacts
 from git_model.config import RegistryConfig
 from git_model.errors import (
     ConcurrentUpdate,
     GitFailed,
-    GitModelError,
+    ModelDeprecated,
     PublishUnknown,
     PushedNotApplied,
     RemoteError,
     TagConflict,
     TagInTheWay,
+    UsageError,
     WriteInterrupted,
 )
 from git_model.gitcmd import (
@@ -31,17 +33,19 @@ from git_model.names import (
     SEPARATOR_IN_TAG,
     Action,
     RegistryTag,
+    check_model_name,
     head_ref,
     model_ref_patterns,
     stage_tag,
     version_tag,
 )
-from git_model.reading import read_model, require_model
+from git_model.reading import missing_model, read_for_write, read_model, require_model
 from git_model.results import Change, RefChange
 from git_model.semver import SemVer
 from git_model.state import (
     FOLLOWS,
     NO_HEAD,
+    Event,
     EventKind,
     Model,
     StageTagLag,
@@ -127,12 +131,13 @@ class Plan:
         stage: str | None = None,
         version: SemVer | None = None,
         document: str | None = None,
+        trailers: Sequence[tuple[str, str]] = (),
     ) -> None:
         if stage is not None:
             self._adopt(stage)
         self.counter += 1
         tag = RegistryTag(self.name, action, version=version, stage=stage, counter=self.counter)
-        text = with_trailers(message, self._trailers(), document)
+        text = with_trailers(message, self._trailers(trailers), document)
         self.events.append(NewTag(str(tag), commit, self._stamp(), text))
 
     def set_stage(self, stage: str, commit: str | None, message: str) -> None:
@@ -153,6 +158,10 @@ class Plan:
     def apply(self, *, complete: bool = False) -> tuple[RefChange, ...]:
         """Write the tags and move the refs; ``complete``: this write, with no event of its
         own, completes one that was cut short (so the head moves past that write's)."""
+        return apply_together([self], complete=complete)[0]
+
+    def prepare(self, complete: bool) -> Prepared:
+        """Write this plan's tag objects (no ref yet); return its ref changes."""
         stamp = Ident(self.ident.name, self.ident.email, self.time - 1, self.ident.tz)
         moving: list[tuple[str, str | None, str | None, NewTag | None]] = []
         for stage, (commit, message) in self.moves.items():
@@ -168,65 +177,33 @@ class Plan:
         new_tags = self.events + [t for *_, t in moving if t is not None]
         self._check_free([t.name for t in new_tags])
         oids = iter(self.git.write_tags(new_tags))
-        updates = [RefUpdate(f"refs/tags/{t.name}", next(oids), None) for t in self.events]
+        events = [RefUpdate(f"refs/tags/{t.name}", next(oids), None) for t in self.events]
+        moves = []
         for stage, old, commit, _tag in moving:
             ref = stage_tag(self.name, stage).ref
             new = next(oids) if commit is not None else None
-            updates.append(RefUpdate(ref, new, old, moving=True))
-        # The head moves last, to this write's last event, or past the events of the write
-        # it completes; a repair only checks that nobody wrote meanwhile.
-        last = updates[len(self.events) - 1].new if self.events else None
+            moves.append(RefUpdate(ref, new, old, moving=True))
+        # The head moves to this write's last event, or past the events of the write it
+        # completes; a repair only checks that nobody wrote meanwhile.
+        last = events[-1].new if events else None
         if last is None and complete and self.model.unfinished:
             last = self.model.unfinished[-1][1]
         head = RefUpdate(head_ref(self.name), last or self.model.head, self.model.head, True)
-        updates.append(head)
-        if self.remote is not None:
-            self._publish(updates)
-        try:
-            self.git.update_refs(updates)
-        except ConcurrentUpdate as exc:
-            if self.remote is not None:
-                raise PushedNotApplied(self.remote.name, exc.ref) from None
-            raise explain_race(self.git, self.name, self.model, exc) from None
-        except GitFailed as exc:
-            raise self._interrupted(updates, exc) from None
-        return tuple(RefChange(u.ref, u.old, u.new) for u in updates if u is not head)
+        return Prepared(self, events, moves, head)
 
-    def _publish(self, updates: list[RefUpdate]) -> None:
-        """The remote first: if someone else got there first, nothing changes anywhere.
-        Events this clone wrote earlier without pushing go first: what is published is the
-        state this write was planned on."""
+    def unpublished(self) -> list[RefUpdate]:
+        """What this clone wrote to the model earlier without pushing, for a push to carry
+        ahead of this write: the events, and the stage tags they moved that this write does
+        not move again (with a lease on the remote's value)."""
         assert self.remote is not None  # noqa: S101  (callers check)
-        remote = self.remote.name
         earlier = [RefUpdate(f"refs/tags/{t}", oid, None) for t, oid in self.remote.unpushed]
+        for tag in self.model.stage_tags:
+            ref = stage_tag(self.name, tag.stage).ref
+            ours = not tag.event and tag.stage not in self.moves
+            if ours and self.remote.values.get(ref) != tag.object:
+                earlier.append(RefUpdate(ref, tag.object, None, moving=True))
         self._publish_earlier_artifacts()
-        pushed = earlier + updates
-        try:
-            refused = self.git.push_refs(remote, pushed, self.remote.values)
-        except RemoteError as exc:
-            # The connection may have dropped after the remote applied the push: ask it.
-            outcome = published(self.git, remote, pushed)
-            if outcome is None:
-                raise PublishUnknown(remote, exc.detail) from None
-            if not outcome:
-                raise
-            return  # it did: this clone now catches up
-        if refused:
-            # Git lists every ref of a refused atomic push: name a stale tag (the head is
-            # stale whenever one is).
-            stale = [r for r in refused if "atomic" not in r[1]] or refused
-            ref, reason = min(stale, key=lambda r: r[0].startswith(HEAD_REFS))
-            sync(self.git, remote, self.name)
-            lost = ConcurrentUpdate(ref, f"{remote} {reason}")
-            raise explain_race(self.git, self.name, self.model, lost)
-
-    def _interrupted(self, updates: Sequence[RefUpdate], exc: GitFailed) -> GitModelError:
-        """Git failed part-way (an I/O error, a full disk): say which refs it wrote."""
-        now = self.git.read_refs([u.ref for u in updates])
-        written = [u.ref for u in updates if u.new != u.old and now.get(u.ref) == u.new]
-        if not written:
-            return exc
-        return WriteInterrupted(self.name, written, len(updates), exc.message)
+        return earlier
 
     def _publish_earlier_artifacts(self) -> None:
         """Versions registered here earlier and never pushed go out with this push: their
@@ -242,12 +219,24 @@ class Plan:
         action: EventKind,
         version: SemVer | None,
         stage: str | None = None,
-        *,
-        replaced: SemVer | None = None,
-        committed: tuple[str, ...] = (),
-        bump_reason: str | None = None,
+        **details: Any,
     ) -> Change:
+        """Apply the plan and say what it did (``details``: more fields of the Change)."""
         refs = self.apply(complete=not self.events)
+        return self.result(action, version, refs, stage=stage, **details)
+
+    def result(
+        self,
+        action: EventKind,
+        version: SemVer | None,
+        refs: tuple[RefChange, ...],
+        *,
+        stage: str | None = None,
+        replaced: SemVer | None = None,
+        **details: Any,
+    ) -> Change:
+        """What the applied plan did: the events it wrote (or, if it wrote none, those of
+        the model's last write, which it found already made the change)."""
         fresh = require_model(self.git, self.config, self.name)
         written = {t.name for t in self.events} or set(self.model.latest_write)
         return Change(
@@ -259,11 +248,87 @@ class Plan:
             events=tuple(e for e in fresh.events if e.tag in written),
             refs=refs,
             repaired=tuple(self.lags.values()),
-            committed=committed,
-            bump_reason=bump_reason,
             pushed=self.remote.name if self.remote else None,
             completed=self.model.latest_write if not self.events else (),
+            **details,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A plan's ref changes, its tag objects written: events, stage tags, head."""
+
+    plan: Plan
+    events: list[RefUpdate]
+    moves: list[RefUpdate]
+    head: RefUpdate
+
+
+def apply_together(plans: Sequence[Plan], *, complete: bool = False) -> list[tuple[RefChange, ...]]:
+    """Apply the writes of one model, or of several (one release), in one ref transaction,
+    and with a remote in one atomic push first: every event of every model, then every
+    stage tag, then every head, so that any prefix of it is a state the next command
+    understands. Returns each plan's tag changes."""
+    prepared = [plan.prepare(complete) for plan in plans]
+    updates = [u for p in prepared for u in p.events]
+    updates += [u for p in prepared for u in p.moves]
+    updates += [p.head for p in prepared]
+    git, remote = plans[0].git, plans[0].remote
+    if remote is not None:
+        _publish(plans, updates)
+    try:
+        git.update_refs(updates)
+    except ConcurrentUpdate as exc:
+        if remote is not None:
+            raise PushedNotApplied(remote.name, exc.ref) from None
+        plan = _plan_of(plans, exc.ref)
+        raise explain_race(git, plan.name, plan.model, exc) from None
+    except GitFailed as exc:
+        now = git.read_refs([u.ref for u in updates])
+        written = [u.ref for u in updates if u.new != u.old and now.get(u.ref) == u.new]
+        if not written:
+            raise
+        names = ", ".join(p.name for p in plans)
+        raise WriteInterrupted(names, written, len(updates), exc.message) from None
+    return [tuple(RefChange(u.ref, u.old, u.new) for u in p.events + p.moves) for p in prepared]
+
+
+def _plan_of(plans: Sequence[Plan], ref: str) -> Plan:
+    """The plan a ref of a transaction belongs to (by the model its name is about)."""
+    name = ref.removeprefix("refs/tags/")
+    model = _head_model(ref) if ref.startswith(HEAD_REFS) else _model_of(name)
+    return next((p for p in plans if p.name == model), plans[0])
+
+
+def _publish(plans: Sequence[Plan], updates: list[RefUpdate]) -> None:
+    """The remote first: if someone else got there first, nothing changes anywhere. What
+    this clone wrote earlier without pushing goes first: what is published is the state
+    the write was planned on."""
+    remote = plans[0].remote
+    assert remote is not None  # noqa: S101  (callers check)
+    git = plans[0].git
+    pushed = [u for plan in plans for u in plan.unpublished()] + updates
+    values = {ref: oid for plan in plans if plan.remote for ref, oid in plan.remote.values.items()}
+    try:
+        refused = git.push_refs(remote.name, pushed, values)
+    except RemoteError as exc:
+        # The connection may have dropped after the remote applied the push: ask it.
+        outcome = published(git, remote.name, pushed)
+        if outcome is None:
+            raise PublishUnknown(remote.name, exc.detail) from None
+        if not outcome:
+            raise
+        return  # it did: this clone now catches up
+    if refused:
+        # Git lists every ref of a refused atomic push: name a stale tag (the head is
+        # stale whenever one is).
+        stale = [r for r in refused if "atomic" not in r[1]] or refused
+        ref, reason = min(stale, key=lambda r: r[0].startswith(HEAD_REFS))
+        for plan in plans:
+            sync(git, remote.name, plan.name)
+        plan = _plan_of(plans, ref)
+        lost = ConcurrentUpdate(ref, f"{remote.name} {reason}")
+        raise explain_race(git, plan.name, plan.model, lost)
 
 
 def published(git: Git, remote: str, updates: Sequence[RefUpdate]) -> bool | None:
@@ -372,6 +437,50 @@ def _is_stage_tag(name: str) -> bool:
     return parsed is not None and parsed.is_stage_tag
 
 
+def check_message(message: str | None) -> None:
+    """A write's ``-m`` text must say something (None: the default message)."""
+    if message is not None and not message.strip():
+        raise UsageError("the message is empty", "say why with -m, or leave -m out")
+
+
+def writable(model: Model) -> Model:
+    if model.deprecated:
+        raise ModelDeprecated(model.name)
+    return model
+
+
+def changing(
+    git: Git, config: RegistryConfig, name: str, push: str | None
+) -> tuple[Model, RemoteState | None]:
+    """The model a write changes, read (its head first) after its tags were synced from
+    ``push``, so that the write builds on the remote's events, and the remote's state."""
+    remote = sync(git, push, name) if push else None
+    model = read_for_write(git, check_model_name(name), config.stages)
+    if not model.versions:
+        raise missing_model(git, config, name)
+    return model, remote
+
+
+def done_before(model: Model, event: str | None) -> bool:
+    """Whether what a command asks for is already the state because of the model's most
+    recent write: it was this same change, cut short (a crash, a kill, a dropped
+    connection) or not. Running the command again then completes that write, or reports
+    it done, instead of refusing: a write can always be retried."""
+    return event is not None and event in model.latest_write
+
+
+def last_event(
+    model: Model, stage: str | None = None, version: SemVer | None = None
+) -> Event | None:
+    """The model's newest event about ``stage`` (or, with ``version``, its archiving)."""
+    for event in reversed(model.events):
+        if stage is not None and event.stage == stage:
+            return event
+        if version is not None and event.kind is EventKind.ARCHIVED and event.version == version:
+            return event
+    return None
+
+
 def explain_race(git: Git, name: str, before: Model, exc: ConcurrentUpdate) -> Exception:
     """Say what the other writer did, from the events it left."""
     shown = name if exc.ref == head_ref(name) else exc.ref.removeprefix("refs/tags/")
@@ -386,7 +495,7 @@ def explain_race(git: Git, name: str, before: Model, exc: ConcurrentUpdate) -> E
         for part in (
             last.kind.value,
             last.version.tag if last.version else "",
-            f"to {last.stage}" if last.kind is EventKind.PROMOTED and last.stage else "",
+            f"to {last.stage}" if last.kind.assigns and last.stage else "",
             f"from {last.stage}" if last.kind is EventKind.DEMOTED and last.stage else "",
         )
         if part

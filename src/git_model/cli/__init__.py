@@ -258,35 +258,172 @@ def register(
     _report(result, as_json, quiet)
 
 
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        metavar="WHEN",
+        help="As it was then, replayed from the events: a duration ago (7d, 12h), a date "
+        "(2026-01-31, 2026-01-31T12:00, UTC unless it says), or a commit or tag (its date).",
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Override gates that fail; needs --reason. The gates overridden and the reason "
+        "are recorded in the event tag, and shown by history and describe.",
+    ),
+]
+ReasonOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reason",
+        metavar="REASON",
+        help="Why gates are overridden (with --force), on the record.",
+    ),
+]
+
+
 @command()
 def promote(
-    ref: Annotated[
-        str, RefArgument(help="What to promote: NAME@VERSION, NAME@latest or NAME#STAGE.")
+    refs: Annotated[
+        list[str],
+        RefArgument(
+            metavar=f"{VERSION_REF}...",
+            help="What to promote: NAME@VERSION, NAME@latest or NAME#STAGE; several "
+            "(of different models, with --to) move together, as one release.",
+            show_default=False,
+        ),
     ],
     to: Annotated[
         str | None, StageOption(help="The stage to promote to (default: the next stage).")
     ] = None,
     message: MessageOption = None,
+    force: ForceOption = False,
+    reason: ReasonOption = None,
     push: PushOption = False,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Put a version in a stage; whoever held it is recorded as replaced.
+    """Put a version in a stage, if it passes the stage's gates; whoever held the stage is
+    recorded as replaced.
 
     NAME#STAGE promotes whatever holds STAGE. Without --to, the version goes to the
-    stage after the last one it is in.
+    stage after the last one it is in. Several versions (one per model, with --to) are
+    checked first and then promoted in one transaction: all of them, or none.
 
     Examples:
 
     \b
       git model promote churn@1.3.0 --to prod -m "AUC 0.91 vs 0.87"
       git model promote churn#staging
+      git model promote churn@1.3.0 fraud/tx@2.0.0 --to prod
+      git model promote churn@1.3.0 --to prod --force --reason "hotfix, soak waived"
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+
+    where = remote if push else None
+    if len(refs) > 1:
+        release = api.promote_all(
+            refs, to=to, message=message, force=force, reason=reason, push=where
+        )
+        if as_json:
+            render.print_json(release)
+        else:
+            with render.quiet(quiet):
+                render.release(release)
+        return
+    result = api.promote(refs[0], to=to, message=message, force=force, reason=reason, push=where)
+    _report(result, as_json, quiet)
+
+
+@command()
+def rollback(
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar=STAGE_REF,
+            help="The stage to roll back: NAME#STAGE.",
+            autocompletion=_completer("ref"),
+        ),
+    ],
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="VERSION",
+            help="The version to give the stage back to; it must have held the stage "
+            "before (default: the one that held it before the current one).",
+        ),
+    ] = None,
+    message: MessageOption = None,
+    force: ForceOption = False,
+    reason: ReasonOption = None,
+    push: PushOption = False,
+    remote: RemoteOption = "origin",
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Give a stage back to a version that held it before, recorded as a rollback.
+
+    Gates do not stand in the way of a former holder, unless the stage's gates say
+    `check_rollbacks: true`.
+
+    Examples:
+
+    \b
+      git model rollback churn#prod -m "AUC dropped in production"
+      git model rollback churn#prod --to 1.2.0
     """
     from git_model import api  # noqa: PLC0415
 
-    result = api.promote(ref, to=to, message=message, push=remote if push else None)
+    result = api.rollback(
+        ref,
+        to=to,
+        message=message,
+        force=force,
+        reason=reason,
+        push=remote if push else None,
+    )
     _report(result, as_json, quiet)
+
+
+@command()
+def check(
+    ref: Annotated[
+        str, RefArgument(help="The version to check: NAME@VERSION, NAME@latest, NAME#STAGE.")
+    ],
+    to: Annotated[str, StageOption("--to", help="The stage whose gates to evaluate.")],
+    as_json: JsonOption = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print a Markdown table for a pull request.")
+    ] = False,
+) -> None:
+    """Evaluate every gate a version must pass to enter a stage, as promote would.
+
+    Exits 0 when every gate passes, 15 when any fails. The gates are read from
+    git-model.yaml as committed on the policy branch (docs/policies.md).
+
+    Examples:
+
+    \b
+      git model check churn@1.3.0 --to prod
+      git model check churn#staging --to prod --markdown > gates.md
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+    from git_model.errors import EXIT_CODES, GatesFailed  # noqa: PLC0415
+
+    result = api.check(ref, to=to)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.check(result, markdown=markdown)
+    if not result.evaluation.passed:
+        raise typer.Exit(EXIT_CODES[GatesFailed])
 
 
 @command()
@@ -322,21 +459,30 @@ def demote(
 def archive(
     ref: Annotated[str, RefArgument(help="The version to archive: NAME@VERSION or NAME#STAGE.")],
     message: MessageOption = None,
+    demote: Annotated[
+        bool,
+        typer.Option(
+            "--demote",
+            help="Take it out of the stages it holds too, in the same write (without it, a "
+            "version that holds a stage is not archived).",
+        ),
+    ] = False,
     push: PushOption = False,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Archive a version: out of every stage, kept in history, never promoted again.
+    """Archive a version: kept in history, never promoted again.
 
     Examples:
 
     \b
       git model archive churn@0.1.0 -m "superseded by 0.2.0"
+      git model archive churn#staging --demote
     """
     from git_model import api  # noqa: PLC0415
 
-    result = api.archive(ref, message=message, push=remote if push else None)
+    result = api.archive(ref, message=message, demote=demote, push=remote if push else None)
     _report(result, as_json, quiet)
 
 
@@ -401,6 +547,7 @@ def show(
         str | None,
         typer.Option(metavar="OWNER", help="Only what this owner owns (the latest version's)."),
     ] = None,
+    at: AtOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show every model with its latest version and who holds each stage.
@@ -420,7 +567,7 @@ def show(
     from git_model.results import ModelView  # noqa: PLC0415
 
     filters = api.Filters(label=label, owner=owner, stage=stage, sort=sort, ascending=ascending)
-    result = api.show(name, include_all=include_all, source=source, filters=filters)
+    result = api.show(name, include_all=include_all, source=source, filters=filters, at=at)
     if as_json:
         render.print_json(result)
     elif isinstance(result, ModelView):
@@ -432,7 +579,13 @@ def show(
 @command()
 def history(
     name: Annotated[
-        str | None, ModelArgument(help="A model: only its events (default: all models).")
+        str | None,
+        typer.Argument(
+            metavar=f"NAME|{STAGE_REF}",
+            help="A model: only its events (default: all models). NAME#STAGE: the stage's "
+            "timeline.",
+            autocompletion=_completer("ref"),
+        ),
     ] = None,
     oldest_first: Annotated[
         bool, typer.Option("--oldest-first", help="List the oldest event first.")
@@ -450,15 +603,23 @@ def history(
 ) -> None:
     """Every registry event: who registered, promoted, demoted, archived what, when, why.
 
+    With NAME#STAGE: the stage's timeline, which version held it from when to when, who
+    moved it and why.
+
     Examples:
 
     \b
       git model history churn --oldest-first
       git model history churn --metric auc
+      git model history churn#prod
     """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
+    if name is not None and "#" in name:
+        timeline = api.timeline(name)
+        render.print_json(timeline) if as_json else render.timeline(timeline)
+        return
     result = api.history(name, newest_first=not oldest_first, metrics=metric or ())
     if as_json:
         render.print_json(result)
@@ -469,6 +630,7 @@ def history(
 @command()
 def describe(
     ref: Annotated[str, RefArgument(help="A version: NAME@VERSION, NAME@latest or NAME#STAGE.")],
+    at: AtOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Describe one version: its commit, who registered it when, its stages and events.
@@ -482,7 +644,7 @@ def describe(
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
-    result = api.describe(ref)
+    result = api.describe(ref, at=at)
     if as_json:
         render.print_json(result)
     else:

@@ -22,6 +22,7 @@ from git_model.metadata import Metadata, Scalar
 from git_model.reports import human_size
 from git_model.results import (
     Change,
+    Check,
     Comparison,
     Diagnosis,
     Fetched,
@@ -30,8 +31,10 @@ from git_model.results import (
     ModelCard,
     ModelView,
     RegistryView,
+    Release,
     StageCell,
     Synced,
+    Timeline,
     VersionDetail,
 )
 from git_model.semver import SemVer
@@ -216,8 +219,16 @@ def _event_row(event: Event) -> tuple[str, ...]:
         _v(event.version) if event.version else EMPTY,
         event.stage or EMPTY,
         _who(event.author),
-        event.message.splitlines()[0] if event.message else "",
+        _said(event),
     )
+
+
+def _said(event: Event) -> str:
+    """An event's message (its first line), and what it overrode, on the record."""
+    text = event.message.splitlines()[0] if event.message else ""
+    if event.forced:
+        text += f" [forced past {', '.join(event.forced)}: {event.reason or 'no reason'}]"
+    return text
 
 
 def _events_table(events: Iterable[Event]) -> _Columns:
@@ -399,6 +410,7 @@ _VERBS = {
     EventKind.ANNOTATED: "Annotated",
     EventKind.REGISTERED: "Registered",
     EventKind.PROMOTED: "Promoted",
+    EventKind.ROLLED_BACK: "Rolled back",
     EventKind.DEMOTED: "Demoted",
     EventKind.ARCHIVED: "Archived",
     EventKind.DEPRECATED: "Deprecated",
@@ -422,8 +434,8 @@ def change(result: Change) -> None:
         artifact = result.version.artifact
         if artifact is not None:
             line += f"\n  artifact {artifact.path}: md5 {artifact.md5}, {human_size(artifact.size)}"
-    elif result.action is EventKind.PROMOTED:
-        line += f" to {result.stage}"
+    elif result.action.assigns:
+        line += f" {'to' if result.action is EventKind.PROMOTED else 'in'} {result.stage}"
         if result.replaced is not None:
             line += f", replacing {result.replaced.tag}"
     elif result.action is EventKind.DEMOTED:
@@ -432,7 +444,88 @@ def change(result: Change) -> None:
     if result.action in (EventKind.ARCHIVED, EventKind.DEPRECATED) and emptied:
         line += f" (taken out of {', '.join(emptied)})"
     out.print(line)
+    _gated(result)
     _written(result)
+
+
+def _gated(result: Change) -> None:
+    """What the stage's gates said of a promotion, and which policy they came from."""
+    if result.policy_warning:
+        err.print(f"[yellow]warning:[/yellow] {result.policy_warning}")
+    gates = result.gates
+    if gates is None or not gates.results:
+        return
+    source = f"{gates.source} ({gates.commit[:7]})" if gates.commit else gates.source
+    if gates.passed:
+        out.print(f"Gates of {gates.stage} passed: {len(gates.results)} (policy: {source})")
+    else:
+        failed = ", ".join(r.gate for r in gates.failed)
+        out.print(f"[bold]Forced past failing gates of {gates.stage}: {failed}[/bold]")
+
+
+def release(result: Release) -> None:
+    """A promotion of several models at once."""
+    out.print(f"Release {result.release}: {len(result.changes)} models to {result.stage}")
+    if result.policy_warning:
+        err.print(f"[yellow]warning:[/yellow] {result.policy_warning}")
+    for one in result.changes:
+        change(dataclasses.replace(one, policy_warning=None))
+
+
+def check(result: Check, markdown: bool = False) -> None:
+    """Every gate of a stage for one version: a table, or Markdown for a pull request."""
+    ev = result.evaluation
+    source = f"{ev.source} ({ev.commit[:7]})" if ev.commit else ev.source
+    verdict = "pass" if ev.passed else f"{len(ev.failed)} of {len(ev.results)} gates fail"
+    if not ev.results:
+        verdict = f"no gates for {ev.stage}"
+    title = f"{ev.model} {ev.version.tag} → {ev.stage}: {verdict}"
+    if result.warning:
+        err.print(f"[yellow]warning:[/yellow] {result.warning}")
+    if markdown:
+        mark = ":white_check_mark:" if ev.passed else ":x:"
+        lines = [f"### {mark} {title}", "", f"Policy: {source}", ""]
+        if ev.results:
+            lines += ["| Gate | Expected | Actual | Holder | |", "|---|---|---|---|---|"]
+            lines += [
+                f"| `{r.gate}` | {r.expected} | {r.actual} | {r.holder or ''} | "
+                f"{'pass' if r.passed else '**fail**'} |"
+                for r in ev.results
+            ]
+        out.out("\n".join(lines), highlight=False)
+        return
+    out.print(f"[bold]{title}[/bold] (policy: {source})")
+    if ev.results:
+        table = _Columns("Gate", "Expected", "Actual", "Holder", "Result")
+        for r in ev.results:
+            table.add_row(r.gate, r.expected, r.actual, r.holder or EMPTY, _verdict(r.passed))
+        table.print()
+
+
+def timeline(result: Timeline) -> None:
+    """A stage's timeline: each stay of a version, oldest first."""
+    if not result.tenures:
+        out.print(f"No version of {result.model} has held {result.stage}.")
+        return
+    table = _Columns("Version", "From", "Until", "Came", "By", "Why", "Left", "Why it left")
+    for t in result.tenures:
+        came = t.kind.value + (f", forced past {', '.join(t.forced)}" if t.forced else "")
+        table.add_row(
+            t.version.tag,
+            _when(t.since),
+            _when(t.until) if t.until or t.end_event else "now",
+            came,
+            _who(t.by),
+            t.why.splitlines()[0] if t.why else "",
+            _who(t.ended_by) if t.end_event else EMPTY,
+            t.end_why.splitlines()[0] if t.end_why else "",
+        )
+    out.print(f"[bold]{result.model}#{result.stage}[/bold]")
+    table.print()
+
+
+def _verdict(passed: bool) -> str:
+    return "pass" if passed else "FAIL"
 
 
 def _written(result: Change) -> None:

@@ -1,0 +1,126 @@
+"""``rollback``: give a stage back to the version that held it before the current one (or
+to a named former holder), recorded as a rollback.
+
+The former holders come from the stage's events, newest first, archived versions left
+out. The stage's gates do not stand in the way of a former holder, unless the stage says
+``check_rollbacks: true`` in the policy in force; then they are checked as for a
+promotion, and ``--force --reason`` overrides them on the record.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from git_model.commands.promote import gate_trailers, override_reason
+from git_model.errors import (
+    AlreadyInStage,
+    GatesFailed,
+    NotAFormerHolder,
+    UsageError,
+    VersionArchived,
+)
+from git_model.names import Action, ModelRef
+from git_model.policy import evaluate
+from git_model.reading import open_registry, policy_in_force, resolve
+from git_model.results import Change
+from git_model.semver import SemVer
+from git_model.state import ROLLBACK, EventKind, Model, Version
+from git_model.writing import Plan, changing, done_before, ensure_artifact_pushed, writable
+
+
+def rollback(
+    ref: str,
+    *,
+    to: str | None = None,
+    message: str | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    push: str | None = None,
+    repo: Path | str | None = None,
+) -> Change:
+    """Give the stage ``NAME#STAGE`` back to its former holder (or to ``to``, a version
+    that held it before)."""
+    why = override_reason(message, force, reason)
+    target = ModelRef.parse(ref)
+    if target.stage is None:
+        raise UsageError(f"{ref!r} names no stage", "write NAME#STAGE, e.g. churn#prod")
+    git, config = open_registry(repo)
+    stage = config.check_stage(target.stage)
+    model, remote = changing(git, config, target.model, push)
+    holder = model.holder(stage)
+    wanted = resolve(model, ModelRef(model.name, version=SemVer.parse(to))) if to else None
+    if holder is not None and _rolled_back_by_last_write(model, holder.event, wanted):
+        return Plan(git, config, model, remote).finish(EventKind.ROLLED_BACK, holder.version, stage)
+    version = _former_holder(model, stage, wanted, holder.commit if holder else None)
+    if holder is not None and holder.commit == version.commit:
+        raise AlreadyInStage(model.name, version.version.tag, stage)
+    writable(model)
+    if version.archived:
+        raise VersionArchived(model.name, version.version.tag)
+    policy, warning = policy_in_force(git, config)
+    gates = evaluate(policy, model, version, stage, git.ident().timestamp, rollback=True)
+    if not gates.passed and not force:
+        failed = [str(r) for r in gates.failed]
+        check = f"git model check {model.name}@{version.version} --to {stage}"
+        raise GatesFailed(f"{model.name} {version.version.tag}", stage, failed, check)
+    if remote is not None:
+        ensure_artifact_pushed(git, model.name, version)
+    plan = Plan(git, config, model, remote)
+    current = holder.version.tag if holder else "nothing"
+    if holder is not None:
+        plan.event(
+            Action.UNASSIGN,
+            holder.commit,
+            f"Roll {model.name} {stage} back from {current} to {version.version.tag}",
+            stage=stage,
+        )
+    text = message or f"Roll {model.name} {stage} back to {version.version.tag}"
+    trailers = [(ROLLBACK, current), *gate_trailers(gates, why)]
+    plan.event(Action.ASSIGN, version.commit, text, stage=stage, trailers=trailers)
+    plan.set_stage(stage, version.commit, f"{model.name} {version.version.tag} is in {stage}")
+    return plan.finish(
+        EventKind.ROLLED_BACK,
+        version.version,
+        stage,
+        replaced=holder.version if holder else None,
+        gates=gates,
+        policy_warning=warning,
+    )
+
+
+def _rolled_back_by_last_write(model: Model, event: str, wanted: Version | None) -> bool:
+    """Whether the model's last write was this rollback (run again: it is done)."""
+    rolled = any(e.tag == event and e.kind is EventKind.ROLLED_BACK for e in model.events)
+    holder = model.holder_by_event(event)
+    return (
+        rolled
+        and done_before(model, event)
+        and (wanted is None or (holder is not None and holder.commit == wanted.commit))
+    )
+
+
+def former_holders(model: Model, stage: str) -> list[Version]:
+    """The versions that held ``stage``, most recent first, each once (archived ones too)."""
+    seen: list[Version] = []
+    for event in reversed(model.events):
+        if event.stage == stage and event.kind.assigns and event.version is not None:
+            version = model.find(event.version)
+            if version is not None and version not in seen:
+                seen.append(version)
+    return seen
+
+
+def _former_holder(
+    model: Model, stage: str, wanted: Version | None, current: str | None
+) -> Version:
+    """The version to give the stage back to: ``wanted`` if it held the stage before,
+    else the most recent former holder that is not archived and not the current one."""
+    former = former_holders(model, stage)
+    if wanted is not None:
+        if wanted not in former:
+            raise NotAFormerHolder(model.name, stage, wanted.version.tag)
+        return wanted
+    found = next((v for v in former if v.commit != current and not v.archived), None)
+    if found is None:
+        raise NotAFormerHolder(model.name, stage, None)
+    return found
