@@ -23,8 +23,8 @@ import typer
 from git_model import api
 from git_model.cli import app
 from git_model.cli.completion import SCRIPTS, Shell
-from tests.conftest import Repo
-from tests.helpers import data, git_calls, ok
+from tests.conftest import BASE_TIME, Clock, Repo
+from tests.helpers import data, git_calls, ok, stages
 from tests.remotes import save_model
 
 # --- what was meant ---------------------------------------------------------------------
@@ -132,6 +132,62 @@ def test_with_json_an_error_is_one_json_object_on_standard_error(repo: Repo) -> 
     )
 
 
+def test_the_policy_commands_say_what_was_meant(repo: Repo) -> None:
+    ok(repo, "register", "iris")
+    repo.commit("iris 0.2.0")
+    ok(repo, "register", "iris")
+    ok(repo, "register", "churn")
+    ok(repo, "promote", "iris@0.1.0", "--to", "prod")
+    ok(repo, "promote", "iris@0.2.0", "--to", "prod")
+    cases = [
+        (["check", "iris@0.2.0", "--to", "production"], 4, "did you mean `prod`?"),
+        (["check", "irsi@0.2.0", "--to", "prod"], 5, "did you mean `iris`?"),
+        (["rollback", "iris#prd"], 4, "did you mean `prod`?"),
+        (["rollback", "Iris#prod"], 5, "did you mean `iris`?"),
+        (["promote", "iris@0.2.0", "churn@0.1.0", "--to", "stagin"], 4, "did you mean `staging`?"),
+        (["promote", "iris@0.2.0", "chrun@0.1.0", "--to", "dev"], 5, "did you mean `churn`?"),
+        (["archive", "irsi@0.1.0", "--demote"], 5, "did you mean `iris`?"),
+        (["history", "irsi#prod"], 5, "did you mean `iris`?"),
+        (["describe", "iris/prod", "--at", "1h"], 5, "did you mean `iris#prod`?"),
+    ]
+    before = repo.refs()
+    for args, code, meant in cases:
+        result = repo.cli(*args)
+        assert (result.exit_code, result.stdout) == (code, ""), (args, result.stderr)
+        assert meant in result.stderr, (args, result.stderr)
+    assert repo.refs() == before
+
+
+def test_a_model_read_before_it_existed_is_not_offered_as_what_was_meant(
+    repo: Repo, clock: Clock
+) -> None:
+    clock.set(BASE_TIME + 3600)
+    ok(repo, "register", "iris")
+    refused = repo.cli("show", "iris", "--at", "2026-01-01T00:30")
+    assert refused.exit_code == 5
+    assert "did you mean" not in refused.stderr
+
+
+def test_the_policy_commands_refuse_in_json_with_json(repo: Repo) -> None:
+    repo.commit("policy", files={"git-model.yaml": "gates:\n  prod:\n    after: staging\n"})
+    ok(repo, "register", "iris")
+    gated = repo.cli("promote", "iris@0.1.0", "--to", "prod", "--json")
+    assert (gated.exit_code, gated.stdout) == (15, "")
+    refused = json.loads(gated.stderr)
+    assert (refused["type"], refused["exit_code"], refused["stage"]) == ("GatesFailed", 15, "prod")
+    assert refused["fix"].startswith("run `git model check iris@0.1.0 --to prod`")
+    nobody = json.loads(repo.cli("rollback", "iris#dev", "--json").stderr)
+    assert (nobody["type"], nobody["exit_code"], nobody["model"], nobody["stage"]) == (
+        "NotAFormerHolder",
+        5,
+        "iris",
+        "dev",
+    )
+    ok(repo, "promote", "iris@0.1.0", "--to", "dev")
+    holds = json.loads(repo.cli("archive", "iris@0.1.0", "--json").stderr)
+    assert (holds["type"], holds["exit_code"], holds["stages"]) == ("HoldsStages", 6, ["dev"])
+
+
 # --- quiet, colours -----------------------------------------------------------------------
 
 
@@ -147,6 +203,25 @@ def test_quiet_writes_print_nothing(repo: Repo) -> None:
     for args in writes:
         assert ok(repo, *args, "-q") == "", args
     assert json.loads(ok(repo, "register", "other", "--quiet", "--json"))["model"] == "other"
+
+
+def test_quiet_policy_writes_print_nothing(repo: Repo) -> None:
+    repo.commit("policy", files={"git-model.yaml": "gates:\n  prod:\n    after: staging\n"})
+    ok(repo, "register", "iris")
+    ok(repo, "register", "churn")
+    repo.commit("iris 0.2.0")
+    ok(repo, "register", "iris")
+    writes = [
+        ("promote", "iris@0.1.0", "churn@0.1.0", "--to", "dev"),
+        ("promote", "iris@0.1.0", "--to", "prod", "--force", "--reason", "first release"),
+        ("promote", "iris@0.2.0", "--to", "prod", "--force", "--reason", "retrained"),
+        ("rollback", "iris#prod", "-m", "worse in production"),
+        ("archive", "iris@0.2.0", "--demote"),
+    ]
+    for args in writes:
+        result = repo.cli(*args, "-q")
+        assert (result.exit_code, result.stdout) == (0, ""), (args, result.stderr)
+    assert stages(repo, "iris") == {"dev": "0.1.0", "staging": None, "prod": "0.1.0"}
 
 
 def test_quiet_fetch_still_warns_on_standard_error(repo: Repo, tmp_path: Path) -> None:
@@ -339,6 +414,9 @@ def test_completing_reads_the_tags_names_once_and_never_loads_dvc(
     assert not re.search(r"\| dvc\b", imported)
     assert _completing(repo, "pro").stdout.split() == ["promote"]
     assert _completing(repo, "promote", "churn@0.1.0", "--to", "st").stdout.split() == ["staging"]
+    assert _completing(repo, "check", "churn", "--to", "p").stdout.split() == ["prod"]
+    assert _completing(repo, "rollback", "ch").stdout.split() == ["churn"]
+    assert _completing(repo, "history", "churn#d").stdout.split() == ["churn#dev"]
 
 
 GIT_BASH_COMPLETION = Path("/usr/share/bash-completion/completions/git")
