@@ -108,8 +108,22 @@ as_user "Teammate" "teammate@example.com"
 step git model show
 step git model get churn#prod -o "$demo/deployed-churn.pkl"
 
-say "Meanwhile: retrain deeper; --bump auto picks the version from what changed"
 cd "$demo/scientist"
+signing=no
+if command -v ssh-keygen >/dev/null; then
+    signing=yes
+    say "From now on Git signs the scientist's registry tags, with an SSH key (docs/signing.md)"
+    ssh-keygen -q -t ed25519 -N "" -C scientist -f "$demo/scientist-key"
+    git config gpg.format ssh
+    git config user.signingkey "$demo/scientist-key"
+    step git config gitmodel.sign true
+    mkdir -p .git-model
+    echo "scientist@example.com $(cat "$demo/scientist-key.pub")" > .git-model/allowed_signers
+    printf 'signing:\n  allowed_signers: .git-model/allowed_signers\n' >> git-model.yaml
+    git add git-model.yaml .git-model && git commit -q -m "Allowed signers" && git push -q origin main
+fi
+
+say "Meanwhile: retrain deeper; --bump auto picks the version from what changed"
 printf 'train:\n  depth: 6\n' > params.yaml
 dvc repro -q
 git commit -q -am "Deeper trees"
@@ -171,6 +185,10 @@ say "The fixed candidate goes the regular way: staging first, then every gate pa
 step git model promote churn@latest --to staging -m "latency fixed" --push
 step git model check churn@latest --to prod
 step git model promote churn@latest --to prod -m "latency fixed, gates pass" --push
+if [ "$signing" = yes ]; then
+    say "Who registered and promoted production's model, provably: each signature checked"
+    step git model verify churn#prod
+fi
 
 say "Archive the old version: out of every stage, kept in history"
 step git model archive churn@0.1.0 --demote -m "superseded" --push

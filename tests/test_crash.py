@@ -67,6 +67,21 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
 TARGETS = ("update-ref", "hash-object")
 
 
+def _two_models(repo: Repo) -> None:
+    """churn: v1.0.0 held prod, then v1.1.0 replaced it; fraud v1.0.0 just registered."""
+    churn_in_prod(repo, dev=True)
+    ok(repo, "promote", "churn@1.1.0", "--to", "prod")
+    repo.commit("fraud", files={"fraud.txt": "1"})
+    ok(repo, "register", "fraud", "--version", "1.0.0")
+
+
+# The policy issue's writes: a rollback, and a release of two models in one transaction.
+POLICY_SCENARIOS: dict[str, tuple[str, ...]] = {
+    "rollback": ("rollback", "churn#prod"),
+    "release": ("promote", "churn@1.0.0", "fraud@1.0.0", "--to", "staging"),
+}
+
+
 def _leftovers(repo: Path) -> list[str]:
     git_dir = repo / ".git"
     found = [*git_dir.rglob("*.lock"), *git_dir.glob("packed-refs.new")]
@@ -111,9 +126,9 @@ class Scenario:
             return Repo(repo).cli(*args)
 
     def state(self, repo: Path) -> tuple[Any, Any]:
-        """What the registry says of churn: its versions and stages, and its events."""
-        show = self.cli(repo, "show", "churn", "--all", "--json")
-        history = self.cli(repo, "history", "churn", "--oldest-first", "--json")
+        """What the registry says: every model's versions and stages, and every event."""
+        show = self.cli(repo, "show", "--all", "--json")
+        history = self.cli(repo, "history", "--oldest-first", "--json")
         assert show.exit_code == 0 and history.exit_code == 0, show.stderr + history.stderr
         events = [
             (e["kind"], e["version"], e["stage"], e["counter"], e["tag"])
@@ -238,6 +253,23 @@ def test_every_crash_point_of_a_write(
 ) -> None:
     template = _template(repo, layout, _churn)
     scenario = Scenario(template, SCENARIOS[name], tmp_path / "w", monkeypatch)
+    scenario.every_fault(TARGETS, FAULTS)
+    scenario.random_kills(seed=zlib.crc32(f"{name} {layout}".encode()), rounds=RANDOM_KILLS)
+    _report(name, layout, scenario.counts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("name", sorted(POLICY_SCENARIOS))
+def test_every_crash_point_of_a_rollback_and_a_release(
+    repo: Repo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    layout: str,
+) -> None:
+    template = _template(repo, layout, _two_models)
+    scenario = Scenario(template, POLICY_SCENARIOS[name], tmp_path / "w", monkeypatch)
     scenario.every_fault(TARGETS, FAULTS)
     scenario.random_kills(seed=zlib.crc32(f"{name} {layout}".encode()), rounds=RANDOM_KILLS)
     _report(name, layout, scenario.counts)

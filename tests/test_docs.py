@@ -52,6 +52,7 @@ EXECUTED_PAGES = (
     "exit-codes.md",
     "metadata.md",
     "policies.md",
+    "signing.md",
     "workflows/terminal.md",
     "workflows/sharing.md",
 )

@@ -23,6 +23,7 @@ from git_model.collect import collect, prefetch, read_spec, spec_path
 from git_model.commands.check import check
 from git_model.commands.promote import promote, promote_all
 from git_model.commands.rollback import rollback
+from git_model.commands.verify import verify
 from git_model.config import (
     DEFAULT_STAGES,
     RegistryConfig,
@@ -75,6 +76,7 @@ from git_model.reading import (
     moment,
     open_reader,
     open_registry,
+    policy_in_force,
     read_for_write,
     require_model,
     resolve,
@@ -85,6 +87,7 @@ from git_model.reading import (
 )
 from git_model.reports import model_card
 from git_model.results import (
+    ArtifactCheck,
     Change,
     Check,
     Comparison,
@@ -101,10 +104,12 @@ from git_model.results import (
     StageCell,
     Synced,
     Timeline,
+    Verification,
     VersionDetail,
 )
 from git_model.safeyaml import write_file
 from git_model.semver import Bump, SemVer
+from git_model.signing import SignatureCheck, who_signed
 from git_model.state import (
     MODEL_TYPE,
     Artifact,
@@ -135,6 +140,7 @@ from git_model.writing import (
 T = TypeVar("T")
 
 __all__ = [
+    "ArtifactCheck",
     "Change",
     "Check",
     "Comparison",
@@ -149,9 +155,11 @@ __all__ = [
     "RefChange",
     "RegistryView",
     "Release",
+    "SignatureCheck",
     "StageCell",
     "Synced",
     "Timeline",
+    "Verification",
     "VersionDetail",
     "annotate",
     "archive",
@@ -175,6 +183,7 @@ __all__ = [
     "rollback",
     "show",
     "timeline",
+    "verify",
 ]
 
 
@@ -437,10 +446,12 @@ def history(
     *,
     newest_first: bool = True,
     metrics: Sequence[str] = (),
+    signers: bool = False,
     repo: Path | str | None = None,
 ) -> History:
     """Every event of one model, or of all models, ordered by counter within a model;
-    with ``metrics``, the value each event's version recorded for each of them."""
+    with ``metrics``, the value each event's version recorded for each of them; with
+    ``signers``, who signed each signed event (each one verified)."""
     git, config = open_registry(repo)
     model_name = None
     if name is not None:
@@ -456,6 +467,10 @@ def history(
     values = _recorded(models, events, metrics) if metrics else ()
     versions = [v for m in models for v in m.versions]
     missing, known = _unrecorded(metrics, values, versions)
+    signatures: tuple[SignatureCheck, ...] = ()
+    note = None
+    if signers:
+        signatures, note = who_signed(git, policy_in_force(git, config)[0], events)
     return History(
         model=model_name,
         events=tuple(events),
@@ -464,6 +479,8 @@ def history(
         values=values,
         missing_metrics=missing,
         known_metrics=known,
+        signatures=signatures,
+        signatures_note=note,
     )
 
 
@@ -539,17 +556,21 @@ def describe(ref: str, *, at: str | None = None, repo: Path | str | None = None)
     if model is None:
         raise missing_model(git, config, target.model)
     version = resolve(model, target)
+    events = tuple(
+        e for e in model.events if e.version == version.version or e.kind is EventKind.DEPRECATED
+    )
+    signed = any(e.signed for e in events)
+    policy = policy_in_force(git, config)[0] if signed else None
+    signatures, note = who_signed(git, policy, events) if policy else ((), None)
     return VersionDetail(
         ref=ref,
         version=version,
         deprecated=model.deprecated,
-        events=tuple(
-            e
-            for e in model.events
-            if e.version == version.version or e.kind is EventKind.DEPRECATED
-        ),
+        events=events,
         lags=model.lags,
         metadata=version.metadata(),
+        signatures=signatures,
+        signatures_note=note,
     )
 
 
@@ -562,6 +583,7 @@ def annotate(
     *,
     message: str | None = None,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Attach facts to a version after registration (UAT result, production notes, a
@@ -578,7 +600,7 @@ def annotate(
     target = ModelRef.parse(ref)
     model, remote = changing(git, config, target.model, push)
     version = resolve(model, target)
-    plan = Plan(git, config, model, remote)
+    plan = Plan(git, config, model, remote, sign=sign)
     if _annotated_before(model, version, values):
         return plan.finish(EventKind.ANNOTATED, version.version)
     shown = ", ".join(f"{k}={v}" for k, v in values.items())
@@ -660,6 +682,7 @@ def register(
     message: str | None = None,
     model_type: str | None = None,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Tag ``rev`` (default HEAD) as a new version of ``name``: ``version`` as given, or the
@@ -695,7 +718,7 @@ def register(
     existing = None if declare else model.at_commit(commit)
     if existing is not None:
         if done_before(model, existing.tag) and wanted in (None, existing.version):
-            plan = Plan(git, config, model, remote)
+            plan = Plan(git, config, model, remote, sign=sign)
             return plan.finish(EventKind.REGISTERED, existing.version)
         raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
     step = bump if isinstance(bump, Bump) else None
@@ -723,6 +746,7 @@ def register(
             reason=reason,
             auto=auto and wanted is None,
             check_disk=not declare and commit == head,
+            sign=sign,
         )
     except GitModelError as exc:
         if committed:
@@ -747,6 +771,7 @@ def _tag_version(
     reason: str | None,
     auto: bool,
     check_disk: bool,
+    sign: bool | None,
 ) -> Change:
     """Register the commit that declares the model: read what it records, tag it."""
     name, artifact_path = model.name, declared.path
@@ -770,7 +795,7 @@ def _tag_version(
     trailers += artifact.trailers() if artifact is not None else []
     if remote is not None and artifact is not None and git.work_tree is not None:
         artifacts.Workspace(git.work_tree).ensure_pushed(name, artifact, commit)
-    plan = Plan(git, config, model, remote)
+    plan = Plan(git, config, model, remote, sign=sign)
     plan.version(new, commit, text, trailers, document=metadata.to_json())
     return plan.finish(EventKind.REGISTERED, new, committed=committed, bump_reason=reason)
 
@@ -780,6 +805,7 @@ def demote(
     *,
     message: str | None = None,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Empty the stage ``NAME#STAGE`` names. No earlier holder takes it back."""
@@ -794,13 +820,13 @@ def demote(
         last = last_event(model, target.stage)
         demoted = last is not None and last.kind is EventKind.DEMOTED
         if last is not None and demoted and done_before(model, last.tag):
-            plan = Plan(git, config, model, remote)
+            plan = Plan(git, config, model, remote, sign=sign)
             return plan.finish(EventKind.DEMOTED, last.version, target.stage)
         if target.stage not in config.stages:
             raise UnknownStage(target.stage, config.stages)
         raise StageEmpty(model.name, target.stage)
     writable(model)
-    plan = Plan(git, config, model, remote)
+    plan = Plan(git, config, model, remote, sign=sign)
     text = message or f"Demote {model.name} {holder.version.tag} from {target.stage}"
     plan.event(Action.UNASSIGN, holder.commit, text, stage=target.stage)
     plan.set_stage(target.stage, None, text)
@@ -824,6 +850,7 @@ def archive(
     message: str | None = None,
     demote: bool = False,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Archive a version: kept in history, never promoted again. A version that holds a
@@ -837,13 +864,15 @@ def archive(
     if version.archived:
         archived = last_event(model, version=version.version)
         if archived is not None and done_before(model, archived.tag):
-            return Plan(git, config, model, remote).finish(EventKind.ARCHIVED, version.version)
+            return Plan(git, config, model, remote, sign=sign).finish(
+                EventKind.ARCHIVED, version.version
+            )
         raise VersionArchived(model.name, version.version.tag)
     writable(model)
     held = [h for h in model.holders if h.commit == version.commit]
     if held and not demote:
         raise HoldsStages(model.name, version.version.tag, [h.stage for h in held])
-    plan = Plan(git, config, model, remote)
+    plan = Plan(git, config, model, remote, sign=sign)
     _empty_stages(plan, model, held, f"{version.version.tag} archived")
     text = message or f"Archive {model.name} {version.version.tag}"
     plan.event(Action.DEREGISTER, version.commit, text, version=version.version)
@@ -855,6 +884,7 @@ def deprecate(
     *,
     message: str | None = None,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Retire a model: every stage emptied, no new versions or promotions."""
@@ -865,9 +895,9 @@ def deprecate(
     if model.deprecated:
         last = next(e for e in reversed(model.events) if e.kind is EventKind.DEPRECATED)
         if done_before(model, last.tag):
-            return Plan(git, config, model, remote).finish(EventKind.DEPRECATED, None)
+            return Plan(git, config, model, remote, sign=sign).finish(EventKind.DEPRECATED, None)
         raise ModelDeprecated(model.name)
-    plan = Plan(git, config, model, remote)
+    plan = Plan(git, config, model, remote, sign=sign)
     _empty_stages(plan, model, model.holders, f"{model.name} deprecated")
     anchor = model.latest or (model.versions[0] if model.versions else None)
     commit = anchor.commit if anchor is not None else model.events[-1].commit

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import posixpath
+import re
 import shutil
 import tempfile
 import threading
@@ -170,6 +171,18 @@ def recorded(git: Git, commit: str, model: str, path: str | None = None) -> Arti
     )
 
 
+def cached_file(git: Git, md5: str) -> Path | None:
+    """Where this clone's DVC cache keeps the bytes of a file with DVC hash ``md5`` (DVC
+    3's ``files/md5`` layout, then DVC 2's), if it keeps them; never for a directory."""
+    if git.work_tree is None or not _MD5_RE.fullmatch(md5):
+        return None
+    cache = git.work_tree / ".dvc" / "cache"
+    for path in (cache / "files" / "md5" / md5[:2] / md5[2:], cache / md5[:2] / md5[2:]):
+        if path.is_file():
+            return path
+    return None
+
+
 def md5_of(path: Path) -> str:
     """DVC's hash of a file: the MD5 of its bytes."""
     digest = hashlib.md5(usedforsecurity=False)
@@ -182,6 +195,7 @@ def md5_of(path: Path) -> str:
 # --- DVC ---------------------------------------------------------------------------------
 
 
+_MD5_RE = re.compile(r"[0-9a-f]{32}")
 _DVC_LOGGERS = ("dvc", "dvc_data", "dvc_objects")
 
 

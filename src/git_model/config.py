@@ -145,7 +145,7 @@ def parse_config(label: str, data: Any, source: str, commit: str | None = None) 
         return RegistryConfig(policy=Policy(source=source, commit=commit))
     if not isinstance(data, dict):
         raise ConfigError(label, "must be a mapping with `stages:` and `types:`")
-    unknown = sorted(set(data) - {"stages", "types", "models", "gates", "overrides"})
+    unknown = sorted(set(data) - {"stages", "types", "models", "gates", "overrides", "signing"})
     if unknown:
         raise ConfigError(label, f"unknown key(s): {', '.join(map(str, unknown))}")
     try:

@@ -501,15 +501,42 @@ class NotAFormerHolder(GitModelError):
 
 
 class GatesFailed(GitModelError):
-    def __init__(self, what: str, stage: str, failed: Sequence[str], check: str) -> None:
+    def __init__(
+        self, what: str, stage: str, failed: Sequence[str], check: str, overridable: bool = True
+    ) -> None:
         shown = "; ".join(failed[:4]) + (f"; and {len(failed) - 4} more" if len(failed) > 4 else "")
+        override = (
+            "or pass --force --reason TEXT to override them on the record"
+            if overridable
+            else f"the signers of {stage!r} are not overridden: sign (--sign) with a key the "
+            "allowed signers give to a listed principal"
+        )
         super().__init__(
             f"{what} may not enter {stage!r}: {shown}",
-            f"run `{check}` to see every gate, or pass --force --reason TEXT to override "
-            "them on the record",
+            f"run `{check}` to see every gate; {override}",
         )
         self.what = what
         self.stage = stage
+        self.failed = tuple(failed)
+
+
+class SigningFailed(GitModelError):
+    def __init__(self, tag: str, detail: str) -> None:
+        super().__init__(
+            f"Git could not sign {tag}: {detail}; nothing was written",
+            "set up a signing key (`git config user.signingkey`, and `git config gpg.format "
+            "ssh` for an SSH key; see docs/signing.md), or leave --sign out",
+        )
+        self.tag = tag
+        self.detail = detail
+
+
+class VerificationFailed(GitModelError):
+    """``verify`` found a check that fails; or signatures cannot be verified at all (no
+    allowed-signers file, or a configured one missing: that fails closed)."""
+
+    def __init__(self, what: str, hint: str, failed: Sequence[str] = ()) -> None:
+        super().__init__(what, hint)
         self.failed = tuple(failed)
 
 
@@ -644,6 +671,8 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     PushedNotApplied: 8,
     TagInTheWay: 6,
     GatesFailed: 15,
+    SigningFailed: 16,
+    VerificationFailed: 17,
     NotAFormerHolder: 5,
     HoldsStages: 6,
     WriteInterrupted: 13,

@@ -34,6 +34,7 @@ from git_model.errors import (
     NotARepository,
     RegistryBusy,
     RemoteError,
+    SigningFailed,
 )
 from git_model.names import HEAD_REFS
 
@@ -55,6 +56,11 @@ _FIELDS = (
 TAG_FORMAT = "%00".join(_FIELDS) + "%00"
 # The cheapest listing: names and objects, no tag object read (for the state cache).
 NAMES_FORMAT = "%(objectname) %(refname:strip=2)"
+_SIGNATURE_RE = re.compile(
+    rb"(?:^|\n)-----BEGIN (?:PGP SIGNATURE|PGP MESSAGE|SIGNED MESSAGE|SSH SIGNATURE)-----\n"
+)
+# What `git verify-tag --raw` may print: a few lines; more is not a signer's report.
+MAX_VERIFY_OUTPUT = 64 * 1024
 _IDENT_RE = re.compile(r"(?P<name>.*) <(?P<email>[^<>]*)> (?P<ts>-?\d+) (?P<tz>[+-]\d{4})")
 _STAMP_RE = re.compile(r"[0-9]{1,12}")
 _ZONE_RE = re.compile(r"[+-][0-9]{4}")
@@ -93,6 +99,7 @@ class TagRecord:
     tagger: Ident | None
     message: str
     problem: str | None = None  # why the tag cannot be read (then it has no message)
+    signed: bool = False  # its object carries a signature (taken off the message; unverified)
 
     @property
     def annotated(self) -> bool:
@@ -158,6 +165,13 @@ def _date_problem(stamp: str, zone: str) -> str | None:
     return None
 
 
+def split_signature(message: bytes) -> tuple[bytes, bool]:
+    """A tag message without the signature Git appends to it when it signs the tag (the
+    first line that opens an OpenPGP, X.509 or SSH signature, as Git finds it)."""
+    found = _SIGNATURE_RE.search(message)
+    return (message[: found.start() + 1], True) if found else (message, False)
+
+
 def parse_tag_listing(out: bytes) -> list[TagRecord]:
     """``for-each-ref --format=TAG_FORMAT`` output to records. Git prints every field as a
     C string, so no field holds a NUL and a tag's content cannot shift the framing. What a
@@ -182,6 +196,7 @@ def parse_tag_listing(out: bytes) -> list[TagRecord]:
                 tagger = Ident(tname, temail, int(stamp), zone)
         if len(body) > MAX_MESSAGE:
             problem = f"its message ({len(body):,} bytes) is larger than {MAX_MESSAGE:,} bytes"
+        body, signed = split_signature(body) if otype == "tag" and not problem else (body, False)
         records.append(
             TagRecord(
                 name=name.lstrip("\n"),
@@ -192,9 +207,15 @@ def parse_tag_listing(out: bytes) -> list[TagRecord]:
                 tagger=tagger,
                 message=body.decode(errors="replace") if otype == "tag" and not problem else "",
                 problem=problem,
+                signed=signed,
             )
         )
     return records
+
+
+def _config_quoted(value: str) -> str:
+    """A value for a Git configuration file: quoted, its quotes and backslashes escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def git_says(stderr: str, returncode: int) -> str:
@@ -298,6 +319,7 @@ class Git:
         self.common_dir = common_dir or git_dir
         self._blobs: dict[str, tuple[str, bytes] | None] = {}
         self._ident: Ident | None = None
+        self._config: dict[str, str] | None = None
 
     @classmethod
     def discover(cls, path: Path | None = None) -> Git:
@@ -472,11 +494,18 @@ class Git:
         return messages
 
     def config_value(self, key: str) -> str | None:
-        """A Git configuration value (``git config --get KEY``), or None when unset."""
-        proc = self.run("config", "--get", "--end-of-options", key, check=False)
-        return (
-            proc.stdout.decode(errors="replace").strip() or None if proc.returncode == 0 else None
-        )
+        """A Git configuration value, or None when unset. The whole configuration is read
+        once per command (one ``git config --list``), so asking for several is free."""
+        if self._config is None:
+            proc = self.run("config", "-z", "--list", check=False)
+            entries = proc.stdout.decode(errors="replace").split("\0")
+            self._config = {}
+            for entry in entries:
+                name, _, value = entry.partition("\n")
+                if name:
+                    self._config[name.lower()] = value.strip()
+        section, _, rest = key.rpartition(".")
+        return self._config.get(f"{section.lower()}.{rest.lower()}") or None
 
     def date_of(self, rev: str) -> int | None:
         """When ``rev`` was made (seconds): an annotated tag's tagger date, else its
@@ -582,10 +611,14 @@ class Git:
 
     # --- writing -----------------------------------------------------------------
 
-    def write_tags(self, tags: Sequence[NewTag]) -> list[str]:
-        """Write annotated tag objects (no refs yet); return their object ids."""
+    def write_tags(self, tags: Sequence[NewTag], *, sign: bool = False) -> list[str]:
+        """Write annotated tag objects (no refs yet); return their object ids. With
+        ``sign``, Git itself signs them (``git tag -s``: ``user.signingkey``,
+        ``gpg.format``, the agent); git-model never sees a private key."""
         if not tags:
             return []
+        if sign:
+            return self._write_signed_tags(tags)
         with tempfile.TemporaryDirectory(prefix="git-model-") as tmp:
             paths = []
             for i, tag in enumerate(tags):
@@ -602,6 +635,62 @@ class Git:
                 stdin="\n".join(paths).encode() + b"\n",
             ).stdout
         return out.decode().split()
+
+    def _write_signed_tags(self, tags: Sequence[NewTag]) -> list[str]:
+        """``git tag -s`` writes the signed object into this repository's object store,
+        and its ref into a scratch repository that reads this one's configuration: so no
+        ref here changes until the write's one transaction."""
+        objects = (self.common_dir / "objects").resolve()
+        with tempfile.TemporaryDirectory(prefix="git-model-sign-") as tmp:
+            scratch = Path(tmp) / "scratch.git"
+            (scratch / "refs").mkdir(parents=True)
+            (scratch / "objects").mkdir()
+            (scratch / "HEAD").write_text("ref: refs/heads/scratch\n")
+            config = (self.common_dir / "config").resolve()
+            (scratch / "config").write_text(
+                f"[include]\n\tpath = {_config_quoted(str(config))}\n[core]\n\tbare = true\n"
+            )
+            for i, tag in enumerate(tags):
+                message = Path(tmp) / f"{i}.msg"
+                message.write_text(tag.message.strip() + "\n")
+                env = {
+                    "GIT_DIR": str(scratch),
+                    "GIT_OBJECT_DIRECTORY": str(objects),
+                    "GIT_COMMITTER_NAME": tag.tagger.name,
+                    "GIT_COMMITTER_EMAIL": tag.tagger.email,
+                    "GIT_COMMITTER_DATE": f"{tag.tagger.timestamp} {tag.tagger.tz}",
+                }
+                proc = subprocess.run(
+                    ["git", *_DURABLE, "tag", "-s", "--cleanup=verbatim", "-F", str(message),
+                     "--", tag.name, tag.target],
+                    cwd=tmp, capture_output=True, check=False, env={**os.environ, **env},
+                )  # fmt: skip
+                if proc.returncode != 0:
+                    raise SigningFailed(tag.name, git_says(proc.stderr.decode(errors="replace"),
+                                                          proc.returncode))  # fmt: skip
+            listing = subprocess.run(
+                ["git", "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags"],
+                cwd=tmp, capture_output=True, check=True,
+                env={**os.environ, "GIT_DIR": str(scratch), "GIT_OBJECT_DIRECTORY": str(objects)},
+            ).stdout.decode()  # fmt: skip
+        made = {ref.removeprefix("refs/tags/"): oid for oid, _, ref in
+                (line.partition(" ") for line in listing.splitlines())}  # fmt: skip
+        return [made[tag.name] for tag in tags]
+
+    def verify_tag(self, oid: str, settings: Sequence[tuple[str, str]]) -> tuple[int, str]:
+        """``git verify-tag --raw`` of one tag object, with ``settings`` (``-c KEY=VALUE``:
+        the allowed signers, the revocation file); its exit code and what it printed."""
+        options = [arg for key, value in settings for arg in ("-c", f"{key}={value}")]
+        proc = self.run(*options, "verify-tag", "--raw", "--end-of-options", oid, check=False,
+                        env={"LC_ALL": "C"})  # fmt: skip
+        said = (proc.stdout + proc.stderr)[:MAX_VERIFY_OUTPUT]
+        return proc.returncode, said.decode(errors="replace")
+
+    def read_objects(self, oids: Sequence[str], kind: str) -> dict[str, bytes | None]:
+        """Raw objects of type ``kind`` (``tag``, ``commit``) by id, in one ``cat-file
+        --batch`` (None: missing, or of another type)."""
+        found = self._read(oids, kinds=(kind.encode(),))
+        return {oid: None if (b := found[oid]) is None else b[1] for oid in oids}
 
     def file_in_the_way(self, stderr: str) -> GitModelError | None:
         """The error for a Git failure caused by a file in its way, naming the file: a lock

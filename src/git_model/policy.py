@@ -43,7 +43,10 @@ from git_model.metadata import CARD_EXTRAS, CARD_SECTIONS, SPEC_KEYS, Metadata, 
 from git_model.semver import SemVer
 from git_model.state import EventKind, Model, Version
 
-GATES = ("after", "soak", "metrics", "not_worse", "signature", "required", "check_rollbacks")
+GATES = (
+    "after", "soak", "metrics", "not_worse", "signature", "required", "signers", "check_rollbacks"
+)  # fmt: skip
+SIGNING_KEYS = ("allowed_signers", "revocation", "groups")
 OPERATORS = (">=", "<=", "==", "!=", ">", "<")
 _THRESHOLD_RE = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*")
 _DURATION_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*")
@@ -99,6 +102,7 @@ class StageGates:
     not_worse: tuple[Tolerance, ...] = ()
     signature: bool = False  # compatible with the current holder's, unless major grew
     required: tuple[str, ...] = ()
+    signers: tuple[str, ...] = ()  # principals, or groups of them, who may sign the move
     check_rollbacks: bool = False  # whether a rollback to a former holder is gated too
 
     @property
@@ -116,6 +120,21 @@ class Override:
 
 
 @dataclass(frozen=True, slots=True)
+class Signing:
+    """``signing:``: where the keys allowed to sign are (files of the policy commit), and
+    named groups of principals that ``signers`` gates may name."""
+
+    allowed_signers: str | None = None  # an SSH allowed-signers file
+    revocation: str | None = None  # keys revoked; configured and missing: nothing verifies
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def principals(self, names: Sequence[str]) -> frozenset[str]:
+        """``names`` with every group replaced by its members."""
+        groups = dict(self.groups)
+        return frozenset(p for name in names for p in groups.get(name, (name,)))
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """The gates in force, and where they were read from."""
 
@@ -123,6 +142,7 @@ class Policy:
     overrides: tuple[Override, ...] = ()
     source: str = "no policy"  # "git-model.yaml at refs/heads/main"
     commit: str | None = None  # the commit the file was read at
+    signing: Signing = field(default_factory=Signing)
 
     def for_stage(self, model: str, stage: str) -> StageGates:
         """The gates ``model`` must pass to enter ``stage``: the base ones, then every
@@ -204,7 +224,35 @@ def parse_policy(
                 if isinstance(spec, dict)
             )
             overrides.append(Override(pattern.strip(), tuple(parsed), keys))
-    return Policy(tuple(gates), tuple(overrides), source, commit)
+    signing = _signing(data.get("signing"), data, where)
+    return Policy(tuple(gates), tuple(overrides), source, commit, signing)
+
+
+def _signing(raw: Any, data: Mapping[str, Any], where: _Where) -> Signing:
+    if raw is None:
+        return Signing()
+    if not isinstance(raw, dict):
+        raise where.error(data, "signing", "signing", "must be a mapping (allowed_signers, ...)")
+    unknown = [k for k in raw if k not in SIGNING_KEYS]
+    if unknown:
+        known = ", ".join(SIGNING_KEYS)
+        raise where.error(raw, unknown[0], f"signing.{unknown[0]}", f"unknown key (known: {known})")
+    files = {}
+    for key in ("allowed_signers", "revocation"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise where.error(raw, key, f"signing.{key}", "must be a path in the repository")
+        files[key] = value.strip() if isinstance(value, str) else None
+    groups = raw.get("groups") or {}
+    if not isinstance(groups, dict):
+        raise where.error(raw, "groups", "signing.groups", "must map a group to its principals")
+    found = []
+    for name, members in groups.items():
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            detail = "must be a list of principals (as the allowed-signers file names them)"
+            raise where.error(groups, name, f"signing.groups.{name}", detail)
+        found.append((str(name), tuple(members)))
+    return Signing(files["allowed_signers"], files["revocation"], tuple(found))
 
 
 def _stage_gates(
@@ -258,6 +306,13 @@ def _gates(
         bad = next((r for r in required if r not in _REQUIRABLE), required)
         known = ", ".join(sorted(_REQUIRABLE))
         raise where.error(spec, "required", f"{path}.required", f"{bad!r} is not one of {known}")
+    signers = spec.get("signers") or []
+    if isinstance(signers, str):
+        signers = [signers]
+    if not isinstance(signers, list) or not all(isinstance(p, str) and p for p in signers):
+        raise where.error(
+            spec, "signers", f"{path}.signers", "must list principals or signing groups"
+        )
     check = spec.get("check_rollbacks", False)
     if not isinstance(check, bool):
         raise where.error(spec, "check_rollbacks", f"{path}.check_rollbacks", "true or false")
@@ -269,6 +324,7 @@ def _gates(
         not_worse=not_worse,
         signature=signature == "compatible",
         required=tuple(required),
+        signers=tuple(signers),
         check_rollbacks=check,
     )
 
@@ -392,9 +448,11 @@ def evaluate(
     now: int,
     *,
     rollback: bool = False,
+    signer: Signer | None = None,
 ) -> Evaluation:
     """Check every gate of ``stage`` for ``version`` of ``model`` at time ``now`` (seconds).
-    A rollback to a former holder is checked only where the stage says so."""
+    A rollback to a former holder is checked only where the stage says so. ``signer``:
+    who will sign the move (None: it will not be signed)."""
     gates = policy.for_stage(model.name, stage)
     results: list[GateResult] = []
     if not (rollback and not gates.check_rollbacks):
@@ -409,9 +467,32 @@ def evaluate(
         if gates.signature:
             results.append(_signature(version, mine, current, theirs))
         results += [_required(key, mine) for key in gates.required]
+    if gates.signers:  # who may move the stage: rollbacks included
+        results.append(_signers(gates.signers, policy.signing, signer))
     return Evaluation(
         model.name, version.version, stage, policy.source, policy.commit, tuple(results)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """Who will sign a move: the principals the allowed-signers file gives the signing key
+    (after signing: the one Git verified), or why none is known."""
+
+    principals: tuple[str, ...] = ()
+    unknown: str | None = None  # "no signing key is set (user.signingkey)", ...
+
+
+def _signers(names: Sequence[str], signing: Signing, signer: Signer | None) -> GateResult:
+    allowed = signing.principals(names)
+    expected = f"signed by {' or '.join(names)}"
+    if signer is None:
+        return GateResult("signers", expected, "not signed (pass --sign)", False)
+    if not signer.principals:
+        return GateResult("signers", expected, signer.unknown or "an unknown key", False)
+    ok = sorted(set(signer.principals) & allowed)
+    shown = ", ".join(ok or signer.principals)
+    return GateResult("signers", expected, f"signed by {shown}", bool(ok))
 
 
 def _stays(model: Model, version: Version, stage: str, now: int) -> list[tuple[int, int]]:

@@ -17,6 +17,7 @@ from git_model.metadata import (
 )
 from git_model.policy import Evaluation
 from git_model.semver import SemVer
+from git_model.signing import SignatureCheck
 from git_model.state import (
     Artifact,
     Event,
@@ -89,6 +90,8 @@ class History:
     # The metrics asked for that no version recorded, and the metrics the versions did.
     missing_metrics: tuple[str, ...] = ()
     known_metrics: tuple[str, ...] = ()
+    signatures: tuple[SignatureCheck, ...] = ()  # with --signers: the signed events, verified
+    signatures_note: str | None = None  # why they could not be verified
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,8 @@ class VersionDetail:
     events: tuple[Event, ...]
     lags: tuple[StageTagLag, ...]
     metadata: Metadata | None = None
+    signatures: tuple[SignatureCheck, ...] = ()  # its signed events, verified
+    signatures_note: str | None = None  # why they could not be verified
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +168,32 @@ class Check:
 
     evaluation: Evaluation
     warning: str | None = None  # the working tree declares other gates than those in force
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactCheck:
+    """``verify``: the artifact the version tag records against what DVC recorded in the
+    version's commit, and against the bytes this clone holds, where it holds them."""
+
+    path: str
+    recorded: str  # the md5 in the version tag
+    dvc: str | None  # the md5 in the commit's .dvc file or dvc.lock
+    local: str | None  # where the bytes checked here are (None: not held here)
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """``verify``: the version's registration and the events that put it in its stages,
+    each signature checked, and its artifact."""
+
+    model: str
+    version: Version
+    trust: str  # where the allowed signers were read
+    checks: tuple[SignatureCheck, ...]
+    artifact: ArtifactCheck | None
+    passed: bool  # every check, and the artifact's
 
 
 @dataclass(frozen=True, slots=True)

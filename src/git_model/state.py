@@ -169,6 +169,7 @@ class Event:
     reason: str | None = None  # why they were overridden
     policy: str | None = None  # the commit whose git-model.yaml gated the promotion
     release: str | None = None  # shared by the events of one multi-model promotion
+    signed: bool = False  # its tag carries a signature (not verified: see `verify`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,6 +553,7 @@ class _ModelBuilder:
             reason=trailers.get(REASON),
             policy=trailers.get(POLICY),
             release=trailers.get(RELEASE),
+            signed=record.signed,
         )
 
     def _annotate(self, event: Event, tag: _Tag) -> None:

@@ -3,7 +3,7 @@ ref transaction (pushed first with ``--push``), and what to say when another wri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,13 +68,23 @@ class Plan:
     """
 
     def __init__(
-        self, git: Git, config: RegistryConfig, model: Model, remote: RemoteState | None = None
+        self,
+        git: Git,
+        config: RegistryConfig,
+        model: Model,
+        remote: RemoteState | None = None,
+        *,
+        sign: bool | None = None,
     ) -> None:
         self.git = git
         self.config = config
         self.name = model.name
         self.model = model
         self.remote = remote
+        self.sign = wants_signature(git, sign)
+        # Run on the written tag objects (name -> object id) before any ref changes: what
+        # must hold of them, such as who signed them (it raises to stop the write).
+        self.vouch: Callable[[dict[str, str]], None] | None = None
         now = git.ident()
         self.ident = now
         self.time = max(now.timestamp, model.last_timestamp + 1)
@@ -176,7 +186,10 @@ class Plan:
                 moving.append((stage, old, commit, tag))
         new_tags = self.events + [t for *_, t in moving if t is not None]
         self._check_free([t.name for t in new_tags])
-        oids = iter(self.git.write_tags(new_tags))
+        written = self.git.write_tags(new_tags, sign=self.sign)
+        if self.vouch is not None:
+            self.vouch({t.name: oid for t, oid in zip(new_tags, written, strict=True)})
+        oids = iter(written)
         events = [RefUpdate(f"refs/tags/{t.name}", next(oids), None) for t in self.events]
         moves = []
         for stage, old, commit, _tag in moving:
@@ -262,6 +275,15 @@ class Prepared:
     events: list[RefUpdate]
     moves: list[RefUpdate]
     head: RefUpdate
+
+
+def wants_signature(git: Git, sign: bool | None) -> bool:
+    """Whether a write signs its tags: ``--sign``/``--no-sign`` if given, else the
+    clone's ``gitmodel.sign``, else Git's own ``tag.gpgSign``."""
+    if sign is not None:
+        return sign
+    setting = git.config_value("gitmodel.sign") or git.config_value("tag.gpgSign")
+    return setting is not None and setting.lower() in ("true", "yes", "on", "1")
 
 
 def apply_together(plans: Sequence[Plan], *, complete: bool = False) -> list[tuple[RefChange, ...]]:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from enum import StrEnum
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -91,6 +92,15 @@ PushOption = Annotated[
 ]
 RemoteOption = Annotated[
     str, typer.Option("--remote", metavar="REMOTE", help="The remote --push and fetch use.")
+]
+SignOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--sign/--no-sign",
+        help="Have Git sign the tags this write makes (user.signingkey, gpg.format; see "
+        "docs/signing.md). Default: git config gitmodel.sign, else tag.gpgSign.",
+        show_default=False,
+    ),
 ]
 MessageOption = Annotated[
     str | None,
@@ -227,6 +237,7 @@ def register(
     ] = None,
     message: MessageOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
     quiet: QuietOption = False,
@@ -254,6 +265,7 @@ def register(
         message=message,
         model_type=model_type,
         push=remote if push else None,
+        sign=sign,
     )
     _report(result, as_json, quiet)
 
@@ -303,6 +315,7 @@ def promote(
     force: ForceOption = False,
     reason: ReasonOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
     quiet: QuietOption = False,
@@ -328,7 +341,7 @@ def promote(
     where = remote if push else None
     if len(refs) > 1:
         release = api.promote_all(
-            refs, to=to, message=message, force=force, reason=reason, push=where
+            refs, to=to, message=message, force=force, reason=reason, push=where, sign=sign
         )
         if as_json:
             render.print_json(release)
@@ -336,7 +349,9 @@ def promote(
             with render.quiet(quiet):
                 render.release(release)
         return
-    result = api.promote(refs[0], to=to, message=message, force=force, reason=reason, push=where)
+    result = api.promote(
+        refs[0], to=to, message=message, force=force, reason=reason, push=where, sign=sign
+    )
     _report(result, as_json, quiet)
 
 
@@ -363,6 +378,7 @@ def rollback(
     force: ForceOption = False,
     reason: ReasonOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
     quiet: QuietOption = False,
@@ -387,6 +403,7 @@ def rollback(
         force=force,
         reason=reason,
         push=remote if push else None,
+        sign=sign,
     )
     _report(result, as_json, quiet)
 
@@ -401,6 +418,15 @@ def check(
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print a Markdown table for a pull request.")
     ] = False,
+    sign: Annotated[
+        bool | None,
+        typer.Option(
+            "--sign/--no-sign",
+            help="Evaluate the signers gate as for a promotion signed (or not) with your "
+            "signing key. Default: as your promotions are (gitmodel.sign, tag.gpgSign).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Evaluate every gate a version must pass to enter a stage, as promote would.
 
@@ -417,13 +443,55 @@ def check(
     from git_model.cli import render  # noqa: PLC0415
     from git_model.errors import EXIT_CODES, GatesFailed  # noqa: PLC0415
 
-    result = api.check(ref, to=to)
+    result = api.check(ref, to=to, sign=sign)
     if as_json:
         render.print_json(result)
     else:
         render.check(result, markdown=markdown)
     if not result.evaluation.passed:
         raise typer.Exit(EXIT_CODES[GatesFailed])
+
+
+@command()
+def verify(
+    ref: Annotated[
+        str, RefArgument(help="The version to verify: NAME@VERSION, NAME@latest, NAME#STAGE.")
+    ],
+    allowed_signers: Annotated[
+        Path | None,
+        typer.Option(
+            "--allowed-signers",
+            metavar="FILE",
+            help="Verify against this allowed-signers file instead of the one git-model.yaml "
+            "names on the policy branch.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check who signed the tags that make a version what it is, and its artifact.
+
+    The registration, and for each stage the version holds the event that put it there
+    and the stage tag: each must be an untampered tag object, dated after its commit,
+    with a signature Git verifies, by a principal the stage allows. Exits 0 when all
+    pass, 17 when any fails (docs/signing.md).
+
+    Examples:
+
+    \b
+      git model verify churn#prod
+      git model verify churn@1.3.0 --allowed-signers .github/allowed_signers --json
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+    from git_model.errors import EXIT_CODES, VerificationFailed  # noqa: PLC0415
+
+    result = api.verify(ref, allowed_signers=allowed_signers)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.verification(result)
+    if not result.passed:
+        raise typer.Exit(EXIT_CODES[VerificationFailed])
 
 
 @command()
@@ -438,6 +506,7 @@ def demote(
     ],
     message: MessageOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
     quiet: QuietOption = False,
@@ -451,7 +520,7 @@ def demote(
     """
     from git_model import api  # noqa: PLC0415
 
-    result = api.demote(ref, message=message, push=remote if push else None)
+    result = api.demote(ref, message=message, push=remote if push else None, sign=sign)
     _report(result, as_json, quiet)
 
 
@@ -468,6 +537,7 @@ def archive(
         ),
     ] = False,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
     quiet: QuietOption = False,
@@ -482,7 +552,8 @@ def archive(
     """
     from git_model import api  # noqa: PLC0415
 
-    result = api.archive(ref, message=message, demote=demote, push=remote if push else None)
+    where = remote if push else None
+    result = api.archive(ref, message=message, demote=demote, push=where, sign=sign)
     _report(result, as_json, quiet)
 
 
@@ -491,6 +562,7 @@ def deprecate(
     name: Annotated[str, ModelArgument(help="The model to retire.")],
     message: MessageOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
     quiet: QuietOption = False,
@@ -504,7 +576,7 @@ def deprecate(
     """
     from git_model import api  # noqa: PLC0415
 
-    result = api.deprecate(name, message=message, push=remote if push else None)
+    result = api.deprecate(name, message=message, push=remote if push else None, sign=sign)
     _report(result, as_json, quiet)
 
 
@@ -599,6 +671,14 @@ def history(
             "(repeatable).",
         ),
     ] = None,
+    signers: Annotated[
+        bool,
+        typer.Option(
+            "--signers",
+            help="Verify each signed event and show who signed it (one git verify-tag per "
+            "signed event listed; docs/signing.md).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Every registry event: who registered, promoted, demoted, archived what, when, why.
@@ -620,7 +700,7 @@ def history(
         timeline = api.timeline(name)
         render.print_json(timeline) if as_json else render.timeline(timeline)
         return
-    result = api.history(name, newest_first=not oldest_first, metrics=metric or ())
+    result = api.history(name, newest_first=not oldest_first, metrics=metric or (), signers=signers)
     if as_json:
         render.print_json(result)
     else:
@@ -734,6 +814,7 @@ def annotate(
     ],
     message: MessageOption = None,
     push: PushOption = False,
+    sign: SignOption = None,
     remote: RemoteOption = "origin",
     as_json: JsonOption = False,
     quiet: QuietOption = False,
@@ -748,7 +829,8 @@ def annotate(
     """
     from git_model import api  # noqa: PLC0415
 
-    result = api.annotate(ref, _pairs(pairs), message=message, push=remote if push else None)
+    where = remote if push else None
+    result = api.annotate(ref, _pairs(pairs), message=message, push=where, sign=sign)
     _report(result, as_json, quiet)
 
 

@@ -35,9 +35,11 @@ from git_model.results import (
     StageCell,
     Synced,
     Timeline,
+    Verification,
     VersionDetail,
 )
 from git_model.semver import SemVer
+from git_model.signing import SignatureCheck
 from git_model.state import Event, EventKind, Person, StageTagLag, Version
 
 # Piped output is not cut to 80 columns: tables keep every column for grep and less.
@@ -231,25 +233,42 @@ def _said(event: Event) -> str:
     return text
 
 
-def _events_table(events: Iterable[Event]) -> _Columns:
-    table = _Columns("#", "When", "Event", "Model", "Version", "Stage", "By", "Message")
+def _events_table(events: Sequence[Event], signatures: Sequence[SignatureCheck] = ()) -> _Columns:
+    signed = any(e.signed for e in events)
+    extra = ("Signed",) if signed else ()
+    table = _Columns("#", "When", "Event", "Model", "Version", "Stage", "By", *extra, "Message")
+    checks = {c.tag: c for c in signatures}
     for event in events:
-        table.add_row(*_event_row(event))
+        row = _event_row(event)
+        mark = (_signed(event, checks.get(event.tag)),) if signed else ()
+        table.add_row(*row[:7], *mark, *row[7:])
     return table
+
+
+def _signed(event: Event, check: SignatureCheck | None) -> str:
+    """Whether an event is signed, and (where it was verified) by whom."""
+    if not event.signed:
+        return EMPTY
+    if check is None:
+        return "yes"  # not verified here: `history --signers` or `verify` does
+    return check.principal if check.passed and check.principal else f"INVALID: {check.reason}"
 
 
 def history(view: History) -> None:
     if not view.events:
         out.print("No events yet.")
-    elif not view.metrics:
-        _events_table(view.events).print()
     else:
-        columns = ("#", "When", "Event", "Model", "Version", *view.metrics)
-        table = _Columns(*columns, "Stage", "By", "Message")
-        for event, values in zip(view.events, view.values, strict=True):
-            row = _event_row(event)  # the metrics go after the version
-            table.add_row(*row[:5], *(_scalar(v) for v in values), *row[5:])
-        table.print()
+        if view.signatures_note:
+            _warning(view.signatures_note)
+        if not view.metrics:
+            _events_table(view.events, view.signatures).print()
+        else:
+            columns = ("#", "When", "Event", "Model", "Version", *view.metrics)
+            table = _Columns(*columns, "Stage", "By", "Message")
+            for event, values in zip(view.events, view.values, strict=True):
+                row = _event_row(event)  # the metrics go after the version
+                table.add_row(*row[:5], *(_scalar(v) for v in values), *row[5:])
+            table.print()
     warn_unrecorded(view.missing_metrics, view.known_metrics)
 
 
@@ -355,7 +374,9 @@ def detail(view: VersionDetail) -> None:
             for a in view.version.annotations
         )
         out.print(Panel(notes, title="Annotations", title_align="left", expand=False))
-    _events_table(view.events).print()
+    if view.signatures_note:
+        err.print(f"[yellow]warning:[/yellow] {view.signatures_note}")
+    _events_table(view.events, view.signatures).print()
     warn_lags(view.lags)
 
 
@@ -522,6 +543,24 @@ def timeline(result: Timeline) -> None:
         )
     out.print(f"[bold]{result.model}#{result.stage}[/bold]")
     table.print()
+
+
+def verification(result: Verification) -> None:
+    """Each tag that makes a version what it is, who signed it, and the verdict."""
+    verdict = "verified" if result.passed else "NOT verified"
+    out.print(
+        f"[bold]{result.model} {result.version.version.tag}: {verdict}[/bold] "
+        f"(allowed signers: {result.trust})"
+    )
+    table = _Columns("Tag", "Proves", "Signed by", "Key", "Result", "Why")
+    for c in result.checks:
+        table.add_row(
+            c.tag, c.what, c.principal or EMPTY, c.key or EMPTY, _verdict(c.passed), c.reason
+        )
+    table.print()
+    a = result.artifact
+    if a is not None:
+        out.print(f"Artifact {a.path} (md5 {a.recorded}): {_verdict(a.passed)}, {a.reason}")
 
 
 def _verdict(passed: bool) -> str:

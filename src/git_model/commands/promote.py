@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from git_model.config import RegistryConfig
@@ -27,11 +27,12 @@ from git_model.errors import (
 )
 from git_model.gitcmd import Git
 from git_model.names import Action, ModelRef, check_stage_name
-from git_model.policy import Evaluation, evaluate
+from git_model.policy import Evaluation, Policy, evaluate
 from git_model.reading import open_registry, policy_in_force, resolve
 from git_model.results import Change, Release
 from git_model.safeyaml import is_one_line
 from git_model.semver import SemVer
+from git_model.signing import expected_signer, signed_as_allowed
 from git_model.state import FORCED, POLICY, REASON, RELEASE, EventKind, Model, StageHolder, Version
 from git_model.writing import (
     Plan,
@@ -41,6 +42,7 @@ from git_model.writing import (
     check_message,
     done_before,
     ensure_artifact_pushed,
+    wants_signature,
     writable,
 )
 
@@ -56,6 +58,8 @@ class _Candidate:
     holder: StageHolder | None  # who holds the stage now
     gates: Evaluation
     done: bool  # the model's last write already made this promotion
+    policy: Policy
+    sign: bool
 
 
 def promote(
@@ -66,14 +70,16 @@ def promote(
     force: bool = False,
     reason: str | None = None,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Give stage ``to`` (default: the next one) to the version ``ref`` names, if it passes
-    the stage's gates; ``force`` with a ``reason`` overrides failing gates, on the record."""
+    the stage's gates; ``force`` with a ``reason`` overrides failing gates, on the record
+    (all but ``signers``); ``sign``: Git signs the tags (default: the clone's setting)."""
     why = override_reason(message, force, reason)
     git, config = open_registry(repo)
-    policy_warning, candidate = _candidate(git, config, ref, to, push=push, force=force)
-    plan = Plan(git, config, candidate.model, candidate.remote)
+    policy_warning, candidate = _candidate(git, config, ref, to, push=push, force=force, sign=sign)
+    plan = Plan(git, config, candidate.model, candidate.remote, sign=candidate.sign)
     if candidate.done:
         return plan.finish(
             EventKind.PROMOTED,
@@ -100,6 +106,7 @@ def promote_all(
     force: bool = False,
     reason: str | None = None,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Release:
     """Give stage ``to`` to versions of several models at once, as one release: every gate
@@ -118,23 +125,26 @@ def promote_all(
         )
     git, config = open_registry(repo)
     found = [
-        _candidate(git, config, ref, to, push=push, force=force, gate_only=True) for ref in refs
+        _candidate(git, config, ref, to, push=push, force=force, sign=sign, gate_only=True)
+        for ref in refs
     ]
     failed = [
         f"{c.model.name} {c.version.version.tag}: {_failures(c.gates)}"
         for _, c in found
         if not c.gates.passed
     ]
-    if failed and not force:
+    if failed and (not force or any(_unsigned(c.gates) for _, c in found)):
         check = " && ".join(f"git model check {ref} --to {to}" for ref in refs)
-        raise GatesFailed(f"the release of {', '.join(models)}", to, failed, check)
+        unsigned = any(_unsigned(c.gates) for _, c in found)
+        release_of = f"the release of {', '.join(models)}"
+        raise GatesFailed(release_of, to, failed, check, overridable=not unsigned)
     moving = [c for _, c in found if not c.done]
     release = _release_id(
         [f"{c.model.name}@{c.version.version.tag}@{c.model.head}" for c in moving], to
     )
     plans = []
     for candidate in moving:
-        plan = Plan(git, config, candidate.model, candidate.remote)
+        plan = Plan(git, config, candidate.model, candidate.remote, sign=candidate.sign)
         _plan(plan, candidate, message, why, release=release)
         plans.append(plan)
     written = apply_together(plans) if plans else []
@@ -178,6 +188,7 @@ def _candidate(
     *,
     push: str | None,
     force: bool,
+    sign: bool | None,
     gate_only: bool = False,
 ) -> tuple[str | None, _Candidate]:
     """A version read, resolved, checked against its stage and gated; and the warning
@@ -197,23 +208,31 @@ def _candidate(
     stage = to or _next_stage(config, model, version, target)
     holder = model.holder(stage)
     policy, warning = policy_in_force(git, config)
-    gates = evaluate(policy, model, version, stage, git.ident().timestamp)
+    signs = wants_signature(git, sign)
+    signer = expected_signer(git, policy, model.name, stage, signs)
+    gates = evaluate(policy, model, version, stage, git.ident().timestamp, signer=signer)
+    found = _Candidate(model, remote, version, stage, holder, gates, False, policy, signs)
     if holder is not None and holder.commit == version.commit:
         if done_before(model, holder.event):
-            return warning, _Candidate(model, remote, version, stage, holder, gates, True)
+            return warning, replace(found, done=True)
         raise AlreadyInStage(model.name, version.version.tag, stage)
     writable(model)
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
-    if not gates.passed and not force and not gate_only:
+    if not gates.passed and (not force or _unsigned(gates)) and not gate_only:
         failed = [str(r) for r in gates.failed]
         what = f"{model.name} {version.version.tag}"
         check = f"git model check {model.name}@{version.version} --to {stage}"
-        refused = GatesFailed(what, stage, failed, check)
+        refused = GatesFailed(what, stage, failed, check, overridable=not _unsigned(gates))
         raise refused.also(warning) if warning else refused
     if remote is not None:
         ensure_artifact_pushed(git, model.name, version)
-    return warning, _Candidate(model, remote, version, stage, holder, gates, False)
+    return warning, found
+
+
+def _unsigned(gates: Evaluation) -> bool:
+    """Whether the ``signers`` gate failed: who may move a stage is not overridden."""
+    return any(r.gate == "signers" for r in gates.failed)
 
 
 def _failures(gates: Evaluation) -> str:
@@ -251,6 +270,7 @@ def _plan(
         trailers=gate_trailers(candidate.gates, why, release),
     )
     plan.set_stage(stage, version.commit, f"{model.name} {version.version.tag} is in {stage}")
+    plan.vouch = signed_as_allowed(plan.git, candidate.policy, model.name, stage, version)
 
 
 def gate_trailers(

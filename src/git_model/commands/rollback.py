@@ -24,8 +24,16 @@ from git_model.policy import evaluate
 from git_model.reading import open_registry, policy_in_force, resolve
 from git_model.results import Change
 from git_model.semver import SemVer
+from git_model.signing import expected_signer, signed_as_allowed
 from git_model.state import ROLLBACK, EventKind, Model, Version
-from git_model.writing import Plan, changing, done_before, ensure_artifact_pushed, writable
+from git_model.writing import (
+    Plan,
+    changing,
+    done_before,
+    ensure_artifact_pushed,
+    wants_signature,
+    writable,
+)
 
 
 def rollback(
@@ -36,6 +44,7 @@ def rollback(
     force: bool = False,
     reason: str | None = None,
     push: str | None = None,
+    sign: bool | None = None,
     repo: Path | str | None = None,
 ) -> Change:
     """Give the stage ``NAME#STAGE`` back to its former holder (or to ``to``, a version
@@ -50,22 +59,30 @@ def rollback(
     holder = model.holder(stage)
     wanted = resolve(model, ModelRef(model.name, version=SemVer.parse(to))) if to else None
     if holder is not None and _rolled_back_by_last_write(model, holder.event, wanted):
-        return Plan(git, config, model, remote).finish(EventKind.ROLLED_BACK, holder.version, stage)
-    version = _former_holder(model, stage, wanted, holder.commit if holder else None)
+        done = Plan(git, config, model, remote, sign=sign)
+        return done.finish(EventKind.ROLLED_BACK, holder.version, stage)
+    current = holder.commit if holder else _taken_out_by_a_write_cut_short(model, stage)
+    version = _former_holder(model, stage, wanted, current)
     if holder is not None and holder.commit == version.commit:
         raise AlreadyInStage(model.name, version.version.tag, stage)
     writable(model)
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
     policy, warning = policy_in_force(git, config)
-    gates = evaluate(policy, model, version, stage, git.ident().timestamp, rollback=True)
-    if not gates.passed and not force:
+    signs = wants_signature(git, sign)
+    signer = expected_signer(git, policy, model.name, stage, signs)
+    now = git.ident().timestamp
+    gates = evaluate(policy, model, version, stage, now, rollback=True, signer=signer)
+    unsigned = any(r.gate == "signers" for r in gates.failed)
+    if not gates.passed and (not force or unsigned):
         failed = [str(r) for r in gates.failed]
         check = f"git model check {model.name}@{version.version} --to {stage}"
-        raise GatesFailed(f"{model.name} {version.version.tag}", stage, failed, check)
+        what = f"{model.name} {version.version.tag}"
+        raise GatesFailed(what, stage, failed, check, overridable=not unsigned)
     if remote is not None:
         ensure_artifact_pushed(git, model.name, version)
-    plan = Plan(git, config, model, remote)
+    plan = Plan(git, config, model, remote, sign=signs)
+    plan.vouch = signed_as_allowed(git, policy, model.name, stage, version)
     current = holder.version.tag if holder else "nothing"
     if holder is not None:
         plan.event(
@@ -97,6 +114,18 @@ def _rolled_back_by_last_write(model: Model, event: str, wanted: Version | None)
         and done_before(model, event)
         and (wanted is None or (holder is not None and holder.commit == wanted.commit))
     )
+
+
+def _taken_out_by_a_write_cut_short(model: Model, stage: str) -> str | None:
+    """The commit of the version a write cut short took out of ``stage`` as its last
+    event there (a rollback stopped after its unassignment): the rollback run again
+    gives the stage to the version before it, as the first run meant to."""
+    cut_short = {tag for tag, _ in model.unfinished}
+    last = next((e for e in reversed(model.events) if e.stage == stage), None)
+    if last is None or last.tag not in cut_short or last.kind.assigns or last.version is None:
+        return None
+    version = model.find(last.version)
+    return version.commit if version else None
 
 
 def former_holders(model: Model, stage: str) -> list[Version]:
