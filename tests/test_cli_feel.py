@@ -149,6 +149,9 @@ def test_the_policy_commands_say_what_was_meant(repo: Repo) -> None:
         (["archive", "irsi@0.1.0", "--demote"], 5, "did you mean `iris`?"),
         (["history", "irsi#prod"], 5, "did you mean `iris`?"),
         (["describe", "iris/prod", "--at", "1h"], 5, "did you mean `iris#prod`?"),
+        (["describe", "iris#production"], 5, "did you mean `iris#prod`?"),
+        (["verify", "iris#Prod"], 5, "did you mean `iris#prod`?"),
+        (["verify", "irsi@0.1.0"], 5, "did you mean `iris`?"),
     ]
     before = repo.refs()
     for args, code, meant in cases:

@@ -241,13 +241,19 @@ class VersionNotFound(GitModelError):
 
 
 class StageEmpty(GitModelError):
-    def __init__(self, model: str, stage: str) -> None:
+    """No version holds the stage; ``suggestion`` is the reference to a stage the model's
+    versions hold that was probably meant (``churn#production``: ``churn#prod``)."""
+
+    def __init__(self, model: str, stage: str, suggestion: str | None = None) -> None:
         super().__init__(
             f"no version of {model} is in {stage!r}",
-            f"run `git model show {model}` to see where its versions are",
+            did_you_mean(suggestion, f"`git model show {model}` shows where its versions are")
+            if suggestion
+            else f"run `git model show {model}` to see where its versions are",
         )
         self.model = model
         self.stage = stage
+        self.suggestion = suggestion
 
 
 class RevisionNotFound(GitModelError):

@@ -310,7 +310,8 @@ def resolve(model: Model, ref: ModelRef) -> Version:
         holder = model.holder(ref.stage)
         found = model.find(holder.version) if holder is not None else None
         if found is None:
-            raise StageEmpty(model.name, ref.stage)
+            held = closest(ref.stage, [h.stage for h in model.holders])
+            raise StageEmpty(model.name, ref.stage, held and f"{model.name}#{held}")
         return found
     if ref.version is not None:
         found = model.find(ref.version)
