@@ -131,16 +131,38 @@ def _header(version: Version, metadata: Metadata | None) -> list[str]:
         header["metrics"] = [m.name for m in metadata.metrics]
     header["model_name"] = version.model
     header["model_version"] = str(version.version)
+    # Readable Unicode, unless a control or line-break character would not survive it.
+    readable = all(ch.isprintable() for ch in json.dumps(header, ensure_ascii=False))
+    text = _dump(header, readable)
+    if not _reads_back(text, header):
+        # ruamel leaves some strings that start with '?' plain (`[git-model, ?*]`), which
+        # it then cannot read back: quote every string instead.
+        text = _dump(header, readable, quoted=True)
+    return ["---", *text.rstrip("\n").splitlines(), "---"]
+
+
+def _dump(data: object, readable: bool, quoted: bool = False) -> str:
     from ruamel.yaml import YAML  # noqa: PLC0415  (only for a card)
 
     text = io.StringIO()
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = None
     yaml.width = 1 << 16  # no folded lines: folding mangles escaped characters
-    # Readable Unicode, unless a control or line-break character would not survive it.
-    yaml.allow_unicode = all(ch.isprintable() for ch in json.dumps(header, ensure_ascii=False))
-    yaml.dump(header, text)
-    return ["---", *text.getvalue().rstrip("\n").splitlines(), "---"]
+    yaml.allow_unicode = readable
+    if quoted:
+        yaml.default_style = '"'  # type: ignore[assignment]  # (typed None)
+    yaml.dump(data, text)
+    return text.getvalue()
+
+
+def _reads_back(text: str, data: object) -> bool:
+    from ruamel.yaml import YAML  # noqa: PLC0415  (only for a card)
+    from ruamel.yaml.error import YAMLError  # noqa: PLC0415
+
+    try:
+        return bool(YAML(typ="safe", pure=True).load(text) == data)
+    except YAMLError:
+        return False
 
 
 def _details(version: Version, metadata: Metadata | None) -> list[str]:
