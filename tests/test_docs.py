@@ -55,6 +55,7 @@ EXECUTED_PAGES = (
     "signing.md",
     "workflows/terminal.md",
     "workflows/sharing.md",
+    "workflows/ci.md",
 )
 # The sample model card is what `git model card REF` prints after PAGE's examples ran.
 SAMPLE_CARD_PAGE, SAMPLE_CARD_REF = "metadata.md", "churn@1.0.1"

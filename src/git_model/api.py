@@ -21,6 +21,7 @@ from typing import Literal, TypeVar
 from git_model import artifacts, leftovers, registration
 from git_model.collect import collect, prefetch, read_spec, spec_path
 from git_model.commands.check import check
+from git_model.commands.check_ref import check_ref
 from git_model.commands.promote import promote, promote_all
 from git_model.commands.rollback import rollback
 from git_model.commands.verify import verify
@@ -103,6 +104,7 @@ from git_model.results import (
     Release,
     StageCell,
     Synced,
+    TagMeaning,
     Timeline,
     Verification,
     VersionDetail,
@@ -158,6 +160,7 @@ __all__ = [
     "SignatureCheck",
     "StageCell",
     "Synced",
+    "TagMeaning",
     "Timeline",
     "Verification",
     "VersionDetail",
@@ -167,6 +170,7 @@ __all__ = [
     "cache_dir",
     "card",
     "check",
+    "check_ref",
     "compare",
     "complete",
     "demote",

@@ -176,6 +176,25 @@ class InvalidReference(GitModelError):
         self.suggestion = suggestion
 
 
+class NotARegistryTag(GitModelError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(
+            f"{quoted(ref)} is not a registry tag (NAME@vX.Y.Z, NAME#STAGE, NAME#STAGE#N, ...)",
+            "a job for registry tags can skip this ref",
+        )
+        self.ref = ref
+
+
+class TagNotFound(GitModelError):
+    def __init__(self, ref: str) -> None:
+        super().__init__(
+            f"no readable registry tag {quoted(ref)} here",
+            "fetch the tags (`git model fetch`; in CI, a checkout with tags) or run "
+            "`git model doctor` to see why it is skipped",
+        )
+        self.ref = ref
+
+
 class UnknownStage(GitModelError):
     def __init__(self, stage: str, stages: Sequence[str]) -> None:
         suggestion = closest(stage, stages)
@@ -645,6 +664,7 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     InvalidName: 4,
     InvalidVersion: 4,
     InvalidReference: 4,
+    NotARegistryTag: 4,
     UnknownStage: 4,
     UnknownType: 4,
     NoNextStage: 4,
@@ -652,6 +672,7 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     VersionNotFound: 5,
     StageEmpty: 5,
     RevisionNotFound: 5,
+    TagNotFound: 5,
     VersionExists: 6,
     CommitAlreadyRegistered: 6,
     AlreadyInStage: 6,

@@ -151,6 +151,24 @@ class Timeline:
 
 
 @dataclass(frozen=True, slots=True)
+class TagMeaning:
+    """``check-ref``: what one registry tag means, for a CI job its push started."""
+
+    ref: str  # as given
+    tag: str
+    kind: EventKind  # what happened (for a moving stage tag: the event behind it)
+    model: str
+    version: Version | None  # None for a deprecation
+    stage: str | None
+    previous: SemVer | None  # who held the stage just before (stage events)
+    holder: SemVer | None  # who holds the stage now
+    current: bool  # the event still describes the present: deploy only then
+    stage_tag: bool  # the ref is the moving stage tag, not an event
+    event: Event
+    artifact: Artifact | None  # what to deploy: git model get NAME@VERSION
+
+
+@dataclass(frozen=True, slots=True)
 class Release:
     """``promote`` of several models at once: one change per model, all in one
     transaction, their events sharing ``release``."""

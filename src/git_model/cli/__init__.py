@@ -494,6 +494,38 @@ def verify(
         raise typer.Exit(EXIT_CODES[VerificationFailed])
 
 
+@command("check-ref")
+def check_ref(
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="TAG",
+            help="The registry tag a CI job was started for: refs/tags/NAME#STAGE#N, "
+            "NAME#STAGE, NAME@vX.Y.Z (as in GITHUB_REF or CI_COMMIT_TAG).",
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Say what a pushed registry tag means: the event, model, version, stage, who held
+    the stage before, the artifact to deploy, and whether it is still current.
+
+    A deploy job deploys only when `current` is true: a job that runs after a newer
+    promotion must not deploy the older version. Exits 4 for a ref that is not a
+    registry tag (the job can skip it).
+
+    Examples:
+
+    \b
+      git model check-ref "$GITHUB_REF" --json
+      git model check-ref 'churn#prod#7'
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = api.check_ref(ref)
+    render.print_json(result) if as_json else render.tag_meaning(result)
+
+
 @command()
 def demote(
     ref: Annotated[

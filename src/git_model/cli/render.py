@@ -34,6 +34,7 @@ from git_model.results import (
     Release,
     StageCell,
     Synced,
+    TagMeaning,
     Timeline,
     Verification,
     VersionDetail,
@@ -543,6 +544,33 @@ def timeline(result: Timeline) -> None:
         )
     out.print(f"[bold]{result.model}#{result.stage}[/bold]")
     table.print()
+
+
+def tag_meaning(result: TagMeaning) -> None:
+    """What a registry tag means, for a CI job: one line, then the facts a deploy needs."""
+    what = result.kind.value
+    version = result.version.version.tag if result.version else None
+    line = f"{result.tag}: {result.model} {version or ''} {what}".replace("  ", " ")
+    if result.stage is not None:
+        line += f" {'to' if result.kind.assigns else 'from'} {result.stage}"
+    out.print(f"[bold]{line}[/bold]")
+    rows = [("Model", result.model), ("Version", version or EMPTY)]
+    if result.stage is not None:
+        rows += [
+            ("Stage", result.stage),
+            ("Before", _v(result.previous)),
+            ("Holds it now", _v(result.holder)),
+        ]
+    rows.append(("Current", "yes" if result.current else "no: a later event superseded it"))
+    if result.artifact is not None and version is not None:
+        rows += [
+            ("Artifact", f"{result.artifact.path} (md5 {result.artifact.md5})"),
+            (
+                "Get it",
+                f"git model get {result.model}@{result.version.version if result.version else ''}",
+            ),
+        ]
+    out.print(_grid(rows))
 
 
 def verification(result: Verification) -> None:
