@@ -60,30 +60,40 @@ from git_model.state import (
 
 # The gates in force are read from git-model.yaml as committed on the policy branch: the
 # branch `git config gitmodel.policyBranch` names, else the remote's default branch as last
-# fetched, else main, else master. Never from the working tree, never from the commit
-# being promoted.
+# fetched, else the branch `git init` makes first here (init.defaultBranch), else main,
+# else master. Never from the working tree, never from the commit being promoted, never
+# from whichever branch is checked out.
 POLICY_SETTING = "gitmodel.policyBranch"
-POLICY_BRANCHES = ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master")
+DEFAULT_BRANCH_SETTING = "init.defaultBranch"
+REMOTE_DEFAULT = "refs/remotes/origin/HEAD"
+
+
+def policy_branches(default_branch: str | None) -> tuple[str, ...]:
+    """Where the policy is looked for, in order, when no branch is configured for it."""
+    named = [f"refs/heads/{default_branch}"] if default_branch else []
+    return tuple(dict.fromkeys([REMOTE_DEFAULT, *named, "refs/heads/main", "refs/heads/master"]))
 
 
 def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | None]:
     """The policy in force, and a warning when the working tree's file declares other
     gates (they are not in force until that file is committed on the policy branch)."""
     configured = git.config_value(POLICY_SETTING)
-    found = None
+    found: tuple[str, str] | None = None
     if configured:
         commit = git.resolve_commit(configured)
-        found = (configured, commit) if commit is not None else None
-    else:
-        present = git.read_refs(POLICY_BRANCHES)  # one listing for all three
-        found = next(((r, present[r]) for r in POLICY_BRANCHES if r in present), None)
-    if found is None:
-        if configured:
+        if commit is None:
             raise ConfigError(
                 f"git config {POLICY_SETTING}",
                 f"names {configured!r}, which is no branch here (fetch it, or change the setting)",
             )
-        policy = Policy(source="no policy branch (no main or master)")
+        found = (configured, commit)
+    else:
+        searched = policy_branches(git.config_value(DEFAULT_BRANCH_SETTING))
+        present = git.read_refs(searched)  # one listing for all of them
+        found = next(((r, present[r]) for r in searched if r in present), None)
+    if found is None:
+        names = ", ".join(r.split("/", 2)[-1] for r in searched)
+        policy = Policy(source=f"no policy branch (none of {names})")
     else:
         ref, commit = found
         label = f"{CONFIG_FILE} at {ref} ({commit[:7]})"
@@ -93,10 +103,15 @@ def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | Non
     mine = config.policy
     if (mine.gates, mine.overrides) == (policy.gates, policy.overrides):
         return policy, None
-    where = found[0] if found else "a policy branch"
+    if found is None:
+        return policy, (
+            f"the working tree's {CONFIG_FILE} declares gates, but none are in force: "
+            f"{policy.source}; commit it on the repository's main branch and name that "
+            f"branch: git config {POLICY_SETTING} BRANCH"
+        )
     return policy, (
-        f"the working tree's {CONFIG_FILE} declares other gates than {where}'s, which are the "
-        f"ones in force: commit the change and merge it into {where} to put it in force"
+        f"the working tree's {CONFIG_FILE} declares other gates than {found[0]}'s, which are "
+        f"the ones in force: commit the change and merge it into {found[0]} to put it in force"
     )
 
 
@@ -168,13 +183,14 @@ class Reader:
     list_tags: TagLister
     url: str  # where DVC finds the repository
     git: Git | None  # the local repository, when it is what is read
+    source: str | None = None  # the remote read instead (--repo)
 
     def missing(self, name: str) -> ModelNotFound:
         """The error for ``name``, a model without a version here, with what was meant."""
         if self.git is not None:
             return missing_model(self.git, self.config, name)
         listed = TagNames.of(r.name for r in self.list_tags(()))
-        return _missing(name, listed, self.config.stages)
+        return _missing(name, listed, self.config.stages, self.source)
 
 
 def open_reader(repo: Path | str | None, source: str | None) -> Reader:
@@ -186,11 +202,13 @@ def open_reader(repo: Path | str | None, source: str | None) -> Reader:
         if source is None:
             raise
         url = absolute_url(check_remote(source), Path.cwd())
-        return Reader(RegistryConfig(), lambda patterns: ls_remote(url, patterns).tags, url, None)
+        return Reader(
+            RegistryConfig(), lambda patterns: ls_remote(url, patterns).tags, url, None, source
+        )
     config = load_config(git.root)
     if source is not None:
         url = git.remote_url(source)
-        return Reader(config, lambda patterns: ls_remote(url, patterns).tags, url, None)
+        return Reader(config, lambda patterns: ls_remote(url, patterns).tags, url, None, source)
     return Reader(
         config, lambda patterns: git.list_tags(patterns or ("refs/tags",)), str(git.root), git
     )
@@ -288,12 +306,14 @@ def missing_model(git: Git, config: RegistryConfig, name: str) -> ModelNotFound:
     return _missing(name, tag_names(git, ("refs/tags",)), config.stages)
 
 
-def _missing(name: str, known: TagNames, stages: Sequence[str]) -> ModelNotFound:
+def _missing(
+    name: str, known: TagNames, stages: Sequence[str], source: str | None = None
+) -> ModelNotFound:
     """``iris/prod`` or ``iris:latest`` is probably a reference to the model ``iris``;
     otherwise the registered name closest to ``name`` (``irsi``, ``Iris``: ``iris``)."""
     meant = respelled(name, known.models, known.stages | set(stages))
     others = sorted(known.models - {name})  # (a model read as it was before it existed)
-    return ModelNotFound(name, meant or closest(name, others))
+    return ModelNotFound(name, source, meant or closest(name, others))
 
 
 def stage_columns(config: RegistryConfig, models: Sequence[Model | Brief]) -> tuple[str, ...]:
@@ -305,20 +325,22 @@ def cells(model: Model | Brief, stages: Sequence[str]) -> tuple[StageCell, ...]:
     return tuple(StageCell(s, model.holder(s)) for s in stages)
 
 
-def resolve(model: Model, ref: ModelRef) -> Version:
+def resolve(model: Model, ref: ModelRef, source: str | None = None) -> Version:
+    """The version ``ref`` names; ``source``: the remote it was read from (``--repo``)."""
     if ref.stage is not None:
         holder = model.holder(ref.stage)
         found = model.find(holder.version) if holder is not None else None
         if found is None:
             held = closest(ref.stage, [h.stage for h in model.holders])
-            raise StageEmpty(model.name, ref.stage, held and f"{model.name}#{held}")
+            meant = held and f"{model.name}#{held}"
+            raise StageEmpty(model.name, ref.stage, source, meant)
         return found
     if ref.version is not None:
         found = model.find(ref.version)
         if found is None:
-            raise VersionNotFound(model.name, ref.version.tag)
+            raise VersionNotFound(model.name, ref.version.tag, source)
         return found
     # NAME@latest (a bare NAME means the same where a version is expected)
     if model.latest is None:
-        raise VersionNotFound(model.name, "latest (every version is archived)")
+        raise VersionNotFound(model.name, "latest (every version is archived)", source)
     return model.latest

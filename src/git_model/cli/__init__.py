@@ -235,6 +235,15 @@ def register(
             "--type", metavar="TYPE", help="The model's type (one of `types:` in git-model.yaml)."
         ),
     ] = None,
+    allow_uncommitted: Annotated[
+        bool,
+        typer.Option(
+            "--allow-uncommitted",
+            help="Register the commit as it is even though the working tree holds another "
+            "artifact, model YAML file or metrics or params file; the version records "
+            "which files differed.",
+        ),
+    ] = False,
     message: MessageOption = None,
     push: PushOption = False,
     sign: SignOption = None,
@@ -246,7 +255,8 @@ def register(
 
     Without --version or --bump, the latest version's minor part is bumped (the first
     version of a model is then 0.1.0). With --path, the version records the artifact's
-    DVC hash and size.
+    DVC hash and size. Registering HEAD is refused when the working tree holds other files
+    than the commit records for the model.
 
     Examples:
 
@@ -266,6 +276,7 @@ def register(
         model_type=model_type,
         push=remote if push else None,
         sign=sign,
+        allow_uncommitted=allow_uncommitted,
     )
     _report(result, as_json, quiet)
 
