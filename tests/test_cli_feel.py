@@ -41,6 +41,16 @@ PARSER = [
         "did you mean `--all`? (`git model show -h` lists its options)",
     ),
     (["--bogus"], "`git model` has no option '--bogus'", "`git model -h` lists its options"),
+    (
+        ["describe", "churn", "--repo", "origin"],
+        "`git model describe` has no option '--repo'",
+        "`git model describe -h` lists its options",
+    ),
+    (
+        ["promote", "churn", "--no-sgn"],
+        "`git model promote` has no option '--no-sgn'",
+        "did you mean `--no-sign`?",
+    ),
     (["register"], "missing argument 'NAME'", "usage: git model register [OPTIONS] NAME"),
     (
         ["register", "churn", "--bump", "huge"],
@@ -118,6 +128,7 @@ def test_with_json_an_error_is_one_json_object_on_standard_error(repo: Repo) -> 
         "exit_code": 5,
         "type": "ModelNotFound",
         "model": "irsi",
+        "source": None,
         "suggestion": "iris",
     }
     refused = repo.cli("show", "--al", "--json")
@@ -159,6 +170,24 @@ def test_the_policy_commands_say_what_was_meant(repo: Repo) -> None:
         assert (result.exit_code, result.stdout) == (code, ""), (args, result.stderr)
         assert meant in result.stderr, (args, result.stderr)
     assert repo.refs() == before
+
+
+def test_a_registry_read_with_repo_says_what_was_meant_and_how_to_list_it(
+    repo: Repo, tmp_path: Path
+) -> None:
+    ok(repo, "register", "iris")
+    ok(repo, "promote", "iris@0.1.0", "--to", "prod")
+    server = tmp_path / "server.git"
+    repo.git("init", "-q", "--bare", str(server))
+    repo.git("push", "-q", str(server), "--tags")
+    model = repo.cli("show", "irsi", "--repo", str(server))
+    assert model.exit_code == 5
+    assert f"did you mean `iris`? (`git model show --repo {server}` lists the models)" in (
+        model.stderr
+    )
+    stage = repo.cli("get", "iris#production", "--repo", str(server))
+    assert stage.exit_code == 5
+    assert "did you mean `iris#prod`?" in stage.stderr
 
 
 def test_a_model_read_before_it_existed_is_not_offered_as_what_was_meant(

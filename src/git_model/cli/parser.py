@@ -82,8 +82,11 @@ def _refusal(exc: ParserError) -> UsageError:
     ctx = exc.ctx
     command = ctx.command_path if ctx is not None else PROG
     if isinstance(exc, NoSuchOption) and ctx is not None:
-        params = ctx.command.get_params(ctx)
-        guess = closest(exc.option_name, [o for p in params for o in (*p.opts, *p.secondary_opts)])
+        # Compared without their dashes, which every option shares (--repo is not --help).
+        options = {o.lstrip("-"): o for p in ctx.command.get_params(ctx) for o in p.opts}
+        options |= {o.lstrip("-"): o for p in ctx.command.get_params(ctx) for o in p.secondary_opts}
+        meant = closest(exc.option_name.lstrip("-"), options)
+        guess = options[meant] if meant else None
         aside = f"`{command} -h` lists its options"
         return UsageError(
             f"`{command}` has no option {quoted(exc.option_name)}",
