@@ -56,6 +56,7 @@ EXECUTED_PAGES = (
     "workflows/terminal.md",
     "workflows/sharing.md",
     "workflows/ci.md",
+    "workflows/pull-requests.md",
 )
 # The sample model card is what `git model card REF` prints after PAGE's examples ran.
 SAMPLE_CARD_PAGE, SAMPLE_CARD_REF = "metadata.md", "churn@1.0.1"
