@@ -7,17 +7,20 @@ tags, recording the merge and its approvers; run again it writes nothing."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from git_model.commands.request import pull_request_url
 from git_model.desired import parse_state, render_state
 from git_model.errors import InvalidFile
 from git_model.reports import COMMENT_LIMIT, PLAN_MARKER
 from git_model.safeyaml import load_yaml
-from tests.conftest import Clock, Repo
+from tests.conftest import BIN, Clock, Repo
 from tests.helpers import ok, stages
 from tests.remotes import Shared, local_refs, make_shared
 
@@ -302,3 +305,115 @@ def test_apply_never_undoes_a_stage_moved_by_hand_after_it(shared: Shared, clock
     assert "Nothing to apply" in ok(alice, "apply", "--push")
     code, planned = plan_json(alice)
     assert (code, planned["moves"], planned["drift"], planned["in_place"]) == (0, [], [], 1)
+
+
+# --- the CI files, run as their CIs run them ----------------------------------------------
+
+DOCS_CI = Path(__file__).resolve().parents[1] / "docs" / "ci"
+GITHUB, GITLAB = "github-promotion-pull-requests.yml", "gitlab-promotion-merge-requests.yml"
+
+
+def _script(name: str, job: str) -> str:
+    """The shell script of a CI file's job (GitHub: the one job's last step)."""
+    spec = yaml.safe_load((DOCS_CI / name).read_text())
+    if name == GITHUB:
+        return str(spec["jobs"]["promotion"]["steps"][-1]["run"])
+    return str(spec[job]["script"][-1])
+
+
+def _run_ci(
+    clone: Repo, name: str, job: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    path = f"{BIN}{os.pathsep}{os.environ['PATH']}"  # no `gh` here: the file it would post
+    return subprocess.run(
+        ["bash", "-c", _script(name, job)],
+        cwd=clone.path,
+        env={**os.environ, "PATH": path, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _plan_env(name: str, branch: str, summary: Path) -> dict[str, str]:
+    if name == GITHUB:
+        return {
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_BASE_REF": "main",
+            "GITHUB_HEAD_REF": branch,
+            "GITHUB_REF": "refs/pull/1/merge",
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_REPOSITORY": "acme/models",
+            "PR_NUMBER": "1",
+        }
+    return {
+        "CI_PIPELINE_SOURCE": "merge_request_event",
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+        "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": branch,
+        "CI_MERGE_REQUEST_IID": "1",
+    }
+
+
+def _apply_env(name: str, merged: str) -> dict[str, str]:
+    approvers = {"GIT_MODEL_APPROVED_BY": "ml-lead"}  # what the job finds in the reviews
+    if name == GITHUB:
+        return {
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_REF": "refs/heads/main",
+            "GITHUB_SHA": merged,
+            "GITHUB_REPOSITORY": "acme/models",
+            **approvers,
+        }
+    return {
+        "CI_PIPELINE_SOURCE": "push",
+        "CI_COMMIT_BRANCH": "main",
+        "CI_DEFAULT_BRANCH": "main",
+        "CI_COMMIT_SHA": merged,
+        **approvers,
+    }
+
+
+def _checkout(shared: Shared, name: str, rev: str) -> Repo:
+    """The CI's checkout: a fresh clone of the server, at ``rev`` (detached)."""
+    clone = shared.clone(name)
+    clone.git("checkout", "-q", "--detach", rev)
+    return clone
+
+
+@pytest.mark.parametrize("name", [GITHUB, GITLAB])
+def test_the_ci_files_plan_pull_requests_and_apply_merges(
+    shared: Shared, clock: Clock, name: str, tmp_path: Path
+) -> None:
+    alice = shared.alice
+    ok(alice, "promote", "churn@1.1.0", "--to", "prod", "--request", "--push")
+    pr = _checkout(shared, "ci-pr", f"origin/{BRANCH}")
+    summary = tmp_path / "summary.md"
+    planned = _run_ci(pr, name, "promotion-plan", _plan_env(name, BRANCH, summary))
+    assert planned.returncode == 0, planned.stderr
+    comment = (pr.path / "plan.md").read_text()  # what `gh pr comment --body-file` posts
+    assert comment.splitlines()[0] == PLAN_MARKER
+    assert "1 move ready to apply" in comment and "| churn | prod | v1.0.0 | v1.1.0 |" in comment
+    if name == GITHUB:
+        assert summary.read_text() == comment  # the job summary: the same Markdown
+
+    clock.tick(60)
+    merged = merge(shared.clone("maintainer"), BRANCH)
+    main = _checkout(shared, "ci-main", merged)
+    applied = _run_ci(main, name, "promotion-apply", _apply_env(name, merged))
+    assert applied.returncode == 0, applied.stderr
+    assert "Promoted churn v1.1.0 to prod, replacing v1.0.0" in applied.stdout
+    event = shared.server_git("for-each-ref", "--format=%(contents)", "refs/tags/churn#prod#3")
+    assert f"Merge-Commit: {merged}" in event and "Approved-By: ml-lead" in event
+    ok(alice, "fetch")
+    assert stages(alice, "churn")["prod"] == "1.1.0"
+    again = _run_ci(main, name, "promotion-apply", _apply_env(name, merged))
+    assert again.returncode == 0 and "Nothing to apply" in again.stdout
+
+    alice.git("pull", "-q", "--ff-only", "origin", "main")
+    train(alice, "churn", 0.8, "1.2.0")
+    ok(alice, "promote", "churn@1.2.0", "--to", "prod", "--request", "--push")
+    branch = "git-model/promote/churn-prod-v1.2.0"
+    bad = _checkout(shared, "ci-bad", f"origin/{branch}")
+    refused = _run_ci(bad, name, "promotion-plan", _plan_env(name, branch, summary))
+    assert refused.returncode == 15
+    assert (bad.path / "plan.md").read_text().splitlines()[1].startswith(":x:")
