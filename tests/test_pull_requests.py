@@ -128,6 +128,11 @@ def test_request_review_merge_apply(shared: Shared, clock: Clock, monkeypatch: A
         [],
     )
 
+    refs = reviewer.refs()
+    unreviewed = reviewer.cli("apply")  # on the branch under review: never
+    assert unreviewed.exit_code == 2 and reviewer.refs() == refs
+    assert "is not on refs/remotes/origin/HEAD" in unreviewed.stderr
+
     clock.tick(60)
     merged = merge(reviewer, BRANCH)
     assert len(reviewer.git("rev-list", "--parents", "-n", "1", merged).split()) == 3

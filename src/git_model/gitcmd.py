@@ -614,6 +614,10 @@ class Git:
         out = self.run("log", "-1", "--format=%ct", commit, "--", path).stdout.decode().strip()
         return int(out) if out.isdigit() else None
 
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        """Whether ``commit`` is ``of`` or one of its ancestors."""
+        return self.run("merge-base", "--is-ancestor", commit, of, check=False).returncode == 0
+
     def symbolic_target(self, ref: str) -> str | None:
         """The ref a symbolic ref points at (``refs/remotes/origin/HEAD``), or None."""
         proc = self.run("symbolic-ref", "--quiet", ref, check=False)
