@@ -20,13 +20,16 @@ MANPAGE := $(VENV)/share/man/man1/git-model.1
 
 # Byte-compiled once here: where PYTHONDONTWRITEBYTECODE is set, every run would compile.
 $(VENV)/.installed-base: pyproject.toml man/git-model.1 | $(BIN)/python
-	$(PIP) -e .
+	@echo "Installing git-model and DVC (which moves model files) into $(VENV): a few minutes the first time"
+	@$(PIP) -e .
 	@install -D -m 644 man/git-model.1 $(MANPAGE)
 	@$(BIN)/python -m compileall -q src > /dev/null
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml man/git-model.1 | $(BIN)/python
-	$(PIP) -e '.[test]'
+	@echo "Installing git-model, DVC and the test tools (pytest, ruff, mypy, mkdocs, scikit-learn," \
+		"GTO) into $(VENV): a few minutes the first time"
+	@$(PIP) -e '.[test]'
 	@install -D -m 644 man/git-model.1 $(MANPAGE)
 	@touch $@
 

@@ -216,4 +216,16 @@ say "Check the registry: unreadable tags, stage tags that lag their events, file
 step git model doctor
 git tag -d 'churn#prod#99' >/dev/null
 
-printf '\nThe demo repositories are in %s (delete it when done).\n' "$demo"
+say "Next steps"
+cat <<EOF
+The demo's repositories are in $demo (delete it when done):
+server.git is the team's Git server, dvc-storage its DVC storage, and scientist and
+teammate are two clones of it.
+
+To run git model yourself, put it on your PATH; in this directory (the project's):
+    export PATH="\$PWD/.venv/bin:\$PATH"
+Then try, in the data scientist's clone:
+    cd $demo/scientist && git model show
+    git model history churn --metric auc
+    git model compare churn@0.1.0 churn#prod
+EOF

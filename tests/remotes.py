@@ -82,9 +82,10 @@ def local_refs(repo: Repo, model: str | None = None) -> dict[str, str]:
     return found
 
 
-def make_shared(tmp_path: Path) -> Shared:
+def make_shared(tmp_path: Path, *, dvc_remote: bool = True) -> Shared:
     """Set the project up as its first user would: a bare server, a clone with DVC
-    initialised and a DVC remote configured and committed, pushed to the server."""
+    initialised and (unless not ``dvc_remote``) a DVC remote configured and committed,
+    pushed to the server."""
     from dvc.repo import Repo as DvcRepo  # noqa: PLC0415  (imported once per worker)
 
     server = tmp_path / "server.git"
@@ -98,12 +99,13 @@ def make_shared(tmp_path: Path) -> Shared:
     dvc_project = DvcRepo.init(str(alice.path))
     try:
         with dvc_project.config.edit() as conf:
-            conf["remote"]["storage"] = {"url": str(storage)}
-            conf["core"]["remote"] = "storage"
+            if dvc_remote:
+                conf["remote"]["storage"] = {"url": str(storage)}
+                conf["core"]["remote"] = "storage"
     finally:
         dvc_project.close()
     alice.git("add", ".dvc", ".dvcignore")
-    alice.git("commit", "-q", "-m", "Use DVC, with the team's storage")
+    alice.git("commit", "-q", "-m", "Use DVC" + (", with the team's storage" if dvc_remote else ""))
     alice.git("remote", "add", "origin", str(server))
     alice.git("push", "-q", "-u", "origin", "main")
     return Shared(tmp_path, server, storage, alice)

@@ -4,8 +4,11 @@ number of Git processes per command whatever the registry's size."""
 from __future__ import annotations
 
 import ast
+import dataclasses
+import inspect
 import subprocess
 import sys
+import typing
 from collections import Counter
 from pathlib import Path
 
@@ -165,3 +168,49 @@ def test_reading_every_model_from_a_warm_cache_is_one_listing(
     cold = ok(repo, "show", "--json")
     assert git_calls(repo, monkeypatch, "show") == Counter({"rev-parse": 1, "for-each-ref": 1})
     assert ok(repo, "show", "--json") == cold
+
+
+# --- the Python API's surface -----------------------------------------------------------------
+
+
+def _types_in(hint: object, found: dict[str, type]) -> None:
+    """Every git_model class a type hint names, and, for a dataclass, its fields' hints."""
+    for arg in typing.get_args(hint):
+        _types_in(arg, found)
+    if not isinstance(hint, type) or not hint.__module__.startswith("git_model."):
+        return
+    if found.setdefault(hint.__name__, hint) is not hint:
+        raise AssertionError(f"two types named {hint.__name__}: {found[hint.__name__]}, {hint}")
+    if dataclasses.is_dataclass(hint):
+        for field_hint in typing.get_type_hints(hint).values():
+            if not (isinstance(field_hint, type) and field_hint.__name__ in found):
+                _types_in(field_hint, found)
+
+
+def test_the_api_exports_its_functions_and_the_types_they_use_and_nothing_else() -> None:
+    """``from git_model.api import *`` is the documented surface (docs/python-api.md): each
+    public function (its own, and those of git_model.commands it exposes), and each type a
+    program meets through one (a result, a value in a result, an option), so that it can
+    be named in an annotation. Nothing of the machinery behind them (Git, plans, readers)
+    is in it."""
+    from git_model import api  # noqa: PLC0415
+
+    functions = {
+        name: obj
+        for name, obj in vars(api).items()
+        if inspect.isfunction(obj)
+        and (obj.__module__ == api.__name__ or obj.__module__.startswith("git_model.commands."))
+        and name[0] != "_"
+    }
+    types: dict[str, type] = {}
+    for function in functions.values():
+        for hint in typing.get_type_hints(function).values():
+            _types_in(hint, types)
+    assert sorted(api.__all__) == sorted({*functions, *types}), (
+        f"missing: {sorted({*functions, *types} - set(api.__all__))}; "
+        f"not part of the surface: {sorted(set(api.__all__) - {*functions, *types})}"
+    )
+    assert len(api.__all__) == len(set(api.__all__))
+    exported: dict[str, object] = {}
+    exec("from git_model.api import *", exported)  # noqa: S102  (a literal statement)
+    assert sorted(n for n in exported if n != "__builtins__") == sorted(api.__all__)

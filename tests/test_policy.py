@@ -238,6 +238,44 @@ def test_the_policy_is_the_one_committed_on_main(registry: Repo) -> None:
     assert missing.exit_code == 9 and "gitmodel.policyBranch" in missing.stderr
 
 
+def test_a_main_branch_named_otherwise_is_found_by_the_name_git_init_gives(
+    repo: Repo, clock: Clock
+) -> None:
+    """A repository without a remote, whose first branch ``git init`` named ``trunk``
+    (``init.defaultBranch``), has its policy there. The branch checked out never is."""
+    repo.git("config", "--global", "init.defaultBranch", "trunk")
+    repo.git("branch", "-m", "trunk")  # as `git init` made it
+    policy(repo)
+    version(repo, "1.0.0")
+    refused = repo.cli("check", "churn@1.0.0", "--to", "prod")
+    assert refused.exit_code == 15
+    assert "git-model.yaml at refs/heads/trunk" in refused.stdout
+    repo.git("checkout", "-q", "-b", "relaxed")
+    repo.commit("No gates", files={"git-model.yaml": "stages: [dev, staging, prod]\n"})
+    assert repo.cli("promote", "churn@1.0.0", "--to", "prod").exit_code == 15
+    # A remote's default branch, as last fetched, comes first.
+    repo.git("update-ref", "refs/remotes/origin/relaxed", "relaxed")
+    repo.git("symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/relaxed")
+    assert repo.cli("check", "churn@1.0.0", "--to", "prod").exit_code == 0
+
+
+def test_without_a_policy_branch_no_gate_is_in_force_and_a_warning_says_so(
+    repo: Repo, clock: Clock
+) -> None:
+    repo.git("branch", "-m", "experiments")  # not main, master, nor init.defaultBranch (main)
+    policy(repo)
+    version(repo, "1.0.0")
+    result = repo.cli("promote", "churn@1.0.0", "--to", "prod")
+    assert result.exit_code == 0, result.stderr
+    warning = " ".join(result.stderr.split())
+    assert "declares gates, but none are in force: no policy branch" in warning
+    assert "(none of origin/HEAD, main, master)" in warning
+    assert "git config gitmodel.policyBranch BRANCH" in warning
+    repo.git("config", "gitmodel.policyBranch", "experiments")
+    version(repo, "1.1.0")
+    assert repo.cli("promote", "churn@1.1.0", "--to", "prod").exit_code == 15
+
+
 def test_overrides_for_a_namespace(repo: Repo, clock: Clock) -> None:
     policy(
         repo,

@@ -810,6 +810,95 @@ def test_the_refusal_of_an_artifact_that_is_nowhere_is_one_line(shared: Shared) 
     assert "is not in the DVC remote" in _one_line_error(result.stderr)
 
 
+@pytest.fixture
+def no_dvc_remote(tmp_path: Path, clock: Clock) -> Shared:
+    """As ``shared``, before anyone has configured a DVC remote."""
+    return make_shared(tmp_path, dvc_remote=False)
+
+
+def test_a_push_without_a_dvc_remote_says_none_is_configured_and_how_to_add_one(
+    no_dvc_remote: Shared,
+) -> None:
+    alice = no_dvc_remote.alice
+    save_model(alice)
+    before = no_dvc_remote.server_refs()
+    result = alice.run("register", "churn", "--path", "models/churn.pkl", "--push")
+    assert result.returncode == 11, result.stderr
+    line = _one_line_error(result.stderr)
+    assert "DVC could not push models/churn.pkl: no default DVC remote is configured" in line
+    assert "; add one with `dvc remote add -d NAME URL` and commit .dvc/config" in line
+    assert no_dvc_remote.server_refs() == before
+
+
+@pytest.mark.parametrize("from_server", [False, True], ids=["fresh-clone", "repo-server"])
+def test_get_without_a_dvc_remote_says_none_is_configured_and_how_to_add_one(
+    no_dvc_remote: Shared, elsewhere: Repo, from_server: bool
+) -> None:
+    """Not "`dvc push` it": with no remote, there is nowhere to push it to."""
+    alice = no_dvc_remote.alice
+    save_model(alice)
+    ok(alice, "register", "churn", "--path", "models/churn.pkl")
+    alice.git("push", "-q", "origin", "HEAD", "--tags")
+    where, extra = elsewhere, ["--repo", str(no_dvc_remote.server)]
+    if not from_server:
+        where, extra = no_dvc_remote.clone("bob"), []
+    result = where.run("get", "churn@0.1.0", *extra, "-o", "model.pkl")
+    assert result.returncode == 11, result.stderr
+    line = _one_line_error(result.stderr)
+    commit = alice.git("rev-parse", "churn@v0.1.0^{commit}")
+    assert f"commit {commit[:12]} configures no default DVC remote; add one with" in line
+    assert "`dvc remote add -d NAME URL`" in line
+    assert not (where.path / "model.pkl").exists()
+
+
+def test_the_fix_for_a_missing_dvc_remote_works_as_the_error_says(no_dvc_remote: Shared) -> None:
+    """Add a remote and commit it, push the artifact: a version registered before needs the
+    remote in the clone (--local, as the error says), one registered after does not."""
+    alice = no_dvc_remote.alice
+    first = md5(save_model(alice))
+    ok(alice, "register", "churn", "--path", "models/churn.pkl")
+    storage = str(no_dvc_remote.storage)
+    dvc(alice, "remote", "add", "-d", "storage", storage)
+    alice.git("commit", "-q", "-m", "The team's DVC storage", ".dvc/config")
+    dvc(alice, "push", "-q")
+    second = md5(save_model(alice))
+    ok(alice, "register", "churn", "--path", "models/churn.pkl", "--push")
+    alice.git("push", "-q", "origin", "HEAD", "--tags")
+    bob = no_dvc_remote.clone("bob")
+    ok(bob, "get", "churn@0.2.0", "-o", "second.pkl")
+    assert md5(bob.path / "second.pkl") == second
+    refused = bob.run("get", "churn@0.1.0", "-o", "first.pkl")
+    assert refused.returncode == 11
+    assert "`dvc remote add --local -d NAME URL` in this clone" in refused.stderr
+    dvc(bob, "remote", "add", "--local", "-d", "storage", storage)
+    ok(bob, "get", "churn@0.1.0", "-o", "first.pkl")
+    assert md5(bob.path / "first.pkl") == first
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["elsewhere", "in-a-clone"])
+def test_what_get_and_show_with_repo_suggest_works_where_they_ran(
+    shared: Shared, elsewhere: Repo, inside: bool
+) -> None:
+    """A model, version or stage missing on the remote: the `git model show` the error
+    suggests reads that remote (--repo), so it works outside a clone too."""
+    _register_versions(shared.alice, versions=("0.1.0",))
+    where, source = (shared.clone("bob"), "origin") if inside else (elsewhere, str(shared.server))
+    for command in (
+        ["get", "churn#prod"],
+        ["get", "churn@9.9.9"],
+        ["get", "ghost@latest"],
+        ["show", "ghost"],
+    ):
+        result = where.run(*command, "--repo", source)
+        assert result.returncode == 5, result.stderr
+        suggested = re.findall(r"`(git model show[^`]*)`", _one_line_error(result.stderr))
+        assert suggested, result.stderr
+        for line in suggested:
+            assert line.endswith(f" --repo {shlex.quote(source)}"), line
+            followed = where.run(*shlex.split(line)[2:])
+            assert followed.returncode == 0, (line, followed.stderr)
+
+
 # --- fixes found while documenting ------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """git-model: a model registry that lives entirely in a Git repository.
 
-The public API is :mod:`git_model.api`; its results are the frozen dataclasses there and
-in :mod:`git_model.state`; its errors derive from :class:`git_model.errors.GitModelError`.
+The public API is :mod:`git_model.api` (docs/python-api.md): its functions, and the frozen
+dataclasses they return and hold, all importable from it; its errors derive from
+:class:`git_model.errors.GitModelError`.
 """
 
 

@@ -14,7 +14,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Literal, TypeVar
 
@@ -52,10 +52,23 @@ from git_model.errors import (
 from git_model.gitcmd import (
     Git,
 )
+from git_model.leftovers import Holder, Leftover, LeftoverKind
 from git_model.metadata import (
+    CardSection,
+    Dep,
+    Environment,
+    Field,
+    LineageChange,
+    LineageStage,
     Metadata,
+    MetricDelta,
     ModelSpec,
+    PackageFile,
+    ParamChange,
     Scalar,
+    Signature,
+    SignatureChange,
+    Value,
 )
 from git_model.names import (
     Action,
@@ -65,6 +78,16 @@ from git_model.names import (
     check_version,
     model_in_tag,
     model_ref_patterns,
+)
+from git_model.policy import (
+    Evaluation,
+    GateResult,
+    Override,
+    Policy,
+    Signing,
+    StageGates,
+    Threshold,
+    Tolerance,
 )
 from git_model.reading import (
     Reader,
@@ -98,6 +121,8 @@ from git_model.results import (
     ModelSummary,
     ModelView,
     Move,
+    Notice,
+    NoticeKind,
     PlanReport,
     PromotionRequest,
     RefChange,
@@ -115,14 +140,19 @@ from git_model.semver import Bump, SemVer
 from git_model.signing import SignatureCheck, who_signed
 from git_model.state import (
     MODEL_TYPE,
+    Annotation,
     Artifact,
     Brief,
     Event,
     EventKind,
     Listing,
     Model,
+    Person,
     RegistryState,
+    Skipped,
     StageHolder,
+    StageTagLag,
+    Tenure,
     Version,
     build_state,
     merge_events,
@@ -142,33 +172,75 @@ from git_model.writing import (
 
 T = TypeVar("T")
 
+# The documented surface (docs/python-api.md): one function per command, what they take
+# and return, and every value inside a result, so that a program can name its types.
 __all__ = [
+    "Annotation",
     "Applied",
+    "Artifact",
     "ArtifactCheck",
+    "Bump",
+    "CardSection",
     "Change",
     "Check",
     "Comparison",
+    "Dep",
     "Diagnosis",
     "Drift",
+    "Environment",
+    "Evaluation",
+    "Event",
+    "EventKind",
     "Fetched",
+    "Field",
     "Filters",
+    "GateResult",
     "History",
+    "Holder",
     "Initialized",
+    "Leftover",
+    "LeftoverKind",
+    "LineageChange",
+    "LineageStage",
+    "Metadata",
+    "MetricDelta",
     "ModelCard",
+    "ModelSpec",
     "ModelSummary",
     "ModelView",
     "Move",
+    "Notice",
+    "NoticeKind",
+    "Override",
+    "PackageFile",
+    "ParamChange",
+    "Person",
     "PlanReport",
+    "Policy",
     "PromotionRequest",
     "RefChange",
+    "RegistryConfig",
     "RegistryView",
     "Release",
+    "SemVer",
+    "Signature",
+    "SignatureChange",
     "SignatureCheck",
+    "Signing",
+    "Skipped",
     "StageCell",
+    "StageGates",
+    "StageHolder",
+    "StageTagLag",
     "Synced",
     "TagMeaning",
+    "Tenure",
+    "Threshold",
     "Timeline",
+    "Tolerance",
+    "Value",
     "Verification",
+    "Version",
     "VersionDetail",
     "annotate",
     "apply",
@@ -264,7 +336,7 @@ def show(
         records = until(reader.list_tags(model_ref_patterns(wanted)), then)
         model = _past(model_from(records, wanted, config.stages), then)
         if model is None:
-            raise ModelNotFound(wanted)
+            raise ModelNotFound(wanted, source)
         kept = [v for v in model.versions if (include_all or not v.archived) and chosen.keeps(v)]
         kept = chosen.order(kept, chosen.value)
         return ModelView(
@@ -350,8 +422,8 @@ def _locate(
     patterns = model_ref_patterns(target.model)
     model = model_from(reader.list_tags(patterns), target.model, reader.config.stages)
     if model is None:
-        raise ModelNotFound(target.model)
-    version = resolve(model, target)
+        raise ModelNotFound(target.model, source)
+    version = resolve(model, target, source)
     expected = version.artifact
     if expected is None and reader.git is not None:
         expected = artifacts.recorded(reader.git, version.commit, model.name)
@@ -606,6 +678,7 @@ def register(
     model_type: str | None = None,
     push: str | None = None,
     sign: bool | None = None,
+    allow_uncommitted: bool = False,
     repo: Path | str | None = None,
 ) -> Change:
     """Tag ``rev`` (default HEAD) as a new version of ``name``: ``version`` as given, or the
@@ -617,6 +690,12 @@ def register(
     and HEAD does not yet declare the model as the work tree has it, git-model tracks the
     artifact, writes or updates its declaration (the model's YAML file, its dvc.yaml
     entry) and commits exactly those files first, then tags that commit.
+
+    Registering HEAD (or the declaration commit) is refused when the work tree holds
+    another artifact, model YAML file, metrics or params file than the commit records;
+    ``allow_uncommitted`` registers the commit as it is, and the version records which
+    files differed. A DVC artifact is refused for good when the commit lacks the DVC setup
+    the work tree has. The result's notices say what was not refused but matters.
     """
     check_message(message)
     check_model_name(name)
@@ -640,18 +719,30 @@ def register(
     model = writable(read_for_write(git, name, config.stages))
     existing = None if declare else model.at_commit(commit)
     if existing is not None:
+        checked = registration.WorkTree()
+        if commit == head:  # a model retrained and left uncommitted: say that first
+            artifact, _, read = _read_commit(git, name, commit, declared)
+            checked = registration.check_head(
+                git, name, commit, declared, read=read, artifact=artifact, allow=allow_uncommitted
+            )
         if done_before(model, existing.tag) and wanted in (None, existing.version):
             plan = Plan(git, config, model, remote, sign=sign)
-            return plan.finish(EventKind.REGISTERED, existing.version)
-        raise CommitAlreadyRegistered(name, commit, existing.version.tag, existing.archived)
+            return plan.finish(EventKind.REGISTERED, existing.version, notices=checked.notices)
+        raise CommitAlreadyRegistered(
+            name, commit, existing.version.tag, existing.archived, checked.uncommitted
+        )
     step = bump if isinstance(bump, Bump) else None
     new, reason = registration.next_version(name, model, wanted, step)
     committed: tuple[str, ...] = ()
+    checked = registration.WorkTree()  # checked here with --path; else when tagging HEAD
     root = git.work_tree
     if declare and artifact_path is not None and root is not None:
         # What the version records must be readable before anything is committed: the
         # commit to come differs from HEAD only in the declaration's own files.
-        collect(git, commit, name, declared.spec or ModelSpec(), artifact_path)
+        _, read = collect(git, commit, name, declared.spec or ModelSpec(), artifact_path)
+        checked = registration.check_declaration_inputs(
+            git, name, commit, read, allow=allow_uncommitted
+        )
         commit, committed = registration.commit_declaration(
             git, root, name, declared, artifact_path
         )
@@ -670,6 +761,8 @@ def register(
             auto=auto and wanted is None,
             check_disk=not declare and commit == head,
             sign=sign,
+            allow=allow_uncommitted,
+            checked=checked,
         )
     except GitModelError as exc:
         if committed:
@@ -678,6 +771,23 @@ def register(
                 "command again registers it"
             ) from None
         raise
+
+
+def _read_commit(
+    git: Git, name: str, commit: str, declared: registration.Declared
+) -> tuple[Artifact | None, Metadata, tuple[str, ...]]:
+    """What registering ``commit`` records: the artifact it declares, the metadata, and
+    the files of the commit that the metadata is read from."""
+    prefetch(git, commit, name, declared.spec_file, declared.path)
+    committed_spec = read_spec(git, commit, declared.spec_file)
+    artifact = artifacts.recorded(
+        git, commit, name, committed_spec.path if committed_spec else None
+    )
+    spec = registration.snapshot_spec(
+        committed_spec, declared.model_type, artifact.path if artifact else None
+    )
+    metadata, read = collect(git, commit, name, spec, artifact.path if artifact else None)
+    return artifact, metadata, read
 
 
 def _tag_version(
@@ -695,20 +805,19 @@ def _tag_version(
     auto: bool,
     check_disk: bool,
     sign: bool | None,
+    allow: bool,
+    checked: registration.WorkTree,
 ) -> Change:
-    """Register the commit that declares the model: read what it records, tag it."""
-    name, artifact_path = model.name, declared.path
-    prefetch(git, commit, name, declared.spec_file, artifact_path)
-    committed_spec = read_spec(git, commit, declared.spec_file)
-    artifact = artifacts.recorded(
-        git, commit, name, committed_spec.path if committed_spec else None
-    )
+    """Register the commit that declares the model: read what it records, check that the
+    work tree holds the same (``check_disk``: the commit is HEAD as it is; ``checked``:
+    the work tree as it was checked before the declaration commit), tag it."""
+    name = model.name
+    artifact, metadata, read = _read_commit(git, name, commit, declared)
     if check_disk:
-        registration.check_work_tree(git, name, declared, artifact, commit)
-    spec = registration.snapshot_spec(
-        committed_spec, declared.model_type, artifact.path if artifact else None
-    )
-    metadata = collect(git, commit, name, spec, artifact.path if artifact else None)
+        checked = registration.check_head(
+            git, name, commit, declared, read=read, artifact=artifact, allow=allow
+        )
+    metadata = replace(metadata, uncommitted=checked.allowed)
     if auto:
         new, reason = registration.next_version(
             name, model, None, None, metadata=metadata, auto=True
@@ -718,9 +827,13 @@ def _tag_version(
     trailers += artifact.trailers() if artifact is not None else []
     if remote is not None and artifact is not None and git.work_tree is not None:
         artifacts.Workspace(git.work_tree).ensure_pushed(name, artifact, commit)
+    same = registration.same_artifact(model, artifact)
+    notices = (*checked.notices, *([same] if same else []))
     plan = Plan(git, config, model, remote, sign=sign)
     plan.version(new, commit, text, trailers, document=metadata.to_json())
-    return plan.finish(EventKind.REGISTERED, new, committed=committed, bump_reason=reason)
+    return plan.finish(
+        EventKind.REGISTERED, new, committed=committed, bump_reason=reason, notices=notices
+    )
 
 
 def demote(

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 DVC_YAML = "dvc.yaml"
 DVC_LOCK = "dvc.lock"
+DVC_CONFIG = ".dvc/config"  # DVC's setup: which remote holds the artifacts' bytes
 _CHUNK = 1 << 20
 
 
@@ -225,6 +226,8 @@ def _dvc_errors(what: str) -> Iterator[None]:
         yield
     except DvcException as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if type(exc).__name__ == "NoRemoteError":  # DVC's text breaks off mid-sentence
+            detail = "no default DVC remote is configured"
         raise ArtifactError(f"DVC could not {what}: {detail}", _dvc_hint(exc)) from None
     except FileNotFoundError as exc:  # raised by DVC's filesystem when no copy exists
         raise ArtifactError(
@@ -234,8 +237,13 @@ def _dvc_errors(what: str) -> Iterator[None]:
         ) from None
 
 
+_ADD_REMOTE = "add one with `dvc remote add -d NAME URL` and commit .dvc/config"
+
+
 def _dvc_hint(exc: Exception) -> str:
     name = type(exc).__name__
+    if name == "NoRemoteError":
+        return f"{_ADD_REMOTE}, then re-run"
     if name == "NotDvcRepoError":
         return "run `dvc init` and commit .dvc/, then re-run"
     if name == "OutputAlreadyTrackedError":
@@ -414,7 +422,12 @@ def download(
         with staging as tmp:
             staged = Path(tmp) / target.name
             with _watch(Path(tmp), found.size, progress):
-                dvc_download(fs, found.path, str(staged))
+                try:
+                    dvc_download(fs, found.path, str(staged))
+                except FileNotFoundError:
+                    if repo.config["core"].get("remote") in _NO_REMOTE:
+                        raise _no_remote(model, commit) from None
+                    raise
             files = (
                 {f: fs.info(f).get("md5") for f in fs.find(found.path)} if found.is_dir else None
             )
@@ -424,6 +437,22 @@ def download(
                     shutil.rmtree(target)
                 staged.replace(target)
     return found, target
+
+
+# The default remote of a repository DVC opened at a commit that names none: no name, or
+# (in a clone) the one DVC makes up for the clone's own DVC cache (dvc/repo/open_repo.py).
+_NO_REMOTE = (None, "", "auto-generated-upstream")
+
+
+def _no_remote(model: str, commit: str) -> ArtifactError:
+    """No DVC cache here holds the artifact, and the commit names no DVC remote: DVC reads
+    the remote from the version's commit (and a clone's .dvc/config.local)."""
+    return ArtifactError(
+        f"DVC could not download {model}'s artifact: no DVC cache here holds it, and commit "
+        f"{commit[:12]} configures no default DVC remote",
+        f"{_ADD_REMOTE} (for versions registered earlier: `dvc remote add --local -d NAME "
+        "URL` in this clone), `dvc push` in the clone that registered it, then re-run",
+    )
 
 
 def _verify(path: Path, expected: Artifact, files: dict[str, Any] | None) -> None:

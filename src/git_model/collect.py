@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from git_model import safejson
-from git_model.artifacts import Declaration
+from git_model.artifacts import DVC_CONFIG, Declaration
 from git_model.errors import InvalidFile
 from git_model.gitcmd import Git
 from git_model.metadata import (
@@ -190,19 +190,23 @@ def prefetch(git: Git, commit: str, model: str, spec_file: str, artifact: str | 
     base = Declaration.of(model).directory
     names = [posixpath.join(base, n) for n in ("dvc.yaml", "dvc.lock", DEFAULT_PARAMS)]
     names += [spec_file, *PACKAGE_FILES, *([f"{artifact}.dvc"] if artifact else [])]
+    names.append(DVC_CONFIG)  # whether the commit says where DVC keeps the artifact
     git.read_blobs([f"{commit}:{name}" for name in names])
 
 
 def collect(
     git: Git, commit: str, model: str, spec: ModelSpec, artifact_path: str | None
-) -> Metadata:
-    """What the version of ``model`` at ``commit`` records: see the module's docstring."""
+) -> tuple[Metadata, tuple[str, ...]]:
+    """What the version of ``model`` at ``commit`` records (see the module's docstring),
+    and the files of the commit it comes from (besides the model's YAML file and the
+    package files): dvc.yaml, the metrics files, and dvc.lock for the artifact's lineage
+    or else params.yaml."""
     base = Declaration.of(model).directory
+    dvc_yaml_path, lock_path, params_path = (
+        posixpath.join(base, name) for name in ("dvc.yaml", "dvc.lock", DEFAULT_PARAMS)
+    )
     dvc_yaml, lock, params_yaml = git.read_blobs(
-        [
-            f"{commit}:{posixpath.join(base, name)}"
-            for name in ("dvc.yaml", "dvc.lock", DEFAULT_PARAMS)
-        ]
+        [f"{commit}:{name}" for name in (dvc_yaml_path, lock_path, params_path)]
     )
     label = f"at {commit[:12]}"
     declared = load_yaml_blob(f"dvc.yaml {label}", dvc_yaml)
@@ -228,10 +232,11 @@ def collect(
     )
     pins = git.blob_ids([f"{commit}:{name}" for name in PACKAGE_FILES])
     package_files = [PackageFile(n, b) for n, b in zip(PACKAGE_FILES, pins, strict=True) if b]
-    return Metadata(
+    metadata = Metadata(
         spec=spec,
         metrics=tuple(metrics),
         params=tuple(params),
         lineage=tuple(chain),
         environment=environment(package_files),
     )
+    return metadata, (dvc_yaml_path, *files, lock_path if chain else params_path)

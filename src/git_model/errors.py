@@ -7,6 +7,7 @@ one line: ``<what is wrong>; <how to fix it>``. Exit codes are assigned in one t
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,12 @@ def quoted(value: str) -> str:
     if len(value) <= _QUOTED_UP_TO:
         return repr(value)
     return f"{value[: _QUOTED_UP_TO // 2]!r}... ({len(value)} characters)"
+
+
+def listed(items: Sequence[str], limit: int = 3) -> str:
+    """Items as a message lists them: the first ``limit``, then how many more."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def plain(value: str) -> str:
@@ -197,33 +204,48 @@ class NoNextStage(GitModelError):
 # --- what the registry holds ----------------------------------------------------------
 
 
+def _show(model: str | None, source: str | None) -> str:
+    """The ``git model show`` that lists what an error is about: with ``source``, the
+    registry the command read with ``--repo``, which works outside a clone too."""
+    command = "git model show" + (f" {model}" if model else "")
+    return f"`{command}`" if source is None else f"`{command} --repo {shlex.quote(source)}`"
+
+
 class ModelNotFound(GitModelError):
-    def __init__(self, model: str) -> None:
-        super().__init__(
-            f"no model named {model!r} is registered",
-            f"run `git model show` to list models, or `git model register {model}` to create it",
-        )
+    def __init__(self, model: str, source: str | None = None) -> None:
+        if source is None:
+            where = ""
+            hint = (
+                f"run `git model show` to list models, or `git model register {model}` to create it"
+            )
+        else:
+            where = f" in {plain(source)}"
+            hint = f"run {_show(None, source)} to list its models"
+        super().__init__(f"no model named {model!r} is registered{where}", hint)
         self.model = model
+        self.source = source
 
 
 class VersionNotFound(GitModelError):
-    def __init__(self, model: str, version: str) -> None:
+    def __init__(self, model: str, version: str, source: str | None = None) -> None:
         super().__init__(
             f"{model} has no version {version}",
-            f"run `git model show {model}` to list its versions",
+            f"run {_show(model, source)} to list its versions",
         )
         self.model = model
         self.version = version
+        self.source = source
 
 
 class StageEmpty(GitModelError):
-    def __init__(self, model: str, stage: str) -> None:
+    def __init__(self, model: str, stage: str, source: str | None = None) -> None:
         super().__init__(
             f"no version of {model} is in {stage!r}",
-            f"run `git model show {model}` to see where its versions are",
+            f"run {_show(model, source)} to see where its versions are",
         )
         self.model = model
         self.stage = stage
+        self.source = source
 
 
 class RevisionNotFound(GitModelError):
@@ -248,23 +270,42 @@ class VersionExists(GitModelError):
 
 
 class CommitAlreadyRegistered(GitModelError):
-    def __init__(self, model: str, commit: str, version: str, archived: bool) -> None:
-        if archived:
-            hint = (
-                "a commit holds one version of a model for good: make a new commit (even "
-                "`git commit --allow-empty`) and register that"
+    """``uncommitted``: files with uncommitted changes that may be a retrained model."""
+
+    def __init__(
+        self,
+        model: str,
+        commit: str,
+        version: str,
+        archived: bool,
+        uncommitted: Sequence[str] = (),
+    ) -> None:
+        if uncommitted:
+            one = len(uncommitted) == 1
+            retrained = (
+                f"if {listed(uncommitted)} (uncommitted) {'is' if one else 'are'} the retrained "
+                f"model, commit {'it' if one else 'them'} first and register that commit"
             )
         else:
-            hint = f"promote {model}@{version} instead, or commit the new model and register that"
+            retrained = "commit the retrained model first and register that commit"
+        if archived:
+            hint = (
+                f"{retrained} (to register the same files again, make an empty commit with "
+                "`git commit --allow-empty` and register it)"
+            )
+        else:
+            hint = f"promote {model}@{version} instead, or {retrained}"
         held = f"{model} {version}" + (" (archived)" if archived else "")
         super().__init__(
-            f"commit {commit[:12]} already holds {held}; one commit holds one version of a model",
+            f"commit {commit[:12]} already holds {held}; a commit holds one version of a "
+            "model, for good",
             hint,
         )
         self.model = model
         self.commit = commit
         self.version = version
         self.archived = archived
+        self.uncommitted = tuple(uncommitted)
 
 
 class AlreadyInStage(GitModelError):
@@ -323,13 +364,16 @@ class ArtifactNotDeclared(GitModelError):
         self.where = where
 
 
+ALLOW_UNCOMMITTED = "--allow-uncommitted registers the commit as it is"
+
+
 class ArtifactChanged(GitModelError):
     def __init__(self, model: str, path: str, commit: str) -> None:
         super().__init__(
             f"{path} on disk differs from what commit {commit[:12]} records for {model}; "
             "registering would tag a model other than the one you have",
             f"pass --path {path} to commit and register what is on disk, or register the "
-            "commit you mean with --rev",
+            f"commit you mean with --rev; {ALLOW_UNCOMMITTED}",
         )
         self.model = model
         self.path = path
@@ -337,14 +381,35 @@ class ArtifactChanged(GitModelError):
 
 
 class UncommittedChanges(GitModelError):
-    def __init__(self, paths: Sequence[str], hint: str | None = None) -> None:
+    """Files that differ in the work tree from HEAD. With ``commit``: files the version of
+    that commit would record (or be declared by) as the commit has them, not as you do."""
+
+    def __init__(
+        self, paths: Sequence[str], hint: str | None = None, commit: str | None = None
+    ) -> None:
+        consequence = (
+            f": the version would record commit {commit[:12]}'s, not yours" if commit else ""
+        )
         super().__init__(
-            f"{', '.join(paths)} ha{'ve' if len(paths) > 1 else 's'} uncommitted changes",
+            f"{', '.join(paths)} ha{'ve' if len(paths) > 1 else 's'} uncommitted changes"
+            + consequence,
             hint
             or "commit or stash them first, so that the registration commit holds only the "
             "model's files",
         )
         self.paths = tuple(paths)
+        self.commit = commit
+
+
+class DvcNotCommitted(GitModelError):
+    def __init__(self, commit: str) -> None:
+        super().__init__(
+            f"DVC is set up in this working tree but not in commit {commit[:12]} (.dvc/config is "
+            "not committed): no other clone could fetch the artifact of a version there",
+            'commit DVC\'s setup first (`git add .dvc .dvcignore && git commit -m "Use DVC"`), '
+            "then re-run",
+        )
+        self.commit = commit
 
 
 class OutputExists(GitModelError):
@@ -403,10 +468,9 @@ class RemoteError(GitModelError):
 
 class TagConflict(GitModelError):
     def __init__(self, remote: str, tags: Sequence[str]) -> None:
-        listed = ", ".join(tags[:3]) + (f" and {len(tags) - 3} more" if len(tags) > 3 else "")
         super().__init__(
-            f"{listed} here differ{'s' if len(tags) == 1 else ''} from {remote}'s: this clone "
-            "recorded events that were never pushed while others recorded theirs",
+            f"{listed(tags)} here differ{'s' if len(tags) == 1 else ''} from {remote}'s: this "
+            "clone recorded events that were never pushed while others recorded theirs",
             f"drop the local ones (`git tag -d {tags[0]}` ...), then `git model fetch "
             f"{remote}` and redo the change",
         )
@@ -682,6 +746,7 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     ArtifactNotDeclared: 5,
     ArtifactChanged: 6,
     UncommittedChanges: 6,
+    DvcNotCommitted: 6,
     OutputExists: 6,
     CannotWrite: 9,
     InvalidRemote: 4,

@@ -577,13 +577,25 @@ class Git:
         found = self._read(specs)
         return [None if (b := found[s]) is None else b[0] for s in specs]
 
-    def dirty(self, paths: Sequence[str]) -> list[str]:
-        """Which of ``paths`` differ from HEAD (staged or not; untracked files count)."""
+    def dirty(self, paths: Sequence[str] = (), *, untracked: bool = True) -> list[str]:
+        """Which of ``paths`` (none given: every file) differ from HEAD, staged or not;
+        untracked files count unless ``untracked`` is false."""
         out = self.run(
-            "status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *paths
+            "status",
+            "--porcelain=v1",
+            "-z",
+            f"--untracked-files={'all' if untracked else 'no'}",
+            "--",
+            *paths,
         ).stdout.decode(errors="replace")
-        entries = [e for e in out.split("\0") if e]
-        return [e[3:] for e in entries if len(e) > 3]
+        entries = iter(out.split("\0"))
+        found = []
+        for entry in entries:
+            if len(entry) > 3:
+                found.append(entry[3:])
+                if entry[0] in "RC":  # a rename or copy: its source path comes next
+                    next(entries, None)
+        return found
 
     def commit_paths(self, paths: Sequence[str], message: str) -> str:
         """Commit exactly ``paths`` as they are in the work tree; leave all else as it is."""

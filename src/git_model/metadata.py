@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from git_model import safejson
-from git_model.errors import InvalidFile
+from git_model.errors import InvalidFile, listed
 from git_model.safeyaml import is_one_line, repo_path
 from git_model.semver import Bump
 
@@ -324,6 +324,9 @@ class Metadata:
     params: tuple[Value, ...] = ()
     lineage: tuple[LineageStage, ...] = ()
     environment: Environment | None = None
+    # Registered with --allow-uncommitted: the files the registering work tree held
+    # otherwise than the commit (the version records the commit's).
+    uncommitted: tuple[str, ...] = ()
     schema: int = SCHEMA
 
     def metric(self, name: str) -> Scalar:
@@ -421,7 +424,15 @@ def _metadata(data: dict[str, Any]) -> Metadata:
         )
         if env
         else None,
+        uncommitted=_document_paths(data.get("uncommitted", [])),
     )
+
+
+def _document_paths(value: object) -> tuple[str, ...]:
+    """A list of paths from a document; TypeError (a damaged document) for anything else."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("not a list of texts")
+    return tuple(str(v) for v in value)
 
 
 def _field(data: Mapping[str, Any]) -> Field:
@@ -534,9 +545,9 @@ def auto_bump(previous: Metadata | None, new: Metadata | None) -> tuple[Bump, st
         if d.a != d.b and d.name not in TRAINING_TIME_METRICS  # how long, not how well
     ]
     if changed:
-        shown = ", ".join(f"{d.name} {d.a} -> {d.b}" for d in changed[:3])
-        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
-        return Bump.MINOR, f"metrics changed: {shown}{more}"
+        return Bump.MINOR, "metrics changed: " + listed(
+            [f"{d.name} {d.a} -> {d.b}" for d in changed]
+        )
     lineage = lineage_change(previous, new)
     if lineage.changed:
         return Bump.MINOR, "the training data or code changed: " + ", ".join(lineage.inputs)

@@ -57,10 +57,18 @@ from git_model.state import (
 
 # The gates in force are read from git-model.yaml as committed on the policy branch: the
 # branch `git config gitmodel.policyBranch` names, else the remote's default branch as last
-# fetched, else main, else master. Never from the working tree, never from the commit
-# being promoted.
+# fetched, else the branch `git init` makes first here (init.defaultBranch), else main,
+# else master. Never from the working tree, never from the commit being promoted, never
+# from whichever branch is checked out.
 POLICY_SETTING = "gitmodel.policyBranch"
-POLICY_BRANCHES = ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master")
+DEFAULT_BRANCH_SETTING = "init.defaultBranch"
+REMOTE_DEFAULT = "refs/remotes/origin/HEAD"
+
+
+def policy_branches(default_branch: str | None) -> tuple[str, ...]:
+    """Where the policy is looked for, in order, when no branch is configured for it."""
+    named = [f"refs/heads/{default_branch}"] if default_branch else []
+    return tuple(dict.fromkeys([REMOTE_DEFAULT, *named, "refs/heads/main", "refs/heads/master"]))
 
 
 def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | None]:
@@ -68,7 +76,9 @@ def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | Non
     gates (they are not in force until that file is committed on the policy branch)."""
     found = policy_branch(git)
     if found is None:
-        policy = Policy(source="no policy branch (no main or master)")
+        searched = policy_branches(git.config_value(DEFAULT_BRANCH_SETTING))
+        names = ", ".join(r.split("/", 2)[-1] for r in searched)
+        policy = Policy(source=f"no policy branch (none of {names})")
     else:
         ref, commit = found
         label = f"{CONFIG_FILE} at {ref} ({commit[:7]})"
@@ -78,10 +88,15 @@ def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | Non
     mine = config.policy
     if (mine.gates, mine.overrides) == (policy.gates, policy.overrides):
         return policy, None
-    where = found[0] if found else "a policy branch"
+    if found is None:
+        return policy, (
+            f"the working tree's {CONFIG_FILE} declares gates, but none are in force: "
+            f"{policy.source}; commit it on the repository's main branch and name that "
+            f"branch: git config {POLICY_SETTING} BRANCH"
+        )
     return policy, (
-        f"the working tree's {CONFIG_FILE} declares other gates than {where}'s, which are the "
-        f"ones in force: commit the change and merge it into {where} to put it in force"
+        f"the working tree's {CONFIG_FILE} declares other gates than {found[0]}'s, which are "
+        f"the ones in force: commit the change and merge it into {found[0]} to put it in force"
     )
 
 
@@ -97,8 +112,9 @@ def policy_branch(git: Git) -> tuple[str, str] | None:
                 f"names {configured!r}, which is no branch here (fetch it, or change the setting)",
             )
         return configured, commit
-    present = git.read_refs(POLICY_BRANCHES)  # one listing for all three
-    return next(((r, present[r]) for r in POLICY_BRANCHES if r in present), None)
+    searched = policy_branches(git.config_value(DEFAULT_BRANCH_SETTING))
+    present = git.read_refs(searched)  # one listing for all of them
+    return next(((r, present[r]) for r in searched if r in present), None)
 
 
 def desired_at(git: Git, config: RegistryConfig, commit: str) -> tuple[Request, ...]:
@@ -273,19 +289,20 @@ def cells(model: Model | Brief, stages: Sequence[str]) -> tuple[StageCell, ...]:
     return tuple(StageCell(s, model.holder(s)) for s in stages)
 
 
-def resolve(model: Model, ref: ModelRef) -> Version:
+def resolve(model: Model, ref: ModelRef, source: str | None = None) -> Version:
+    """The version ``ref`` names; ``source``: the remote it was read from (``--repo``)."""
     if ref.stage is not None:
         holder = model.holder(ref.stage)
         found = model.find(holder.version) if holder is not None else None
         if found is None:
-            raise StageEmpty(model.name, ref.stage)
+            raise StageEmpty(model.name, ref.stage, source)
         return found
     if ref.version is not None:
         found = model.find(ref.version)
         if found is None:
-            raise VersionNotFound(model.name, ref.version.tag)
+            raise VersionNotFound(model.name, ref.version.tag, source)
         return found
     # NAME@latest (a bare NAME means the same where a version is expected)
     if model.latest is None:
-        raise VersionNotFound(model.name, "latest (every version is archived)")
+        raise VersionNotFound(model.name, "latest (every version is archived)", source)
     return model.latest

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+from collections.abc import Sequence
 from pathlib import Path
 
 from git_model import artifacts, leftovers
 from git_model.collect import spec_from_blob, spec_path
 from git_model.config import RegistryConfig
 from git_model.errors import (
+    ALLOW_UNCOMMITTED,
     ArtifactChanged,
     ArtifactError,
     ArtifactMissing,
     ArtifactNotDeclared,
+    DvcNotCommitted,
     InvalidFile,
     NoCommits,
     RegistryBusy,
@@ -30,11 +33,13 @@ from git_model.errors import (
     UncommittedChanges,
     UsageError,
     VersionExists,
+    listed,
     quoted,
     writing,
 )
 from git_model.gitcmd import Git
 from git_model.metadata import Metadata, ModelSpec, auto_bump
+from git_model.results import Notice, NoticeKind
 from git_model.safeyaml import is_one_line, read_file
 from git_model.semver import ZERO, Bump, SemVer
 from git_model.state import Artifact, Model
@@ -75,13 +80,14 @@ def commit_of(git: Git, rev: str) -> str:
     return commit
 
 
-def disk_matches(git: Git, root: Path, artifact: Artifact) -> bool:
+def disk_matches(root: Path, artifact: Artifact, changed: Sequence[str]) -> bool:
     """Whether the work tree holds the artifact HEAD records (true when it holds none:
-    a clone without `dvc pull` has nothing to mistake it for)."""
+    a clone without `dvc pull` has nothing to mistake it for), given the files that
+    differ from HEAD (``changed``: its .dvc file among them, it does not)."""
     on_disk = root / artifact.path
     if not on_disk.exists():
         return True
-    if git.dirty([f"{artifact.path}.dvc"]):
+    if f"{artifact.path}.dvc" in changed:
         return False
     if artifact.is_dir:
         return not artifacts.Workspace(root).changed(artifact.path)
@@ -168,7 +174,9 @@ def needs_commit(git: Git, head: str, name: str, declared: Declared, path: str) 
     except ArtifactError:  # declared, but its .dvc file is not committed yet
         return True
     return (
-        artifact is None or git.work_tree is None or not disk_matches(git, git.work_tree, artifact)
+        artifact is None
+        or git.work_tree is None
+        or not disk_matches(git.work_tree, artifact, git.dirty([f"{artifact.path}.dvc"]))
     )
 
 
@@ -256,19 +264,158 @@ def check_declared(git: Git, commit: str, name: str, path: str) -> None:
         )
 
 
-def check_work_tree(
-    git: Git, name: str, declared: Declared, artifact: Artifact | None, commit: str
-) -> None:
-    """Registering HEAD as it is: the work tree must hold what HEAD records."""
-    if git.work_tree is None:
-        return
-    if git.dirty([declared.spec_file]):
-        raise UncommittedChanges(
-            [declared.spec_file],
-            f"commit {declared.spec_file}, or pass --path to commit it with the model",
+@dataclasses.dataclass(frozen=True, slots=True)
+class WorkTree:
+    """What registering found of the work tree: the files the version records that differ
+    there from the commit, let through by --allow-uncommitted (the version records which),
+    and what to say about it."""
+
+    allowed: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
+
+    @property
+    def uncommitted(self) -> tuple[str, ...]:
+        """Every file with uncommitted changes that a notice names."""
+        return tuple(p for n in self.notices if n.kind is NoticeKind.UNCOMMITTED for p in n.paths)
+
+
+def check_head(
+    git: Git,
+    name: str,
+    commit: str,
+    declared: Declared,
+    *,
+    read: Sequence[str],
+    artifact: Artifact | None,
+    allow: bool,
+) -> WorkTree:
+    """Registering HEAD as it is: the work tree must hold what HEAD records, the model's
+    YAML file, the files its metadata is read from (``read``) and the artifact, and for a
+    DVC artifact HEAD must hold DVC's setup. When nothing declares the model's file, the
+    tracked files with uncommitted changes may be it: that is said."""
+    changed = git.dirty(untracked=False)
+    found = _check_work_tree(
+        git,
+        name,
+        commit,
+        [declared.spec_file, *read],
+        changed=changed,
+        artifact=artifact,
+        dvc=artifact is not None,
+        allow=allow,
+        hint="commit {} and register that commit, or register the commit you mean with --rev",
+        spec_file=declared.spec_file,
+    )
+    others = [p for p in changed if p not in found.allowed]
+    if artifact is not None or not others:
+        return found
+    one = len(others) == 1
+    notice = Notice(
+        NoticeKind.UNCOMMITTED,
+        f"{listed(others)} ha{'s' if one else 've'} uncommitted changes: the version records "
+        f"commit {commit[:7]}, not your working tree; if {'it is' if one else 'they are'} the "
+        f"model, commit {'it' if one else 'them'} and register that commit",
+        tuple(others),
+    )
+    return WorkTree(found.allowed, (*found.notices, notice))
+
+
+def check_declaration_inputs(
+    git: Git, name: str, head: str, read: Sequence[str], *, allow: bool
+) -> WorkTree:
+    """``register --path``: the declaration commit holds the declaration's own files as the
+    work tree has them, and nothing else of the user's; so the other files the version
+    reads (the metrics and params files, among ``read``) must be committed already, and
+    so must DVC's setup. (dvc.yaml and dvc.lock are the declaration's:
+    ``commit_declaration`` checks them.)"""
+    decl = artifacts.Declaration.of(name)
+    own = {decl.dvc_yaml, posixpath.join(decl.directory, artifacts.DVC_LOCK)}
+    return _check_work_tree(
+        git,
+        name,
+        head,
+        [f for f in read if f not in own],
+        changed=git.dirty(untracked=False),
+        artifact=None,
+        dvc=True,
+        allow=allow,
+        hint="commit {} first (the declaration commit takes only the model's declaration), "
+        "then re-run",
+    )
+
+
+def _check_work_tree(
+    git: Git,
+    name: str,
+    commit: str,
+    files: Sequence[str],
+    *,
+    changed: Sequence[str],
+    artifact: Artifact | None,
+    dvc: bool,
+    allow: bool,
+    hint: str,
+    spec_file: str | None = None,
+) -> WorkTree:
+    """``files`` and the declared ``artifact`` must be in the work tree as in HEAD, which
+    ``commit`` is or (the declaration commit to come) differs from only in the
+    declaration's own files: not among the tracked files ``changed``, nor missing from
+    the commit but there. Refused when they are not, unless ``allow`` (``hint``: the fix,
+    ``{}`` standing for "it" or "them"; the model's YAML file alone, ``spec_file``, may
+    also be committed by --path). ``dvc``: the commit must hold DVC's setup
+    (always refused: no other clone could fetch the artifact)."""
+    root = git.work_tree
+    if root is None:
+        return WorkTree()
+    names = [*files, artifacts.DVC_CONFIG] if dvc else list(files)
+    at_commit = dict(zip(names, git.read_blobs([f"{commit}:{f}" for f in names]), strict=True))
+    if (
+        dvc
+        and at_commit.pop(artifacts.DVC_CONFIG) is None
+        and (root / artifacts.DVC_CONFIG).exists()
+    ):
+        raise DvcNotCommitted(commit)
+    found = {
+        f for f, blob in at_commit.items() if f in changed or (blob is None and (root / f).exists())
+    }
+    if artifact is not None and not disk_matches(root, artifact, changed):
+        found.add(artifact.path)
+    differ = sorted(found)
+    if not differ:
+        return WorkTree()
+    one = len(differ) == 1
+    if allow:
+        notice = Notice(
+            NoticeKind.UNCOMMITTED,
+            f"registered commit {commit[:7]} as it is (--allow-uncommitted): your working "
+            f"tree has {'another' if one else 'other'} {listed(differ)}; the version records "
+            "the commit's, and that they differed",
+            tuple(differ),
         )
-    if artifact is not None and not disk_matches(git, git.work_tree, artifact):
+        return WorkTree(tuple(differ), (notice,))
+    if artifact is not None and differ == [artifact.path]:
         raise ArtifactChanged(name, artifact.path, commit)
+    if differ == [spec_file]:
+        fix = f"commit {spec_file}, or pass --path to commit it with the model"
+    else:
+        fix = hint.format("it" if one else "them")
+    raise UncommittedChanges(differ, f"{fix}; {ALLOW_UNCOMMITTED}", commit)
+
+
+def same_artifact(model: Model, artifact: Artifact | None) -> Notice | None:
+    """A notice when an earlier version of ``model`` has this artifact (its DVC hash)."""
+    if artifact is None:
+        return None
+    same = next((v for v in model.versions if v.artifact and v.artifact.md5 == artifact.md5), None)
+    if same is None:
+        return None
+    archived = " (archived)" if same.archived else ""
+    return Notice(
+        NoticeKind.SAME_ARTIFACT,
+        f"same artifact as {same.version.tag}{archived} (md5 {artifact.md5})",
+        (artifact.path,),
+        same.version,
+    )
 
 
 def next_version(

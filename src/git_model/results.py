@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from git_model.config import RegistryConfig
@@ -104,6 +105,24 @@ class RefChange:
     new: str | None
 
 
+class NoticeKind(StrEnum):
+    # Files of the work tree differ from the commit a version records.
+    UNCOMMITTED = "uncommitted"
+    # The version's artifact has the DVC hash an earlier version's has.
+    SAME_ARTIFACT = "same-artifact"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What a command did not refuse but wants you to know: one line for people, and its
+    facts for programs (the files, the other version)."""
+
+    kind: NoticeKind
+    message: str
+    paths: tuple[str, ...] = ()
+    version: SemVer | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """What a write did: the events it recorded and every ref it changed."""
@@ -123,6 +142,7 @@ class Change:
     # before, perhaps cut short by a crash, a kill or a dropped connection): that write's
     # tags. Nothing new was written; what it left undone (stage tags) was completed.
     completed: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
     # A promotion: the gates of its stage, as evaluated (failed ones, if forced); and a
     # warning about the policy (the working tree declares other gates than those in force).
     gates: Evaluation | None = None

@@ -184,6 +184,15 @@ def register(
         str | None,
         typer.Option("--type", help="The model's type (one of `types:` in git-model.yaml)."),
     ] = None,
+    allow_uncommitted: Annotated[
+        bool,
+        typer.Option(
+            "--allow-uncommitted",
+            help="Register the commit as it is even though the working tree holds another "
+            "artifact, model YAML file or metrics or params file; the version records "
+            "which files differed.",
+        ),
+    ] = False,
     message: MessageOption = None,
     push: PushOption = False,
     sign: SignOption = None,
@@ -194,7 +203,8 @@ def register(
 
     Without --version or --bump, the latest version's minor part is bumped (the first
     version of a model is then 0.1.0). With --path, the version records the artifact's
-    DVC hash and size.
+    DVC hash and size. Registering HEAD is refused when the working tree holds other files
+    than the commit records for the model.
     """
     from git_model import api  # noqa: PLC0415
 
@@ -209,6 +219,7 @@ def register(
         model_type=model_type,
         push=remote if push else None,
         sign=sign,
+        allow_uncommitted=allow_uncommitted,
     )
     _report(result, as_json)
 

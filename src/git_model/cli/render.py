@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from git_model.leftovers import AGE_LIMIT, Leftover, LeftoverKind
 from git_model.metadata import Metadata, Scalar
@@ -37,6 +39,7 @@ from git_model.results import (
     Initialized,
     ModelCard,
     ModelView,
+    Notice,
     PlanReport,
     PromotionRequest,
     RegistryView,
@@ -325,6 +328,9 @@ def _metadata_panels(metadata: Metadata) -> list[Panel]:
             ("Hardware", f"{env.cpu}, {env.cores} cores, {human_size(env.memory_bytes)}"),
             ("Packages", pins or f"{len(env.packages)} installed (see --json)"),
         ]
+        if metadata.uncommitted:  # registered with --allow-uncommitted
+            differed = escape(", ".join(metadata.uncommitted))
+            rows.append(("Uncommitted", f"{differed} (differed from the commit)"))
         panels.append(Panel(_grid(rows), title="Environment", title_align="left", expand=False))
     sections = [(c.section.replace("_", " "), c.text) for c in spec.card]
     if sections:
@@ -436,8 +442,16 @@ def change(result: Change) -> None:
     if result.action in (EventKind.ARCHIVED, EventKind.DEPRECATED) and emptied:
         line += f" (taken out of {', '.join(emptied)})"
     out.print(line)
+    notices(result.notices)
     _gated(result)
     _written(result)
+
+
+def notices(items: Iterable[Notice]) -> None:
+    """What a command did not refuse but wants known, on standard error (paths may hold
+    brackets: the message is text, never markup)."""
+    for notice in items:
+        err.print(Text.assemble(("warning:", "yellow"), " ", notice.message))
 
 
 def _gated(result: Change) -> None:
