@@ -73,6 +73,7 @@ EXECUTED_PAGES = (
     "workflows/terminal.md",
     "workflows/sharing.md",
     "workflows/ci.md",
+    "workflows/pull-requests.md",
     "python-api.md",
 )
 # The pages a new user types first: they begin in an empty directory, with `git init`.

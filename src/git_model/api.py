@@ -20,9 +20,12 @@ from typing import Literal, TypeVar
 
 from git_model import artifacts, leftovers, registration
 from git_model.collect import collect, prefetch, read_spec, spec_path
+from git_model.commands.apply import apply
 from git_model.commands.check import check
 from git_model.commands.check_ref import check_ref
+from git_model.commands.plan import plan
 from git_model.commands.promote import promote, promote_all
+from git_model.commands.request import request_promotion
 from git_model.commands.rollback import rollback
 from git_model.commands.verify import verify
 from git_model.config import (
@@ -65,10 +68,6 @@ from git_model.metadata import (
     Signature,
     SignatureChange,
     Value,
-    lineage_change,
-    metric_deltas,
-    param_changes,
-    signature_change,
 )
 from git_model.names import (
     Action,
@@ -109,21 +108,26 @@ from git_model.reading import (
     until,
     with_documents,
 )
-from git_model.reports import model_card
+from git_model.reports import comparison, model_card
 from git_model.results import (
+    Applied,
     ArtifactCheck,
     Change,
     Check,
     Comparison,
     Diagnosis,
+    Drift,
     Fetched,
     History,
     Initialized,
     ModelCard,
     ModelSummary,
     ModelView,
+    Move,
     Notice,
     NoticeKind,
+    PlanReport,
+    PromotionRequest,
     RefChange,
     RegistryView,
     Release,
@@ -175,6 +179,7 @@ T = TypeVar("T")
 # and return, and every value inside a result, so that a program can name its types.
 __all__ = [
     "Annotation",
+    "Applied",
     "Artifact",
     "ArtifactCheck",
     "Bump",
@@ -184,6 +189,7 @@ __all__ = [
     "Comparison",
     "Dep",
     "Diagnosis",
+    "Drift",
     "Environment",
     "Evaluation",
     "Event",
@@ -205,13 +211,16 @@ __all__ = [
     "ModelSpec",
     "ModelSummary",
     "ModelView",
+    "Move",
     "Notice",
     "NoticeKind",
     "Override",
     "PackageFile",
     "ParamChange",
     "Person",
+    "PlanReport",
     "Policy",
+    "PromotionRequest",
     "RefChange",
     "RegistryConfig",
     "RegistryView",
@@ -237,6 +246,7 @@ __all__ = [
     "Version",
     "VersionDetail",
     "annotate",
+    "apply",
     "archive",
     "artifact_path",
     "cache_dir",
@@ -253,9 +263,11 @@ __all__ = [
     "get",
     "history",
     "init",
+    "plan",
     "promote",
     "promote_all",
     "register",
+    "request_promotion",
     "rollback",
     "show",
     "timeline",
@@ -713,20 +725,7 @@ def compare(ref_a: str, ref_b: str, *, repo: Path | str | None = None) -> Compar
         if target.model not in models:
             models[target.model] = require_model(git, config, target.model)
     a, b = (resolve(models[target.model], target) for target in targets)
-    meta_a, meta_b = a.metadata(), b.metadata()
-    return Comparison(
-        a=a,
-        b=b,
-        metrics=metric_deltas(meta_a, meta_b),
-        params=param_changes(meta_a, meta_b),
-        size_a=a.artifact.size if a.artifact else None,
-        size_b=b.artifact.size if b.artifact else None,
-        training_time_a=meta_a.training_time if meta_a else None,
-        training_time_b=meta_b.training_time if meta_b else None,
-        signature=signature_change(meta_a, meta_b),
-        lineage=lineage_change(meta_a, meta_b),
-        recorded=meta_a is not None and meta_b is not None,
-    )
+    return comparison(a, b)
 
 
 def card(

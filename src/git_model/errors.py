@@ -593,10 +593,17 @@ class NotAFormerHolder(GitModelError):
 
 class GatesFailed(GitModelError):
     def __init__(
-        self, what: str, stage: str, failed: Sequence[str], check: str, overridable: bool = True
+        self,
+        what: str,
+        stage: str,
+        failed: Sequence[str],
+        check: str,
+        *,
+        overridable: bool = True,
+        override: str | None = None,
     ) -> None:
         shown = "; ".join(failed[:4]) + (f"; and {len(failed) - 4} more" if len(failed) > 4 else "")
-        override = (
+        override = override or (
             "or pass --force --reason TEXT to override them on the record"
             if overridable
             else f"the signers of {stage!r} are not overridden: sign (--sign) with a key the "
@@ -609,6 +616,40 @@ class GatesFailed(GitModelError):
         self.what = what
         self.stage = stage
         self.failed = tuple(failed)
+
+
+class StageMoved(GitModelError):
+    """The desired state asks to replace a stage's holder that no longer holds it: the
+    stage moved (by hand, or by another merge) since the request was made."""
+
+    def __init__(self, moved: Sequence[str]) -> None:
+        shown = "; ".join(moved[:4]) + (f"; and {len(moved) - 4} more" if len(moved) > 4 else "")
+        super().__init__(
+            f"the stage moved since the promotion was requested: {shown}; nothing was written",
+            "request the promotion again from the present holder "
+            "(`git model promote REF --to STAGE --request`), or move the stage back",
+        )
+        self.moved = tuple(moved)
+
+
+class AlreadyRequested(GitModelError):
+    def __init__(self, model: str, version: str, stage: str, base: str) -> None:
+        super().__init__(
+            f"the desired state on {base} already asks for {model} {version} in {stage!r}",
+            "run `git model apply` on that branch to move the tags, or request another version",
+        )
+        self.model = model
+        self.version = version
+        self.stage = stage
+
+
+class BranchExists(GitModelError):
+    def __init__(self, branch: str) -> None:
+        super().__init__(
+            f"the branch {branch} exists already; nothing was written",
+            f"open a pull request from it, or delete it (`git branch -D {branch}`) and re-run",
+        )
+        self.branch = branch
 
 
 class SigningFailed(GitModelError):
@@ -771,6 +812,9 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     HoldsStages: 6,
     WriteInterrupted: 13,
     PublishUnknown: 14,
+    StageMoved: 18,
+    AlreadyRequested: 6,
+    BranchExists: 6,
 }
 
 

@@ -16,6 +16,7 @@ from git_model.config import (
     load_config,
     parse_config,
 )
+from git_model.desired import STAGES_DIR, Request, model_of, parse_state
 from git_model.errors import (
     ConfigError,
     ModelNotFound,
@@ -77,21 +78,9 @@ def policy_branches(default_branch: str | None) -> tuple[str, ...]:
 def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | None]:
     """The policy in force, and a warning when the working tree's file declares other
     gates (they are not in force until that file is committed on the policy branch)."""
-    configured = git.config_value(POLICY_SETTING)
-    found: tuple[str, str] | None = None
-    if configured:
-        commit = git.resolve_commit(configured)
-        if commit is None:
-            raise ConfigError(
-                f"git config {POLICY_SETTING}",
-                f"names {configured!r}, which is no branch here (fetch it, or change the setting)",
-            )
-        found = (configured, commit)
-    else:
-        searched = policy_branches(git.config_value(DEFAULT_BRANCH_SETTING))
-        present = git.read_refs(searched)  # one listing for all of them
-        found = next(((r, present[r]) for r in searched if r in present), None)
+    found = policy_branch(git)
     if found is None:
+        searched = policy_branches(git.config_value(DEFAULT_BRANCH_SETTING))
         names = ", ".join(r.split("/", 2)[-1] for r in searched)
         policy = Policy(source=f"no policy branch (none of {names})")
     else:
@@ -113,6 +102,37 @@ def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | Non
         f"the working tree's {CONFIG_FILE} declares other gates than {found[0]}'s, which are "
         f"the ones in force: commit the change and merge it into {found[0]} to put it in force"
     )
+
+
+def policy_branch(git: Git) -> tuple[str, str] | None:
+    """The policy branch (as configured, or the ref found) and its commit; None when
+    there is none. A configured branch that names nothing is an error."""
+    configured = git.config_value(POLICY_SETTING)
+    if configured:
+        commit = git.resolve_commit(configured)
+        if commit is None:
+            raise ConfigError(
+                f"git config {POLICY_SETTING}",
+                f"names {configured!r}, which is no branch here (fetch it, or change the setting)",
+            )
+        return configured, commit
+    searched = policy_branches(git.config_value(DEFAULT_BRANCH_SETTING))
+    present = git.read_refs(searched)  # one listing for all of them
+    return next(((r, present[r]) for r in searched if r in present), None)
+
+
+def desired_at(git: Git, config: RegistryConfig, commit: str) -> tuple[Request, ...]:
+    """Every request of the desired-state files at ``commit`` (read as Git objects)."""
+    paths = [p for p in git.list_files(commit, STAGES_DIR) if model_of(p) is not None]
+    blobs = git.read_blobs([f"{commit}:{p}" for p in paths])
+    requests: list[Request] = []
+    for path, blob in zip(paths, blobs, strict=True):
+        label = f"{path} at {commit[:7]}"
+        data = load_yaml_blob(label, blob, lines=True)
+        made = git.changed_at(commit, path)
+        parsed = parse_state(label, model_of(path) or "", data, config.stages)
+        requests += [dataclasses.replace(r, made=made) for r in parsed]
+    return tuple(requests)
 
 
 def moment(git: Git, when: str) -> int:

@@ -328,6 +328,16 @@ def promote(
     push: PushOption = False,
     sign: SignOption = None,
     remote: RemoteOption = "origin",
+    request: Annotated[
+        bool,
+        typer.Option(
+            "--request",
+            help="Move no tag: make a branch, git-model/promote/NAME-STAGE-vX.Y.Z, from the "
+            "policy branch, whose one commit asks for the promotion in the model's "
+            "desired-state file, for a reviewed pull request (with --push: pushed, and the "
+            "URL to open it printed). After the merge, `git model apply` moves the tags.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -336,7 +346,9 @@ def promote(
 
     NAME#STAGE promotes whatever holds STAGE. Without --to, the version goes to the
     stage after the last one it is in. Several versions (one per model, with --to) are
-    checked first and then promoted in one transaction: all of them, or none.
+    checked first and then promoted in one transaction: all of them, or none. With
+    --request, the promotion goes through a pull request instead
+    (docs/workflows/pull-requests.md).
 
     Examples:
 
@@ -345,11 +357,22 @@ def promote(
       git model promote churn#staging
       git model promote churn@1.3.0 fraud/tx@2.0.0 --to prod
       git model promote churn@1.3.0 --to prod --force --reason "hotfix, soak waived"
+      git model promote churn@1.3.0 --to prod --request --push
     """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
 
     where = remote if push else None
+    if request:
+        if len(refs) > 1 or force or reason or message or sign is not None:
+            raise UsageError(
+                "--request takes one version, without -m, --force, --reason or --sign",
+                "request each model's promotion on its own branch; the merge records the "
+                "review, and `git model apply` signs as the clone that runs it is set to",
+            )
+        asked = api.request_promotion(refs[0], to=to, push=where)
+        render.print_json(asked) if as_json else render.promotion_request(asked)
+        return
     if len(refs) > 1:
         release = api.promote_all(
             refs, to=to, message=message, force=force, reason=reason, push=where, sign=sign
@@ -461,6 +484,93 @@ def check(
         render.check(result, markdown=markdown)
     if not result.evaluation.passed:
         raise typer.Exit(EXIT_CODES[GatesFailed])
+
+
+@command()
+def plan(
+    markdown: Annotated[
+        bool,
+        typer.Option(
+            "--markdown",
+            help="Print the pull-request comment (also a GitHub job summary): a hidden "
+            "marker line, the verdict, a table of metrics per move, details folded.",
+        ),
+    ] = False,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            metavar="REF",
+            help="Report drift against the desired state at this branch or commit "
+            "(default: the policy branch).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Say what the desired state at HEAD asks that the tags do not say yet: per model and
+    stage, the move, every gate, conflicts and drift.
+
+    The gates come from the policy branch, never from HEAD. Exits 0 when every move can
+    be applied, 15 when a gate fails, 18 when a stage moved since its request (a
+    conflict): a required check for promotion pull requests.
+
+    Examples:
+
+    \b
+      git model plan
+      git model plan --markdown > plan.md
+      git model plan --base origin/main --json
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+    from git_model.errors import EXIT_CODES, GatesFailed, StageMoved  # noqa: PLC0415
+
+    result = api.plan(base=base)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.plan_report(result, markdown=markdown)
+    if result.conflicts:
+        raise typer.Exit(EXIT_CODES[StageMoved])
+    if result.failing:
+        raise typer.Exit(EXIT_CODES[GatesFailed])
+
+
+@command()
+def apply(
+    push: PushOption = False,
+    remote: RemoteOption = "origin",
+    approved_by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--approved-by",
+            metavar="NAME",
+            help="Who approved the pull request, recorded on each assignment (Approved-By:); "
+            "repeat it for each. Also read, comma-separated, from GIT_MODEL_APPROVED_BY.",
+            show_default=False,
+        ),
+    ] = None,
+    sign: SignOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Move the tags to what the desired state at HEAD asks: every model in one
+    transaction, each assignment recording the merge commit and its approvers.
+
+    Run on the main branch after a promotion pull request is merged. Refused, and
+    nothing written, when a gate fails (15) or a stage moved since its request (18).
+    Run again, it writes nothing.
+
+    Examples:
+
+    \b
+      git model apply --push
+      git model apply --push --approved-by alice@example.com --approved-by bob@example.com
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = api.apply(push=remote if push else None, approved_by=approved_by or [], sign=sign)
+    render.print_json(result) if as_json else render.applied(result)
 
 
 @command()

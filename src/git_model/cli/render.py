@@ -20,8 +20,17 @@ from rich.text import Text
 from git_model.errors import closest, did_you_mean
 from git_model.leftovers import AGE_LIMIT, Leftover, LeftoverKind
 from git_model.metadata import Metadata, Scalar
-from git_model.reports import human_size
+from git_model.reports import (
+    check_markdown,
+    check_title,
+    human_size,
+    move_status,
+    plan_markdown,
+    plan_verdict,
+    policy_source,
+)
 from git_model.results import (
+    Applied,
     Change,
     Check,
     Comparison,
@@ -32,6 +41,8 @@ from git_model.results import (
     ModelCard,
     ModelView,
     Notice,
+    PlanReport,
+    PromotionRequest,
     RegistryView,
     Release,
     StageCell,
@@ -510,24 +521,11 @@ def release(result: Release) -> None:
 def check(result: Check, markdown: bool = False) -> None:
     """Every gate of a stage for one version: a table, or Markdown for a pull request."""
     ev = result.evaluation
-    source = f"{ev.source} ({ev.commit[:7]})" if ev.commit else ev.source
-    verdict = "pass" if ev.passed else f"{len(ev.failed)} of {len(ev.results)} gates fail"
-    if not ev.results:
-        verdict = f"no gates for {ev.stage}"
-    title = f"{ev.model} {ev.version.tag} → {ev.stage}: {verdict}"
+    source, title = policy_source(ev), check_title(ev)
     if result.warning:
         err.print(f"[yellow]warning:[/yellow] {result.warning}")
     if markdown:
-        mark = ":white_check_mark:" if ev.passed else ":x:"
-        lines = [f"### {mark} {title}", "", f"Policy: {source}", ""]
-        if ev.results:
-            lines += ["| Gate | Expected | Actual | Holder | |", "|---|---|---|---|---|"]
-            lines += [
-                f"| `{r.gate}` | {r.expected} | {r.actual} | {r.holder or ''} | "
-                f"{'pass' if r.passed else '**fail**'} |"
-                for r in ev.results
-            ]
-        out.out("\n".join(lines), highlight=False)
+        out.out(check_markdown(ev), highlight=False)
         return
     out.print(f"[bold]{title}[/bold] (policy: {source})")
     if ev.results:
@@ -535,6 +533,79 @@ def check(result: Check, markdown: bool = False) -> None:
         for r in ev.results:
             table.add_row(r.gate, r.expected, r.actual, r.holder or EMPTY, _verdict(r.passed))
         table.print()
+
+
+def promotion_request(result: PromotionRequest) -> None:
+    """A promotion asked for on a branch, for a pull request."""
+    replacing = f", replacing {result.replaces.tag}" if result.replaces else ""
+    branch = result.branch.removeprefix("refs/heads/")
+    out.print(
+        f"Requested {result.model} {result.version.version.tag} in {result.stage}{replacing}: "
+        f"branch {branch} ({result.commit[:7]}), from {result.base}"
+    )
+    out.print(f"It changes {result.path}; {check_title(result.gates)}")
+    if result.pushed is None:
+        out.print(f"Push it (or use --push), then open a pull request: git push origin {branch}")
+    elif result.url is not None:
+        out.print(f"Pushed to {result.pushed}; open the pull request: {result.url}")
+    else:
+        out.print(f"Pushed to {result.pushed}: open a pull request from {branch}")
+
+
+def plan_report(result: PlanReport, markdown: bool = False) -> None:
+    """What the desired state asks: a table, or the pull-request comment."""
+    if result.warning:
+        err.print(f"[yellow]warning:[/yellow] {result.warning}")
+    if markdown:
+        out.out(plan_markdown(result), highlight=False, end="")
+        return
+    _mark, verdict = plan_verdict(result)
+    out.print(f"[bold]Plan of {result.head[:7]}: {verdict}[/bold] (policy: {result.policy})")
+    if result.moves:
+        table = _Columns("Model", "Stage", "Holder", "Candidate", "Gates")
+        for m in result.moves:
+            holder = m.holder.version.tag if m.holder else EMPTY
+            table.add_row(m.model, m.stage, holder, m.version.version.tag, move_status(m, ""))
+        table.print()
+        for m in result.moves:
+            if m.gates.failed:
+                out.print(f"{m.model} {m.stage}: " + "; ".join(str(r) for r in m.gates.failed))
+    if result.in_place:
+        out.print(f"Already in place: {result.in_place}")
+    if result.drift:
+        out.print(f"Drift: the tags disagree with the desired state of {result.base}:")
+        table = _Columns("Model", "Stage", "Asked", "Holder")
+        for d in result.drift:
+            table.add_row(d.model, d.stage, d.asked.tag, _v(d.holder))
+        table.print()
+
+
+def applied(result: Applied) -> None:
+    """What apply moved, or that the tags already said it."""
+    if result.policy_warning:
+        err.print(f"[yellow]warning:[/yellow] {result.policy_warning}")
+    if result.kept:
+        err.print(
+            f"[yellow]warning:[/yellow] moved by hand since they were applied, left as they "
+            f"are: {', '.join(result.kept)}; to record the present holder in the desired "
+            "state, merge `git model promote NAME#STAGE --to STAGE --request`"
+        )
+    if not result.changes:
+        out.print(
+            f"Nothing to apply: the tags already say what the desired state at "
+            f"{result.merge_commit[:7]} asks; nothing was written"
+        )
+        return
+    count = len(result.changes)
+    release = f" (release {result.release})" if result.release else ""
+    out.print(
+        f"Applied the desired state at {result.merge_commit[:7]}: {count} "
+        f"promotion{'s' if count > 1 else ''}{release}"
+    )
+    if result.approved_by:
+        out.print(f"Approved by: {', '.join(result.approved_by)}")
+    for one in result.changes:
+        change(dataclasses.replace(one, policy_warning=None))
 
 
 def timeline(result: Timeline) -> None:
