@@ -170,7 +170,7 @@ def bench_size(tags: int, args: argparse.Namespace) -> SizeResult:
         "hook": Case("the hook", hook, server, lines, alternates),
         "refused": Case(
             "a refused push, the hook", hook, server,
-            f"{version_oid} {zero} {version_tag}\n".encode(), alternates, expect=18,
+            f"{version_oid} {zero} {version_tag}\n".encode(), alternates, expect=19,
         ),
         "push": Case(
             "the push, with the hook", ["git", "push", "-q", "--atomic", str(server), *refspecs],

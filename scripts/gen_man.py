@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from git_model.cli import app
+from git_model.cli.parser import ALIASES
 
 PAGE = Path(__file__).resolve().parent.parent / "man" / "git-model.1"
 
@@ -25,11 +26,22 @@ def _roff(text: str) -> str:
     )
 
 
+def _help(text: str) -> str:
+    """A command's help: its paragraphs, and those click must not rewrap (after a line
+    holding only \\b: the examples) line by line."""
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        if paragraph.startswith("\b\n"):
+            paragraphs.append(f".nf\n{_roff(paragraph[2:])}\n.fi")
+        else:
+            paragraphs.append(_roff(paragraph))
+    return "\n\n".join(paragraphs)
+
+
 def _option(param: Any) -> str:
     names = ", ".join(f"\\fB{_roff(n)}\\fR" for n in param.opts)
     if not getattr(param, "is_flag", False):
-        choices = getattr(param.type, "choices", None)
-        value = "|".join(map(str, choices)) if choices else max(param.opts, key=len)[2:].upper()
+        value = param.metavar or max(param.opts, key=len)[2:].upper()
         names += f" \\fI{_roff(value)}\\fR"
     return f".TP\n{names}\n{_roff(param.help or '')}"
 
@@ -55,14 +67,16 @@ def render() -> str:
         commands |= {f"{name} {sub}": c for sub, c in inner.items()} if inner else {name: command}
     for name, command in commands.items():
         arguments = " ".join(
-            f"\\fI{p.name.upper()}\\fR" for p in command.params if p.param_type_name == "argument"
+            f"\\fI{_roff(p.metavar)}\\fR" for p in command.params if p.param_type_name == "argument"
         )
-        lines += [f".SS git model {name} {arguments}".rstrip(), _roff(command.help or "")]
+        lines += [f".SS git model {name} {arguments}".rstrip(), _help(command.help or "")]
         for param in command.params:
             if param.param_type_name == "argument":
-                lines.append(f".TP\n\\fI{param.name.upper()}\\fR\n{_roff(param.help or '')}")
+                lines.append(f".TP\n\\fI{_roff(param.metavar)}\\fR\n{_roff(param.help or '')}")
             else:
                 lines.append(_option(param))
+    for alias, name in ALIASES.items():
+        lines += [f".SS git model {alias}", f"Another name of \\fBgit model {name}\\fR."]
     lines += [
         ".SH EXIT STATUS",
         "See docs/exit\\-codes.md: 0 on success; each kind of refusal has its own code.",

@@ -49,15 +49,19 @@ def tag(repo: Repo, name: str, target: str, when: int, message: str = "by hand")
     repo.git("tag", "-a", "-f", name, target, "-m", message, date=when)
 
 
-def git_calls(repo: Repo, monkeypatch: pytest.MonkeyPatch, *args: str) -> Counter[str]:
-    """The Git processes ``git model ARGS`` starts, by subcommand (from GIT_TRACE)."""
+def git_calls(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, *args: str, exit_code: int = 0
+) -> Counter[str]:
+    """The Git processes ``git model ARGS`` starts, by subcommand (from GIT_TRACE); the
+    command must exit with ``exit_code``."""
     trace = repo.path.parent / "git-trace.log"
     trace.unlink(missing_ok=True)
     monkeypatch.setenv("GIT_TRACE", str(trace))
     try:
-        ok(repo, *args)
+        result = repo.cli(*args)
     finally:
         monkeypatch.delenv("GIT_TRACE")
+    assert result.exit_code == exit_code, f"git model {' '.join(args)}: {result.stderr}"
     calls: Counter[str] = Counter()
     for line in trace.read_text().splitlines():
         if "trace: built-in: git " in line:

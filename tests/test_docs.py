@@ -74,6 +74,7 @@ EXECUTED_PAGES = (
     "workflows/sharing.md",
     "workflows/hooks.md",
     "workflows/ci.md",
+    "workflows/pull-requests.md",
     "python-api.md",
 )
 # The pages a new user types first: they begin in an empty directory, with `git init`.

@@ -358,7 +358,7 @@ def test_a_forced_promotion_is_refused_unless_forcing_is_allowed(team: Team) -> 
     result = alice.cli(
         "promote", "churn@1.1.0", "--to", "prod", "--force", "--reason", "hotfix", "--push"
     )
-    assert result.exit_code == 18
+    assert result.exit_code == 19
     assert result.stderr.startswith(
         "git-model: error: origin's pre-receive hook refused the push: churn#prod#5: churn "
         "v1.1.0 may not enter 'prod': after: expected holds or held staging, got never held "
@@ -410,13 +410,13 @@ def test_a_forced_promotion_passes_when_signed_by_one_allowed_to_force(
     ok(alice, "register", "churn", "--version", "1.0.0", "--push")
     forced = ("--to", "prod", "--force", "--reason", "hotfix")
     unsigned = alice.cli("promote", "churn@1.0.0", *forced, "--push")
-    assert unsigned.exit_code == 18
+    assert unsigned.exit_code == 19
     assert "it records a --force, which counts only when signed by one of alice@example.com" in (
         unsigned.stderr
     )
     use_key(alice, keys["bob"])
     by_bob = alice.cli("promote", "churn@1.0.0", *forced, "--push", "--sign")
-    assert by_bob.exit_code == 18
+    assert by_bob.exit_code == 19
     assert (
         "it records a --force signed by bob@example.com, who may not force (allowed: "
         "alice@example.com)"
@@ -528,7 +528,7 @@ def test_input_that_git_never_gives_is_refused_in_one_line(team: Team, stdin: by
 def test_a_hook_refuses_what_it_cannot_read(team: Team) -> None:
     missing = ("0" * 40 + " " + "ab" * 20 + " refs/tags/churn@v9.0.0\n").encode()
     proc = run_hook(Repo(team.server), missing, "pre-receive")
-    assert proc.returncode == 18
+    assert proc.returncode == 19
     assert b"refused churn@v9.0.0: its object is not in the repository" in proc.stderr
     huge = run_hook(Repo(team.server), b"\n" * ((64 << 20) + 1), "pre-receive")
     assert huge.returncode == 2
@@ -666,7 +666,7 @@ def test_the_client_hook_refuses_as_the_server_would(tmp_path: Path, clock: Cloc
     forced = alice.cli(
         "promote", "churn@1.0.0", "--to", "prod", "--force", "--reason", "now", "--push"
     )
-    assert forced.exit_code == 18
+    assert forced.exit_code == 19
     assert forced.stderr.startswith(
         "git-model: error: this clone's pre-push hook refused the push: churn#prod#2: churn "
         "v1.0.0 may not enter 'prod'"
@@ -739,7 +739,7 @@ def test_the_unpushed_check_for_pre_commit(tmp_path: Path, clock: Clock) -> None
         cwd=alice.path, capture_output=True, text=True, check=False,
         env={**os.environ, "PRE_COMMIT_REMOTE_NAME": "origin"},
     )  # fmt: skip
-    assert proc.returncode == 18
+    assert proc.returncode == 19
     review = json.loads(proc.stdout)
     assert review["checked"] == ["churn#qa#1"]
     assert [(r["tag"], r["rule"]) for r in review["refusals"]] == [("churn#qa#1", "unknown-stage")]

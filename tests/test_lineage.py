@@ -858,7 +858,7 @@ def test_annotate_without_pairs_is_refused(registered: Repo) -> None:
     refs = registered.refs()
     result = registered.cli("annotate", "churn@0.1.0")
     assert result.exit_code == 2
-    assert "Missing argument 'pairs'" in result.stderr
+    assert "missing argument 'KEY=VALUE...'" in result.stderr
     assert registered.refs() == refs
 
 

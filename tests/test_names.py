@@ -23,6 +23,7 @@ from git_model.names import (
     is_model_name,
     is_stage_name,
     model_ref_patterns,
+    respelled,
     version_tag,
 )
 from git_model.semver import MAX_LENGTH, SemVer
@@ -200,6 +201,41 @@ def test_model_ref_round_trips(model: str, suffix: tuple[str, str]) -> None:
 def test_bad_model_refs(text: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         ModelRef.parse(text)
+
+
+separators = st.sampled_from(["/", ":"])
+
+
+@given(model_names, versions, st.booleans(), separators)
+def test_a_version_written_with_a_slash_or_colon_is_said_to_be_meant_with_at(
+    model: str, version: SemVer, with_v: bool, separator: str
+) -> None:
+    written = version.tag if with_v else str(version)
+    with pytest.raises(InvalidReference) as refused:
+        ModelRef.parse(f"{model}{separator}{written}")
+    assert refused.value.suggestion == f"{model}@{written}"
+    assert ModelRef.parse(refused.value.suggestion) == ModelRef(model, version=version)
+
+
+@given(model_names, names, separators)
+def test_a_stage_written_with_a_slash_or_colon_is_said_to_be_meant_with_hash(
+    model: str, stage: str, separator: str
+) -> None:
+    text = f"{model}{separator}{stage}"
+    assert respelled(text, {model}, {stage}) == f"{model}#{stage}"
+    assert respelled(text, {model}, ()) is None  # not a stage: perhaps a model of its own
+    assert respelled(f"{model}{separator}latest", {model}) == f"{model}@latest"
+
+
+@given(st.text(max_size=30), st.sets(model_names, max_size=3), st.sets(names, max_size=3))
+def test_what_a_respelling_suggests_is_a_reference_to_a_known_model_or_a_version(
+    text: str, models: set[str], stages: set[str]
+) -> None:
+    meant = respelled(text, models, stages)
+    if meant is not None:
+        ref = ModelRef.parse(meant)
+        assert ref.version is not None or ref.model in models
+        assert ref.stage is None or ref.stage in stages
 
 
 def test_one_model_patterns_do_not_match_other_models() -> None:

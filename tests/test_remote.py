@@ -489,7 +489,9 @@ def test_racing_promotions_from_two_clones_never_corrupt_the_server(
         for code, _, err in results:
             if code == 8:
                 collisions += 1
-                line = _one_line_error(err)
+                refused = json.loads(err)  # with --json, an error is a JSON object too
+                assert (refused["exit_code"], refused["type"]) == (8, "ConcurrentUpdate")
+                line = refused["error"]
                 [winner] = winners
                 [assign] = [e["tag"] for e in winner["events"] if e["kind"] == "promoted"]
                 version = winner["version"]["version"]

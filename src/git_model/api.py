@@ -13,7 +13,7 @@ import dataclasses
 import json
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Literal, TypeVar
@@ -21,9 +21,12 @@ from typing import Literal, TypeVar
 from git_model import artifacts, leftovers, registration
 from git_model.collect import collect, prefetch, read_spec, spec_path
 from git_model.commands import hooks as push_hooks
+from git_model.commands.apply import apply
 from git_model.commands.check import check
 from git_model.commands.check_ref import check_ref
+from git_model.commands.plan import plan
 from git_model.commands.promote import promote, promote_all
+from git_model.commands.request import request_promotion
 from git_model.commands.rollback import rollback
 from git_model.commands.validate import validate
 from git_model.commands.verify import verify
@@ -40,7 +43,6 @@ from git_model.errors import (
     HoldsStages,
     InvalidName,
     ModelDeprecated,
-    ModelNotFound,
     OutputExists,
     StageEmpty,
     UnknownStage,
@@ -68,10 +70,6 @@ from git_model.metadata import (
     Signature,
     SignatureChange,
     Value,
-    lineage_change,
-    metric_deltas,
-    param_changes,
-    signature_change,
 )
 from git_model.names import (
     Action,
@@ -79,8 +77,10 @@ from git_model.names import (
     RegistryTag,
     check_model_name,
     check_version,
+    is_model_name,
     model_in_tag,
     model_ref_patterns,
+    prefix_patterns,
 )
 from git_model.policy import (
     Evaluation,
@@ -96,6 +96,7 @@ from git_model.reading import (
     Reader,
     cells,
     listing,
+    missing_model,
     model_from,
     moment,
     open_reader,
@@ -105,16 +106,19 @@ from git_model.reading import (
     require_model,
     resolve,
     stage_columns,
+    tag_names,
     until,
     with_documents,
 )
-from git_model.reports import model_card
+from git_model.reports import comparison, model_card
 from git_model.results import (
+    Applied,
     ArtifactCheck,
     Change,
     Check,
     Comparison,
     Diagnosis,
+    Drift,
     Fetched,
     FileCheck,
     History,
@@ -123,8 +127,11 @@ from git_model.results import (
     ModelCard,
     ModelSummary,
     ModelView,
+    Move,
     Notice,
     NoticeKind,
+    PlanReport,
+    PromotionRequest,
     PushReview,
     RefChange,
     Refusal,
@@ -180,6 +187,7 @@ T = TypeVar("T")
 # and return, and every value inside a result, so that a program can name its types.
 __all__ = [
     "Annotation",
+    "Applied",
     "Artifact",
     "ArtifactCheck",
     "Bump",
@@ -189,6 +197,7 @@ __all__ = [
     "Comparison",
     "Dep",
     "Diagnosis",
+    "Drift",
     "Environment",
     "Evaluation",
     "Event",
@@ -212,13 +221,16 @@ __all__ = [
     "ModelSpec",
     "ModelSummary",
     "ModelView",
+    "Move",
     "Notice",
     "NoticeKind",
     "Override",
     "PackageFile",
     "ParamChange",
     "Person",
+    "PlanReport",
     "Policy",
+    "PromotionRequest",
     "PushReview",
     "RefChange",
     "Refusal",
@@ -248,6 +260,7 @@ __all__ = [
     "Version",
     "VersionDetail",
     "annotate",
+    "apply",
     "archive",
     "artifact_path",
     "cache_dir",
@@ -256,6 +269,7 @@ __all__ = [
     "check_ref",
     "check_unpushed",
     "compare",
+    "complete",
     "demote",
     "deprecate",
     "describe",
@@ -265,9 +279,11 @@ __all__ = [
     "history",
     "init",
     "install_hooks",
+    "plan",
     "promote",
     "promote_all",
     "register",
+    "request_promotion",
     "rollback",
     "run_hook",
     "show",
@@ -301,6 +317,11 @@ class Filters:
             return False
         return self.owner is None or (spec is not None and spec.owner == self.owner)
 
+    @property
+    def asked(self) -> tuple[str, ...]:
+        """The metric asked for, if any."""
+        return (self.sort,) if self.sort else ()
+
     def value(self, version: Version | None) -> Scalar:
         metadata = version.metadata() if version and self.sort else None
         return metadata.metric(self.sort) if metadata and self.sort else None
@@ -319,6 +340,22 @@ def _is_number(value: Scalar) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _unrecorded(
+    asked: Sequence[str],
+    rows: Sequence[Sequence[Scalar]],
+    versions: Iterable[Version | None],
+    reader: Reader | None = None,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The metrics ``asked`` for that none of the ``rows`` has a value of (each row holds a
+    value per metric asked), and then every metric that ``versions`` recorded. Nothing when
+    the ``reader`` read a remote's listing, which carries no metrics."""
+    missing = tuple(m for i, m in enumerate(asked) if all(row[i] is None for row in rows))
+    if not rows or not missing or (reader is not None and reader.git is None):
+        return (), ()
+    documents = (v.metadata() for v in versions if v is not None)
+    return missing, tuple(sorted({m.name for d in documents if d for m in d.metrics}))
+
+
 def show(
     name: str | None = None,
     *,
@@ -334,27 +371,11 @@ def show(
     by a metric. ``at`` (a duration ago, a date, a commit or tag): the registry as it was
     then, replayed from the events made until then."""
     reader = open_reader(repo, source)
-    config = reader.config
     chosen = filters or Filters()
     then = _moment(reader, at)
     if name is not None:
-        wanted = ModelRef.parse(name).model
-        records = until(reader.list_tags(model_ref_patterns(wanted)), then)
-        model = _past(model_from(records, wanted, config.stages), then)
-        if model is None:
-            raise ModelNotFound(wanted, source)
-        kept = [v for v in model.versions if (include_all or not v.archived) and chosen.keeps(v)]
-        kept = chosen.order(kept, chosen.value)
-        return ModelView(
-            name=model.name,
-            stages=cells(model, stage_columns(config, [model])),
-            versions=tuple(kept),
-            deprecated=model.deprecated,
-            lags=model.lags,
-            skipped=model.skipped,
-            sorted_by=chosen.sort,
-            sort_values=tuple(chosen.value(v) for v in kept) if chosen.sort else (),
-        )
+        return _model_view(reader, ModelRef.parse(name).model, include_all, chosen, then)
+    config = reader.config
     if reader.git is not None and then is None:
         state = listing(reader.git, config)
     else:
@@ -366,6 +387,7 @@ def show(
         # The filters read what the latest versions recorded: their tags' documents.
         filled = with_documents(reader.git, [v for v in latest.values() if v is not None])
         latest = {name: filled[v.tag] if v else None for name, v in latest.items()}
+    matching = [m for m in state.models if _model_kept(chosen, m, latest[m.name])]
     rows = [
         ModelSummary(
             name=m.name,
@@ -375,9 +397,12 @@ def show(
             versions=m.active_versions,
             sort_value=chosen.value(latest[m.name]),
         )
-        for m in state.models
-        if (include_all or not m.deprecated) and _model_kept(chosen, m, latest[m.name])
+        for m in matching
+        if include_all or not m.deprecated
     ]
+    missing, known = _unrecorded(
+        chosen.asked, [(r.sort_value,) for r in rows], [r.latest for r in rows], reader
+    )
     return RegistryView(
         stages=columns,
         models=tuple(chosen.order(rows, lambda r: r.sort_value)),
@@ -385,6 +410,37 @@ def show(
         skipped=state.skipped,
         sorted_by=chosen.sort,
         filtered=bool(chosen.label or chosen.owner or chosen.stage),
+        hidden=len(matching) - len(rows),
+        missing_metrics=missing,
+        known_metrics=known,
+    )
+
+
+def _model_view(
+    reader: Reader, name: str, include_all: bool, chosen: Filters, then: int | None
+) -> ModelView:
+    """``show NAME``: the model's stages, and its versions that match the filters (as they
+    were at the moment ``then``, when given)."""
+    records = until(reader.list_tags(model_ref_patterns(name)), then)
+    model = _past(model_from(records, name, reader.config.stages), then)
+    if model is None:
+        raise reader.missing(name)
+    matching = [v for v in model.versions if chosen.keeps(v)]
+    kept = chosen.order([v for v in matching if include_all or not v.archived], chosen.value)
+    values = tuple(chosen.value(v) for v in kept) if chosen.sort else ()
+    missing, known = _unrecorded(chosen.asked, [(v,) for v in values], kept, reader)
+    return ModelView(
+        name=model.name,
+        stages=cells(model, stage_columns(reader.config, [model])),
+        versions=tuple(kept),
+        deprecated=model.deprecated,
+        lags=model.lags,
+        skipped=model.skipped,
+        sorted_by=chosen.sort,
+        sort_values=values,
+        hidden=len(matching) - len(kept),
+        missing_metrics=missing,
+        known_metrics=known,
     )
 
 
@@ -428,7 +484,7 @@ def _locate(
     patterns = model_ref_patterns(target.model)
     model = model_from(reader.list_tags(patterns), target.model, reader.config.stages)
     if model is None:
-        raise ModelNotFound(target.model, source)
+        raise reader.missing(target.model)
     version = resolve(model, target, source)
     expected = version.artifact
     if expected is None and reader.git is not None:
@@ -514,6 +570,9 @@ def history(
         events = merge_events(models)
     if newest_first:
         events.reverse()
+    values = _recorded(models, events, metrics) if metrics else ()
+    versions = [v for m in models for v in m.versions]
+    missing, known = _unrecorded(metrics, values, versions)
     signatures: tuple[SignatureCheck, ...] = ()
     note = None
     if signers:
@@ -523,7 +582,9 @@ def history(
         events=tuple(events),
         newest_first=newest_first,
         metrics=tuple(metrics),
-        values=_recorded(models, events, metrics) if metrics else (),
+        values=values,
+        missing_metrics=missing,
+        known_metrics=known,
         signatures=signatures,
         signatures_note=note,
     )
@@ -559,6 +620,37 @@ def _recorded(
     return tuple(values(event) for event in events)
 
 
+Completing = Literal["model", "ref", "stage"]
+
+
+def complete(
+    text: str, kind: Completing = "ref", *, repo: Path | str | None = None
+) -> tuple[str, ...]:
+    """What may complete ``text``, the word a shell completes: a model's name (``kind``
+    "model"), a version ("ref": NAME, then NAME@VERSION, NAME@latest or NAME#STAGE once
+    NAME is followed by ``@`` or ``#``) or a stage ("stage"). Read from the names of the
+    tags that start like ``text``, in one ``git for-each-ref`` that reads no tag."""
+    git, config = open_registry(repo)
+    if kind == "stage":
+        return tuple(s for s in config.stages if s.startswith(text))
+    cut = min((i for i in (text.find("@"), text.find("#")) if i >= 0), default=-1)
+    if kind == "model" or cut < 0:
+        models = tag_names(git, prefix_patterns(text)).models
+        return tuple(sorted(m for m in models if m.startswith(text)))
+    model = text[:cut]
+    known = tag_names(git, model_ref_patterns(model) if is_model_name(model) else ())
+    if model not in known.models:
+        return ()
+    versions = sorted((t.version for t in known.versions if t.version), reverse=True)
+    stages = dict.fromkeys([*config.stages, *sorted(known.stages)])
+    candidates = [
+        *(f"{model}@{v}" for v in versions),
+        f"{model}@latest",
+        *(f"{model}#{s}" for s in stages),
+    ]
+    return tuple(c for c in candidates if c.startswith(text))
+
+
 def describe(ref: str, *, at: str | None = None, repo: Path | str | None = None) -> VersionDetail:
     """One version, given as ``NAME@VERSION``, ``NAME@latest`` or ``NAME#STAGE``; ``at``:
     as it was then (``NAME#STAGE --at 7d``: who held the stage a week ago)."""
@@ -568,7 +660,7 @@ def describe(ref: str, *, at: str | None = None, repo: Path | str | None = None)
     records = until(git.list_tags(model_ref_patterns(check_model_name(target.model))), then)
     model = _past(model_from(records, target.model, config.stages), then)
     if model is None:
-        raise ModelNotFound(target.model)
+        raise missing_model(git, config, target.model)
     version = resolve(model, target)
     events = tuple(
         e for e in model.events if e.version == version.version or e.kind is EventKind.DEPRECATED
@@ -651,20 +743,7 @@ def compare(ref_a: str, ref_b: str, *, repo: Path | str | None = None) -> Compar
         if target.model not in models:
             models[target.model] = require_model(git, config, target.model)
     a, b = (resolve(models[target.model], target) for target in targets)
-    meta_a, meta_b = a.metadata(), b.metadata()
-    return Comparison(
-        a=a,
-        b=b,
-        metrics=metric_deltas(meta_a, meta_b),
-        params=param_changes(meta_a, meta_b),
-        size_a=a.artifact.size if a.artifact else None,
-        size_b=b.artifact.size if b.artifact else None,
-        training_time_a=meta_a.training_time if meta_a else None,
-        training_time_b=meta_b.training_time if meta_b else None,
-        signature=signature_change(meta_a, meta_b),
-        lineage=lineage_change(meta_a, meta_b),
-        recorded=meta_a is not None and meta_b is not None,
-    )
+    return comparison(a, b)
 
 
 def card(

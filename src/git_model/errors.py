@@ -8,7 +8,7 @@ one line: ``<what is wrong>; <how to fix it>``. Exit codes are assigned in one t
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,6 +32,30 @@ def listed(items: Sequence[str], limit: int = 3) -> str:
 def plain(value: str) -> str:
     """A value as it is when it is a short line of printable text, else quoted."""
     return value if value.isprintable() and len(value) <= _QUOTED_UP_TO else quoted(value)
+
+
+def closest(value: str, candidates: Iterable[str]) -> str | None:
+    """The candidate someone who typed ``value`` probably meant: the same name in another
+    case (``Iris``: ``iris``), else the most similar (difflib: ``irsi``, ``iris``), else the
+    one that starts with it or that it starts with (``production``: ``prod``); None when
+    none is close."""
+    import difflib  # noqa: PLC0415 (start-up: only a command that fails needs it)
+
+    folded = value.casefold()
+    options = {c.casefold(): c for c in candidates}
+    if not folded or not options:
+        return None
+    if folded in options:
+        return options[folded]
+    similar = difflib.get_close_matches(folded, list(options), n=1)
+    prefixed = [o for o in options if o.startswith(folded) or (len(o) > 2 and folded.startswith(o))]
+    found = similar or difflib.get_close_matches(folded, prefixed, n=1, cutoff=0)
+    return options[found[0]] if found else None
+
+
+def did_you_mean(suggestion: str, aside: str) -> str:
+    """The fix that offers what was probably meant first."""
+    return f"did you mean `{suggestion}`? ({aside})"
 
 
 class GitModelError(Exception):
@@ -97,7 +121,12 @@ class GitFailed(GitModelError):
 
 
 class UsageError(GitModelError):
-    """Arguments that cannot go together, or miss a part."""
+    """Arguments that cannot go together, or miss a part; for the command-line parser, an
+    unknown command or option, a missing argument, a value it cannot take."""
+
+    def __init__(self, message: str, hint: str, suggestion: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.suggestion = suggestion
 
 
 _NAME_RULE = (
@@ -142,13 +171,16 @@ class InvalidVersion(GitModelError):
 
 
 class InvalidReference(GitModelError):
-    def __init__(self, value: str, expected: str) -> None:
+    def __init__(self, value: str, expected: str, suggestion: str | None = None) -> None:
         super().__init__(
             f"{quoted(value)} does not name {expected}",
-            "write NAME@VERSION (churn@1.3.0), NAME@latest or NAME#STAGE (churn#prod)",
+            did_you_mean(suggestion, "a version is NAME@VERSION, a stage NAME#STAGE")
+            if suggestion
+            else "write NAME@VERSION (churn@1.3.0), NAME@latest or NAME#STAGE (churn#prod)",
         )
         self.value = value
         self.expected = expected
+        self.suggestion = suggestion
 
 
 class NotARegistryTag(GitModelError):
@@ -172,12 +204,16 @@ class TagNotFound(GitModelError):
 
 class UnknownStage(GitModelError):
     def __init__(self, stage: str, stages: Sequence[str]) -> None:
+        suggestion = closest(stage, stages)
         super().__init__(
             f"stage {stage!r} is not one of the registry's stages ({', '.join(stages)})",
-            "pick one of those, or add it to `stages:` in git-model.yaml",
+            did_you_mean(suggestion, f"or add {stage!r} to `stages:` in git-model.yaml")
+            if suggestion
+            else "pick one of those, or add it to `stages:` in git-model.yaml",
         )
         self.stage = stage
         self.stages = tuple(stages)
+        self.suggestion = suggestion
 
 
 class UnknownType(GitModelError):
@@ -212,18 +248,25 @@ def _show(model: str | None, source: str | None) -> str:
 
 
 class ModelNotFound(GitModelError):
-    def __init__(self, model: str, source: str | None = None) -> None:
-        if source is None:
-            where = ""
+    """No model of that name has a version; ``suggestion`` is what was probably meant (a
+    registered model, or a reference such as ``iris#prod`` written ``iris/prod``)."""
+
+    def __init__(
+        self, model: str, source: str | None = None, suggestion: str | None = None
+    ) -> None:
+        if suggestion is not None:
+            hint = did_you_mean(suggestion, f"{_show(None, source)} lists the models")
+        elif source is None:
             hint = (
                 f"run `git model show` to list models, or `git model register {model}` to create it"
             )
         else:
-            where = f" in {plain(source)}"
             hint = f"run {_show(None, source)} to list its models"
+        where = "" if source is None else f" in {plain(source)}"
         super().__init__(f"no model named {model!r} is registered{where}", hint)
         self.model = model
         self.source = source
+        self.suggestion = suggestion
 
 
 class VersionNotFound(GitModelError):
@@ -238,14 +281,22 @@ class VersionNotFound(GitModelError):
 
 
 class StageEmpty(GitModelError):
-    def __init__(self, model: str, stage: str, source: str | None = None) -> None:
+    """No version holds the stage; ``suggestion`` is the reference to a stage the model's
+    versions hold that was probably meant (``churn#production``: ``churn#prod``)."""
+
+    def __init__(
+        self, model: str, stage: str, source: str | None = None, suggestion: str | None = None
+    ) -> None:
         super().__init__(
             f"no version of {model} is in {stage!r}",
-            f"run {_show(model, source)} to see where its versions are",
+            did_you_mean(suggestion, f"{_show(model, source)} shows where its versions are")
+            if suggestion
+            else f"run {_show(model, source)} to see where its versions are",
         )
         self.model = model
         self.stage = stage
         self.source = source
+        self.suggestion = suggestion
 
 
 class RevisionNotFound(GitModelError):
@@ -542,10 +593,17 @@ class NotAFormerHolder(GitModelError):
 
 class GatesFailed(GitModelError):
     def __init__(
-        self, what: str, stage: str, failed: Sequence[str], check: str, overridable: bool = True
+        self,
+        what: str,
+        stage: str,
+        failed: Sequence[str],
+        check: str,
+        *,
+        overridable: bool = True,
+        override: str | None = None,
     ) -> None:
         shown = "; ".join(failed[:4]) + (f"; and {len(failed) - 4} more" if len(failed) > 4 else "")
-        override = (
+        override = override or (
             "or pass --force --reason TEXT to override them on the record"
             if overridable
             else f"the signers of {stage!r} are not overridden: sign (--sign) with a key the "
@@ -585,6 +643,40 @@ class HookInTheWay(GitModelError):
             "merge them into one script (or remove one), then install again",
         )
         self.path = path
+
+
+class StageMoved(GitModelError):
+    """The desired state asks to replace a stage's holder that no longer holds it: the
+    stage moved (by hand, or by another merge) since the request was made."""
+
+    def __init__(self, moved: Sequence[str]) -> None:
+        shown = "; ".join(moved[:4]) + (f"; and {len(moved) - 4} more" if len(moved) > 4 else "")
+        super().__init__(
+            f"the stage moved since the promotion was requested: {shown}; nothing was written",
+            "request the promotion again from the present holder "
+            "(`git model promote REF --to STAGE --request`), or move the stage back",
+        )
+        self.moved = tuple(moved)
+
+
+class AlreadyRequested(GitModelError):
+    def __init__(self, model: str, version: str, stage: str, base: str) -> None:
+        super().__init__(
+            f"the desired state on {base} already asks for {model} {version} in {stage!r}",
+            "run `git model apply` on that branch to move the tags, or request another version",
+        )
+        self.model = model
+        self.version = version
+        self.stage = stage
+
+
+class BranchExists(GitModelError):
+    def __init__(self, branch: str) -> None:
+        super().__init__(
+            f"the branch {branch} exists already; nothing was written",
+            f"open a pull request from it, or delete it (`git branch -D {branch}`) and re-run",
+        )
+        self.branch = branch
 
 
 class SigningFailed(GitModelError):
@@ -741,7 +833,7 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     PushedNotApplied: 8,
     TagInTheWay: 6,
     GatesFailed: 15,
-    PushRefused: 18,
+    PushRefused: 19,
     HookInTheWay: 6,
     SigningFailed: 16,
     VerificationFailed: 17,
@@ -749,6 +841,9 @@ EXIT_CODES: dict[type[GitModelError], int] = {
     HoldsStages: 6,
     WriteInterrupted: 13,
     PublishUnknown: 14,
+    StageMoved: 18,
+    AlreadyRequested: 6,
+    BranchExists: 6,
 }
 
 

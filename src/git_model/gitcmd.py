@@ -556,9 +556,10 @@ class Git:
         url = proc.stdout.decode().strip() if proc.returncode == 0 else remote
         return absolute_url(url, self.root if proc.returncode == 0 else Path.cwd())
 
-    def list_tag_names(self) -> list[tuple[str, str]]:
-        """Every tag's (name, object id), without reading any object: Git's cheapest list."""
-        out = self.run("for-each-ref", f"--format={NAMES_FORMAT}", "refs/tags")
+    def list_tag_names(self, patterns: Iterable[str] = ("refs/tags",)) -> list[tuple[str, str]]:
+        """The (name, object id) of every tag matching ``patterns``, without reading any
+        object: Git's cheapest listing."""
+        out = self.run("for-each-ref", f"--format={NAMES_FORMAT}", *patterns)
         pairs = []
         for line in out.stdout.decode(errors="replace").splitlines():
             oid, _, name = line.partition(" ")
@@ -737,6 +738,38 @@ class Git:
         self.run(*_DURABLE, "add", "--", *paths)
         self.run(*_DURABLE, "commit", "--quiet", "--only", "-m", message, "--", *paths)
         return self.run("rev-parse", "HEAD").stdout.decode().strip()
+
+    def list_files(self, commit: str, under: str) -> list[str]:
+        """The paths of the files below the directory ``under`` at ``commit``."""
+        out = self.run("ls-tree", "-r", "-z", "--name-only", commit, "--", under).stdout
+        return [p for p in out.decode(errors="replace").split("\0") if p]
+
+    def commit_file(self, parent: str, path: str, content: bytes, message: str) -> str:
+        """A commit on ``parent`` that changes one file, made with plumbing in a temporary
+        index (no work tree, no index of this repository is touched; no ref is moved)."""
+        blob = self.run("hash-object", "-w", "--stdin", stdin=content).stdout.decode().strip()
+        with tempfile.TemporaryDirectory(prefix="git-model-index.", dir=self.git_dir) as tmp:
+            index = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            self.run("read-tree", parent, env=index)
+            self.run("update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", env=index)
+            tree = self.run("write-tree", env=index).stdout.decode().strip()
+        made = self.run("commit-tree", tree, "-p", parent, "-F", "-", stdin=message.encode())
+        return made.stdout.decode().strip()
+
+    def changed_at(self, commit: str, path: str) -> int | None:
+        """When (committer date, seconds) the last commit in ``commit``'s history that
+        changed ``path`` was made; None when none did."""
+        out = self.run("log", "-1", "--format=%ct", commit, "--", path).stdout.decode().strip()
+        return int(out) if out.isdigit() else None
+
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        """Whether ``commit`` is ``of`` or one of its ancestors."""
+        return self.run("merge-base", "--is-ancestor", commit, of, check=False).returncode == 0
+
+    def symbolic_target(self, ref: str) -> str | None:
+        """The ref a symbolic ref points at (``refs/remotes/origin/HEAD``), or None."""
+        proc = self.run("symbolic-ref", "--quiet", ref, check=False)
+        return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
     def work_trees(self) -> list[Path]:
         """The repository's work trees, the main one first (a bare repository: its Git dir)."""

@@ -30,6 +30,7 @@ file name. Longer tag names are not registry tags.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -51,6 +52,7 @@ _TAG_RE = re.compile(
     rf"|@(?P<deprecated>deprecated))"
     rf"(?:#(?P<counter>[0-9]+))?"
 )
+_VERSION_RE = re.compile(rf"v?{SEMVER_PATTERN}")
 LATEST = "latest"
 MAX_MODEL_NAME = 128
 MAX_STAGE_NAME = 64
@@ -222,6 +224,35 @@ def model_ref_patterns(model: str) -> tuple[str, ...]:
     return (f"{base}@*", f"{base}#*", f"{base}#*/**")
 
 
+def respelled(text: str, models: Collection[str] = (), stages: Collection[str] = ()) -> str | None:
+    """What ``text`` means when its ``/`` or ``:`` stands for ``@`` or ``#``, as other tools
+    write versions and stages (``iris:0.1.0``, ``iris/prod``): NAME@VERSION when what
+    follows is a version; when NAME is one of ``models``, NAME@latest or NAME#STAGE for
+    one of ``stages``. None otherwise (``fraud/tx`` is a model of its own)."""
+    # Each separator may be the one meant: names and stages hold '/' and ':' too.
+    for at in (i for i, c in enumerate(text) if c in ("/", SEPARATOR_IN_NAME)):
+        head, tail = text[:at], text[at + 1 :]
+        if not is_model_name(head):
+            continue
+        if _VERSION_RE.fullmatch(tail):
+            return f"{head}@{tail}"
+        if head in models and (tail == LATEST or tail in stages):
+            return f"{head}{'@' if tail == LATEST else '#'}{tail}"
+    return None
+
+
+_PREFIX_RE = re.compile(r"[a-zA-Z0-9_./:-]*")
+
+
+def prefix_patterns(prefix: str) -> tuple[str, ...]:
+    """for-each-ref patterns for the tags of every model whose name starts with ``prefix``
+    (none when it holds a character that no model name has)."""
+    if not _PREFIX_RE.fullmatch(prefix):
+        return ()
+    base = f"refs/tags/{model_in_tag(prefix)}"
+    return (f"{base}*", f"{base}*/**")
+
+
 @dataclass(frozen=True, slots=True)
 class ModelRef:
     """What a user types to point at a version: ``NAME@VERSION``, ``NAME@latest``,
@@ -236,6 +267,9 @@ class ModelRef:
     def parse(cls, text: str) -> ModelRef:
         at, hash_ = text.find("@"), text.find("#")
         if at == -1 and hash_ == -1:
+            meant = None if is_model_name(text) else respelled(text)
+            if meant is not None:
+                raise InvalidReference(text, "a version", meant)
             return cls(check_model_name(text))
         if hash_ == -1 or (at != -1 and at < hash_):
             model, rest = text[:at], text[at + 1 :]

@@ -4,7 +4,7 @@ from this repository's tags or a remote's listing; resolving what a user typed."
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,7 @@ from git_model.config import (
     load_config,
     parse_config,
 )
+from git_model.desired import STAGES_DIR, Request, model_of, parse_state
 from git_model.errors import (
     ConfigError,
     ModelNotFound,
@@ -23,6 +24,7 @@ from git_model.errors import (
     StageEmpty,
     UsageError,
     VersionNotFound,
+    closest,
 )
 from git_model.gitcmd import (
     Git,
@@ -32,11 +34,14 @@ from git_model.gitcmd import (
     ls_remote,
 )
 from git_model.names import (
+    Action,
     ModelRef,
+    RegistryTag,
     check_model_name,
     head_ref,
     is_model_name,
     model_ref_patterns,
+    respelled,
 )
 from git_model.policy import Policy, parse_duration
 from git_model.results import StageCell
@@ -73,21 +78,9 @@ def policy_branches(default_branch: str | None) -> tuple[str, ...]:
 def config_in_force(git: Git) -> tuple[RegistryConfig, str | None]:
     """``git-model.yaml`` as committed on the policy branch (its ``policy`` says where it
     was read), and that branch (None: there is none, so the defaults are in force)."""
-    configured = git.config_value(POLICY_SETTING)
-    found: tuple[str, str] | None = None
-    if configured:
-        commit = git.resolve_commit(configured)
-        if commit is None:
-            raise ConfigError(
-                f"git config {POLICY_SETTING}",
-                f"names {configured!r}, which is no branch here (fetch it, or change the setting)",
-            )
-        found = (configured, commit)
-    else:
-        searched = policy_branches(git.config_value(DEFAULT_BRANCH_SETTING))
-        present = git.read_refs(searched)  # one listing for all of them
-        found = next(((r, present[r]) for r in searched if r in present), None)
+    found = policy_branch(git)
     if found is None:
+        searched = policy_branches(git.config_value(DEFAULT_BRANCH_SETTING))
         names = ", ".join(r.split("/", 2)[-1] for r in searched)
         return RegistryConfig(policy=Policy(source=f"no policy branch (none of {names})")), None
     ref, commit = found
@@ -114,6 +107,37 @@ def policy_in_force(git: Git, config: RegistryConfig) -> tuple[Policy, str | Non
         f"the working tree's {CONFIG_FILE} declares other gates than {branch}'s, which are "
         f"the ones in force: commit the change and merge it into {branch} to put it in force"
     )
+
+
+def policy_branch(git: Git) -> tuple[str, str] | None:
+    """The policy branch (as configured, or the ref found) and its commit; None when
+    there is none. A configured branch that names nothing is an error."""
+    configured = git.config_value(POLICY_SETTING)
+    if configured:
+        commit = git.resolve_commit(configured)
+        if commit is None:
+            raise ConfigError(
+                f"git config {POLICY_SETTING}",
+                f"names {configured!r}, which is no branch here (fetch it, or change the setting)",
+            )
+        return configured, commit
+    searched = policy_branches(git.config_value(DEFAULT_BRANCH_SETTING))
+    present = git.read_refs(searched)  # one listing for all of them
+    return next(((r, present[r]) for r in searched if r in present), None)
+
+
+def desired_at(git: Git, config: RegistryConfig, commit: str) -> tuple[Request, ...]:
+    """Every request of the desired-state files at ``commit`` (read as Git objects)."""
+    paths = [p for p in git.list_files(commit, STAGES_DIR) if model_of(p) is not None]
+    blobs = git.read_blobs([f"{commit}:{p}" for p in paths])
+    requests: list[Request] = []
+    for path, blob in zip(paths, blobs, strict=True):
+        label = f"{path} at {commit[:7]}"
+        data = load_yaml_blob(label, blob, lines=True)
+        made = git.changed_at(commit, path)
+        parsed = parse_state(label, model_of(path) or "", data, config.stages)
+        requests += [dataclasses.replace(r, made=made) for r in parsed]
+    return tuple(requests)
 
 
 def moment(git: Git, when: str) -> int:
@@ -184,6 +208,14 @@ class Reader:
     list_tags: TagLister
     url: str  # where DVC finds the repository
     git: Git | None  # the local repository, when it is what is read
+    source: str | None = None  # the remote read instead (--repo)
+
+    def missing(self, name: str) -> ModelNotFound:
+        """The error for ``name``, a model without a version here, with what was meant."""
+        if self.git is not None:
+            return missing_model(self.git, self.config, name)
+        listed = TagNames.of(r.name for r in self.list_tags(()))
+        return _missing(name, listed, self.config.stages, self.source)
 
 
 def open_reader(repo: Path | str | None, source: str | None) -> Reader:
@@ -195,11 +227,13 @@ def open_reader(repo: Path | str | None, source: str | None) -> Reader:
         if source is None:
             raise
         url = absolute_url(check_remote(source), Path.cwd())
-        return Reader(RegistryConfig(), lambda patterns: ls_remote(url, patterns).tags, url, None)
+        return Reader(
+            RegistryConfig(), lambda patterns: ls_remote(url, patterns).tags, url, None, source
+        )
     config = load_config(git.root)
     if source is not None:
         url = git.remote_url(source)
-        return Reader(config, lambda patterns: ls_remote(url, patterns).tags, url, None)
+        return Reader(config, lambda patterns: ls_remote(url, patterns).tags, url, None, source)
     return Reader(
         config, lambda patterns: git.list_tags(patterns or ("refs/tags",)), str(git.root), git
     )
@@ -261,8 +295,50 @@ def with_documents(git: Git, versions: Sequence[Version]) -> dict[str, Version]:
 def require_model(git: Git, config: RegistryConfig, name: str) -> Model:
     model = read_model(git, check_model_name(name), config.stages)
     if model is None:
-        raise ModelNotFound(name)
+        raise missing_model(git, config, name)
     return model
+
+
+@dataclass(frozen=True, slots=True)
+class TagNames:
+    """What the names of registry tags say, without reading a tag: which models have a
+    version, their versions, and the stages they use."""
+
+    models: frozenset[str]
+    versions: tuple[RegistryTag, ...]
+    stages: frozenset[str]
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> TagNames:
+        parsed = [tag for tag in map(RegistryTag.parse, names) if tag is not None]
+        versions = tuple(t for t in parsed if t.action is Action.REGISTER)
+        return cls(
+            frozenset(t.model for t in versions),
+            versions,
+            frozenset(t.stage for t in parsed if t.stage is not None),
+        )
+
+
+def tag_names(git: Git, patterns: Sequence[str]) -> TagNames:
+    """What the names of the tags matching ``patterns`` say (none: nothing is listed)."""
+    listed = git.list_tag_names(patterns) if patterns else []
+    return TagNames.of(name for name, _ in listed)
+
+
+def missing_model(git: Git, config: RegistryConfig, name: str) -> ModelNotFound:
+    """The error for ``name``, a model without a version, with what was probably meant, from
+    the tags' names (listed without reading a tag: one more process, for an error only)."""
+    return _missing(name, tag_names(git, ("refs/tags",)), config.stages)
+
+
+def _missing(
+    name: str, known: TagNames, stages: Sequence[str], source: str | None = None
+) -> ModelNotFound:
+    """``iris/prod`` or ``iris:latest`` is probably a reference to the model ``iris``;
+    otherwise the registered name closest to ``name`` (``irsi``, ``Iris``: ``iris``)."""
+    meant = respelled(name, known.models, known.stages | set(stages))
+    others = sorted(known.models - {name})  # (a model read as it was before it existed)
+    return ModelNotFound(name, source, meant or closest(name, others))
 
 
 def stage_columns(config: RegistryConfig, models: Sequence[Model | Brief]) -> tuple[str, ...]:
@@ -280,7 +356,9 @@ def resolve(model: Model, ref: ModelRef, source: str | None = None) -> Version:
         holder = model.holder(ref.stage)
         found = model.find(holder.version) if holder is not None else None
         if found is None:
-            raise StageEmpty(model.name, ref.stage, source)
+            held = closest(ref.stage, [h.stage for h in model.holders])
+            meant = held and f"{model.name}#{held}"
+            raise StageEmpty(model.name, ref.stage, source, meant)
         return found
     if ref.version is not None:
         found = model.find(ref.version)

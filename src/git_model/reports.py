@@ -8,9 +8,23 @@ import io
 import json
 from collections.abc import Sequence
 
-from git_model.metadata import Field, Metadata, Scalar
-from git_model.results import Comparison, ModelCard
+from git_model.metadata import (
+    Field,
+    Metadata,
+    Scalar,
+    lineage_change,
+    metric_deltas,
+    param_changes,
+    signature_change,
+)
+from git_model.policy import Evaluation
+from git_model.results import Comparison, ModelCard, Move, PlanReport
 from git_model.state import Version
+
+# GitHub refuses a comment longer than this many characters; a plan stays under it.
+COMMENT_LIMIT = 65_536
+# The hidden first line of a plan's comment: CI finds its own comment by it, to edit it.
+PLAN_MARKER = "<!-- git-model:plan -->"
 
 # (section title, key in the model's YAML `card:`), in Mitchell et al.'s order.
 CARD_LAYOUT = (
@@ -53,6 +67,51 @@ def _delta(delta: float | None) -> str:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def comparison(a: Version, b: Version) -> Comparison:
+    """Two versions side by side: metrics with deltas, params that changed, artifact size,
+    training time, signature compatibility, data lineage."""
+    meta_a, meta_b = a.metadata(), b.metadata()
+    return Comparison(
+        a=a,
+        b=b,
+        metrics=metric_deltas(meta_a, meta_b),
+        params=param_changes(meta_a, meta_b),
+        size_a=a.artifact.size if a.artifact else None,
+        size_b=b.artifact.size if b.artifact else None,
+        training_time_a=meta_a.training_time if meta_a else None,
+        training_time_b=meta_b.training_time if meta_b else None,
+        signature=signature_change(meta_a, meta_b),
+        lineage=lineage_change(meta_a, meta_b),
+        recorded=meta_a is not None and meta_b is not None,
+    )
+
+
+def check_title(ev: Evaluation) -> str:
+    """One line: the version, the stage, and what its gates say."""
+    verdict = "pass" if ev.passed else f"{len(ev.failed)} of {len(ev.results)} gates fail"
+    if not ev.results:
+        verdict = f"no gates for {ev.stage}"
+    return f"{ev.model} {ev.version.tag} → {ev.stage}: {verdict}"
+
+
+def policy_source(ev: Evaluation) -> str:
+    return f"{ev.source} ({ev.commit[:7]})" if ev.commit else ev.source
+
+
+def check_markdown(ev: Evaluation) -> str:
+    """Every gate of a stage for one version, as Markdown for a pull request."""
+    mark = ":white_check_mark:" if ev.passed else ":x:"
+    lines = [f"### {mark} {check_title(ev)}", "", f"Policy: {policy_source(ev)}", ""]
+    if ev.results:
+        lines += ["| Gate | Expected | Actual | Holder | |", "|---|---|---|---|---|"]
+        lines += [
+            f"| `{r.gate}` | {r.expected} | {r.actual} | {r.holder or ''} | "
+            f"{'pass' if r.passed else '**fail**'} |"
+            for r in ev.results
+        ]
+    return "\n".join(lines)
 
 
 def comparison_markdown(c: Comparison) -> str:
@@ -131,16 +190,38 @@ def _header(version: Version, metadata: Metadata | None) -> list[str]:
         header["metrics"] = [m.name for m in metadata.metrics]
     header["model_name"] = version.model
     header["model_version"] = str(version.version)
+    # Readable Unicode, unless a control or line-break character would not survive it.
+    readable = all(ch.isprintable() for ch in json.dumps(header, ensure_ascii=False))
+    text = _dump(header, readable)
+    if not _reads_back(text, header):
+        # ruamel leaves some strings that start with '?' plain (`[git-model, ?*]`), which
+        # it then cannot read back: quote every string instead.
+        text = _dump(header, readable, quoted=True)
+    return ["---", *text.rstrip("\n").splitlines(), "---"]
+
+
+def _dump(data: object, readable: bool, quoted: bool = False) -> str:
     from ruamel.yaml import YAML  # noqa: PLC0415  (only for a card)
 
     text = io.StringIO()
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = None
     yaml.width = 1 << 16  # no folded lines: folding mangles escaped characters
-    # Readable Unicode, unless a control or line-break character would not survive it.
-    yaml.allow_unicode = all(ch.isprintable() for ch in json.dumps(header, ensure_ascii=False))
-    yaml.dump(header, text)
-    return ["---", *text.getvalue().rstrip("\n").splitlines(), "---"]
+    yaml.allow_unicode = readable
+    if quoted:
+        yaml.default_style = '"'  # type: ignore[assignment]  # (typed None)
+    yaml.dump(data, text)
+    return text.getvalue()
+
+
+def _reads_back(text: str, data: object) -> bool:
+    from ruamel.yaml import YAML  # noqa: PLC0415  (only for a card)
+    from ruamel.yaml.error import YAMLError  # noqa: PLC0415
+
+    try:
+        return bool(YAML(typ="safe", pure=True).load(text) == data)
+    except YAMLError:
+        return False
 
 
 def _details(version: Version, metadata: Metadata | None) -> list[str]:
@@ -229,3 +310,127 @@ def model_card(version: Version, metadata: Metadata | None, spec_file: str) -> M
     if missing:
         lines += ["", "## Missing sections", "", *(f"- {title}" for title in missing)]
     return ModelCard(version.model, version.version, "\n".join(lines) + "\n", tuple(missing))
+
+
+def plan_verdict(report: PlanReport) -> tuple[str, str]:
+    """Whether the plan can be applied, in one line; and its mark (a GitHub emoji code)."""
+    moves = len(report.moves)
+    if report.conflicts:
+        stages = ", ".join(f"{m.model}#{m.stage}" for m in report.conflicts)
+        return ":warning:", f"conflict: {stages} moved since the request; request it again"
+    if report.failing:
+        return ":x:", f"{len(report.failing)} of {moves} moves fail a gate"
+    if not moves:
+        return ":white_check_mark:", "nothing to apply: the tags already say what this asks"
+    plural = "s" if moves > 1 else ""
+    return ":white_check_mark:", f"{moves} move{plural} ready to apply, every gate passes"
+
+
+def move_status(move: Move, bold: str = "**") -> str:
+    """What stands in a move's way: a conflict, failing gates; or that its gates pass."""
+    if move.conflict:
+        held = move.holder.version.tag if move.holder else "nobody"
+        asked = move.replaces.tag if move.replaces else "nobody"
+        return f"{bold}conflict{bold}: held by {held}, the request replaces {asked}"
+    if not move.gates.results:
+        return "no gates"
+    if move.gates.passed:
+        return f"pass ({len(move.gates.results)} gates)"
+    return f"{bold}fail{bold} ({', '.join(r.gate for r in move.gates.failed)})"
+
+
+def _metric_gate(move: Move, metric: str) -> str:
+    gates = (f"metrics.{metric}", f"not_worse.{metric}")
+    found = [r for r in move.gates.results if r.gate in gates]
+    if not found:
+        return ""
+    return "pass" if all(r.passed for r in found) else "**fail**"
+
+
+def _folded(summary: str, body: Sequence[str]) -> list[str]:
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>", ""]
+
+
+def _move_markdown(move: Move) -> str:
+    holder = move.holder.version.tag if move.holder else "(empty)"
+    new = move.version.version.tag
+    lines = [f"### {move.model}: {move.stage} {holder} → {new}", ""]
+    if move.metrics:
+        lines += [f"| Metric | {holder} | {new} | Delta | Gate |", "|---|---:|---:|---:|---|"]
+        lines += [
+            f"| {_cell(m.name)} | {_value(m.a) if move.holder else ''} | {_value(m.b)} | "
+            f"{_delta(m.delta) if move.holder else ''} | {_metric_gate(move, m.name)} |"
+            for m in move.metrics
+        ]
+    else:
+        lines.append("No metrics recorded.")
+    lines += ["", check_markdown(move.gates), ""]
+    params = [f"| Param | {holder} | {new} |", "|---|---|---|"]
+    params += [f"| {_cell(p.name)} | {_value(p.a)} | {_value(p.b)} |" for p in move.params]
+    lines += _folded("Params", params if move.params else ["Params: unchanged."])
+    c = move.comparison
+    if c is None or c.signature is None:
+        schema = "No signature to compare with (no holder, or one of them recorded none)."
+    else:
+        schema = "compatible" if c.signature.compatible else "**breaking**"
+        schema += "".join(f"\n- {reason}" for reason in c.signature.reasons)
+    lines += _folded("Schema", [schema])
+    if c is None or c.lineage.changed is None:
+        lineage = "Not recorded for both versions."
+    elif c.lineage.changed:
+        lineage = "Changed: " + ", ".join(f"`{_cell(i)}`" for i in c.lineage.inputs)
+    else:
+        lineage = "Unchanged: the same data and code."
+    lines += _folded("Lineage", [lineage])
+    undo = (
+        f"git model rollback {move.model}#{move.stage}"
+        if move.holder
+        else f"git model demote {move.model}#{move.stage}"
+    )
+    lines += _folded("Rollback", [f"After the merge and apply, this undoes it: `{undo}`"])
+    return "\n".join(lines)
+
+
+def plan_markdown(report: PlanReport, limit: int = COMMENT_LIMIT) -> str:
+    """The plan as a pull-request comment (and a job summary): a hidden marker, a verdict,
+    a table of the moves, then each move in detail; cut short, with a note, to stay under
+    ``limit`` characters (GitHub's limit on a comment)."""
+    mark, verdict = plan_verdict(report)
+    head = [PLAN_MARKER, f"{mark} **git-model plan:** {verdict}", ""]
+    if report.moves:
+        head += ["| Model | Stage | Holder | Candidate | Gates |", "|---|---|---|---|---|"]
+        head += [
+            f"| {m.model} | {m.stage} | {m.holder.version.tag if m.holder else '(empty)'} | "
+            f"{m.version.version.tag} | {move_status(m)} |"
+            for m in report.moves
+        ]
+        head.append("")
+    head.append(f"Policy: {report.policy}. Already in place: {report.in_place}.")
+    sections = [_move_markdown(m) for m in report.moves]
+    if report.drift:
+        drift = [
+            f"### Drift from {report.base}",
+            "",
+            "These stages disagree with what the desired state there asks (moved by hand, "
+            "or merged and not applied yet):",
+            "",
+            "| Model | Stage | Asked | Holder |",
+            "|---|---|---|---|",
+        ]
+        drift += [
+            f"| {d.model} | {d.stage} | {d.asked.tag} | {d.holder.tag if d.holder else '(empty)'} |"
+            for d in report.drift
+        ]
+        sections.append("\n".join(drift))
+    note = (
+        f"\n_Cut short to stay under {limit:,} characters; run `git model plan` to see "
+        "everything._\n"
+    )
+    text = "\n".join(head) + "\n"
+    if len(text) + len(note) > limit:  # the table alone is too long: whole lines of it
+        return text[: text.rindex("\n", 0, limit - len(note)) + 1] + note
+    for section in sections:
+        if len(text) + len(section) + 1 + len(note) > limit:
+            return text + note
+        text += "\n" + section + "\n"
+    return text

@@ -57,6 +57,10 @@ class RegistryView:
     skipped: tuple[Skipped, ...]
     sorted_by: str | None = None
     filtered: bool = False  # some models were left out by --label, --owner or --stage
+    hidden: int = 0  # deprecated models that match, left out without --all
+    # The --sort metric when no model's latest version recorded it, and what they recorded.
+    missing_metrics: tuple[str, ...] = ()
+    known_metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +75,10 @@ class ModelView:
     skipped: tuple[Skipped, ...]
     sorted_by: str | None = None
     sort_values: tuple[Scalar, ...] = ()  # one per version, when sorted by a metric
+    hidden: int = 0  # archived versions that match, left out without --all
+    # The --sort metric when no version shown recorded it, and what they recorded.
+    missing_metrics: tuple[str, ...] = ()
+    known_metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +88,9 @@ class History:
     newest_first: bool
     metrics: tuple[str, ...] = ()  # the metrics asked for
     values: tuple[tuple[Scalar, ...], ...] = ()  # per event, its version's value of each
+    # The metrics asked for that no version recorded, and the metrics the versions did.
+    missing_metrics: tuple[str, ...] = ()
+    known_metrics: tuple[str, ...] = ()
     signatures: tuple[SignatureCheck, ...] = ()  # with --signers: the signed events, verified
     signatures_note: str | None = None  # why they could not be verified
 
@@ -368,3 +379,88 @@ class Validation:
     @property
     def passed(self) -> bool:
         return all(f.problem is None for f in self.files)
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionRequest:
+    """``promote --request``: a branch whose one commit asks, in the model's desired-state
+    file, for the version to hold the stage; to be merged through a reviewed pull request."""
+
+    model: str
+    version: Version
+    stage: str
+    replaces: SemVer | None  # the stage's holder now
+    branch: str  # refs/heads/git-model/promote/...
+    commit: str
+    base: str  # the policy branch the branch starts from
+    base_commit: str
+    path: str  # the desired-state file it changes
+    gates: Evaluation
+    message: str  # the commit message: subject, then the check and the comparison
+    pushed: str | None = None  # the remote it was pushed to
+    url: str | None = None  # where to open the pull request, for GitHub and GitLab
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One stage the desired state asks to change: from its holder to a version."""
+
+    model: str
+    stage: str
+    holder: Version | None  # who holds the stage now (the tags)
+    version: Version  # who the desired state asks for
+    replaces: SemVer | None  # who held it when the request was made
+    gates: Evaluation
+    metrics: tuple[MetricDelta, ...]  # the holder's (None without one) against the version's
+    params: tuple[ParamChange, ...]  # those that differ (all of them, without a holder)
+    comparison: Comparison | None  # with the holder (None: no holder)
+    where: str  # the desired-state file and line
+    conflict: bool  # the stage moved since the request: its holder is not what it replaces
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """A stage whose tags disagree with the desired state of the base: moved by hand
+    (or merged and not applied yet)."""
+
+    model: str
+    stage: str
+    asked: SemVer
+    holder: SemVer | None
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanReport:
+    """``plan``: what the desired state at HEAD asks that the tags do not say yet."""
+
+    head: str  # the commit whose desired state is planned
+    base: str  # what drift is measured against (a ref)
+    base_commit: str | None
+    moves: tuple[Move, ...]
+    in_place: int  # requests the tags already satisfy
+    drift: tuple[Drift, ...]
+    policy: str  # where the gates were read
+    warning: str | None = None
+
+    @property
+    def conflicts(self) -> tuple[Move, ...]:
+        return tuple(m for m in self.moves if m.conflict)
+
+    @property
+    def failing(self) -> tuple[Move, ...]:
+        return tuple(m for m in self.moves if not m.gates.passed)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """``apply``: the tags moved to match the desired state at HEAD, in one transaction."""
+
+    merge_commit: str
+    changes: tuple[Change, ...]  # empty: the tags already said it
+    release: str | None
+    approved_by: tuple[str, ...]
+    pushed: str | None = None
+    policy_warning: str | None = None
+    # Stages whose request was applied and that moved since (by hand): left as they are.
+    kept: tuple[str, ...] = ()

@@ -92,6 +92,10 @@ REASON = "Reason"
 POLICY = "Policy"
 RELEASE = "Release"
 ROLLBACK = "Rollback"
+# Trailers of a promotion `apply` made from a merged desired state: the merge commit
+# whose desired state it applied, and who approved the pull request (one trailer each).
+MERGE_COMMIT = "Merge-Commit"
+APPROVED_BY = "Approved-By"
 NO_HEAD = "none"
 _COUNTER_RE = re.compile(r"#([0-9]+)$")
 

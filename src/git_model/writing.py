@@ -13,7 +13,6 @@ from git_model.errors import (
     ConcurrentUpdate,
     GitFailed,
     ModelDeprecated,
-    ModelNotFound,
     PublishUnknown,
     PushedNotApplied,
     RemoteError,
@@ -40,7 +39,7 @@ from git_model.names import (
     stage_tag,
     version_tag,
 )
-from git_model.reading import read_for_write, read_model, require_model
+from git_model.reading import missing_model, read_for_write, read_model, require_model
 from git_model.results import Change, RefChange
 from git_model.semver import SemVer
 from git_model.state import (
@@ -480,7 +479,7 @@ def changing(
     remote = sync(git, push, name) if push else None
     model = read_for_write(git, check_model_name(name), config.stages)
     if not model.versions:
-        raise ModelNotFound(name)
+        raise missing_model(git, config, name)
     return model, remote
 
 

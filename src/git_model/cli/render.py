@@ -17,10 +17,20 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from git_model.errors import closest, did_you_mean
 from git_model.leftovers import AGE_LIMIT, Leftover, LeftoverKind
 from git_model.metadata import Metadata, Scalar
-from git_model.reports import human_size
+from git_model.reports import (
+    check_markdown,
+    check_title,
+    human_size,
+    move_status,
+    plan_markdown,
+    plan_verdict,
+    policy_source,
+)
 from git_model.results import (
+    Applied,
     Change,
     Check,
     Comparison,
@@ -32,6 +42,8 @@ from git_model.results import (
     ModelCard,
     ModelView,
     Notice,
+    PlanReport,
+    PromotionRequest,
     RegistryView,
     Release,
     StageCell,
@@ -83,9 +95,21 @@ def _v(version: SemVer | None) -> str:
     return version.tag if version is not None else EMPTY
 
 
+@contextmanager
+def quiet(enabled: bool) -> Iterator[None]:
+    """With -q: nothing on standard output (warnings still go to standard error)."""
+    out.quiet = enabled
+    try:
+        yield
+    finally:
+        out.quiet = False
+
+
 class _Columns:
     """A plain table: aligned columns under a bold header. Rich's tables measure every
-    cell several times; this stays fast at thousands of rows (`show`, `history`)."""
+    cell several times; this stays fast at thousands of rows (`show`, `history`). The last
+    column (free text, a message) is never cut: a terminal wraps a long line, as with
+    `git log`, and a pipe gets it whole."""
 
     def __init__(self, *headers: str) -> None:
         self.headers = headers
@@ -98,13 +122,10 @@ class _Columns:
         widths = [
             max([len(h), *(len(row[i]) for row in self.rows)]) for i, h in enumerate(self.headers)
         ]
-        limit = out.width if out.is_terminal else None
 
         def line(cells: Sequence[str]) -> str:
             text = "  ".join(c.ljust(w) for c, w in zip(cells[:-1], widths, strict=False))
             text = f"{text}  {cells[-1]}" if len(cells) > 1 else cells[-1]
-            if limit is not None and len(text) > limit:  # a terminal: cut the free text
-                text = text[: max(limit - 1, 0)] + "…"
             return text.rstrip()
 
         out.out(line(self.headers), style="bold", highlight=False)
@@ -138,21 +159,47 @@ def warn_lags(lags: Iterable[StageTagLag]) -> None:
         )
 
 
+def _warning(text: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {escape(text)}")
+
+
+def warn_unrecorded(missing: Iterable[str], known: Sequence[str]) -> None:
+    """A metric asked for (--sort, --metric) that no version shown recorded."""
+    recorded = f"they recorded {', '.join(known)}" if known else "they recorded no metrics"
+    for metric in missing:
+        guess = closest(metric, known)
+        _warning(
+            f"none of the versions shown recorded a metric named {metric!r}; "
+            + (did_you_mean(guess, recorded) if guess else recorded)
+        )
+
+
+def _hidden(count: int, what: str) -> str:
+    """How many of ``what`` a view leaves out, and how to see them."""
+    if count == 1:
+        return f"1 {what} is hidden (add --all to see it)"
+    return f"{count} {what}s are hidden (add --all to see them)"
+
+
 def registry(view: RegistryView) -> None:
-    if not view.models:
-        if view.filtered:
-            out.print("No model matches the filters.")
-        else:
-            out.print("No models registered yet. Register one with `git model register NAME`.")
-        return
-    metric = (view.sorted_by,) if view.sorted_by else ()
-    table = _Columns("Model", "Latest", *metric, *view.stages)
-    for model in view.models:
-        name = f"{model.name} (deprecated)" if model.deprecated else model.name
-        latest = _v(model.latest.version if model.latest else None)
-        value = (_scalar(model.sort_value),) if view.sorted_by else ()
-        table.add_row(name, latest, *value, *(_cell(c) for c in model.stages))
-    table.print()
+    if view.models:
+        metric = (view.sorted_by,) if view.sorted_by else ()
+        table = _Columns("Model", "Latest", *metric, *view.stages)
+        for model in view.models:
+            name = f"{model.name} (deprecated)" if model.deprecated else model.name
+            latest = _v(model.latest.version if model.latest else None)
+            value = (_scalar(model.sort_value),) if view.sorted_by else ()
+            table.add_row(name, latest, *value, *(_cell(c) for c in model.stages))
+        table.print()
+        if view.hidden:
+            out.print(f"[dim]{_hidden(view.hidden, 'deprecated model')}[/dim]")
+    elif view.hidden:
+        out.print(f"No models to show: {_hidden(view.hidden, 'deprecated model')}.")
+    elif view.filtered:
+        out.print("No model matches the filters.")
+    else:
+        out.print("No models registered yet. Register one with `git model register NAME`.")
+    warn_unrecorded(view.missing_metrics, view.known_metrics)
     warn_lags(view.lags)
 
 
@@ -175,6 +222,9 @@ def model(view: ModelView) -> None:
             version.message.splitlines()[0] if version.message else "",
         )
     table.print()
+    if view.hidden:
+        out.print(f"[dim]{_hidden(view.hidden, 'archived version')}[/dim]")
+    warn_unrecorded(view.missing_metrics, view.known_metrics)
     warn_lags(view.lags)
 
 
@@ -223,18 +273,19 @@ def _signed(event: Event, check: SignatureCheck | None) -> str:
 def history(view: History) -> None:
     if not view.events:
         out.print("No events yet.")
-        return
-    if view.signatures_note:
-        err.print(f"[yellow]warning:[/yellow] {view.signatures_note}")
-    if not view.metrics:
-        _events_table(view.events, view.signatures).print()
-        return
-    columns = ("#", "When", "Event", "Model", "Version", *view.metrics, "Stage", "By", "Message")
-    table = _Columns(*columns)
-    for event, values in zip(view.events, view.values, strict=True):
-        row = _event_row(event)  # the metrics go after the version
-        table.add_row(*row[:5], *(_scalar(v) for v in values), *row[5:])
-    table.print()
+    else:
+        if view.signatures_note:
+            _warning(view.signatures_note)
+        if not view.metrics:
+            _events_table(view.events, view.signatures).print()
+        else:
+            columns = ("#", "When", "Event", "Model", "Version", *view.metrics)
+            table = _Columns(*columns, "Stage", "By", "Message")
+            for event, values in zip(view.events, view.values, strict=True):
+                row = _event_row(event)  # the metrics go after the version
+                table.add_row(*row[:5], *(_scalar(v) for v in values), *row[5:])
+            table.print()
+    warn_unrecorded(view.missing_metrics, view.known_metrics)
 
 
 def _artifact(version: Version) -> str:
@@ -472,24 +523,11 @@ def release(result: Release) -> None:
 def check(result: Check, markdown: bool = False) -> None:
     """Every gate of a stage for one version: a table, or Markdown for a pull request."""
     ev = result.evaluation
-    source = f"{ev.source} ({ev.commit[:7]})" if ev.commit else ev.source
-    verdict = "pass" if ev.passed else f"{len(ev.failed)} of {len(ev.results)} gates fail"
-    if not ev.results:
-        verdict = f"no gates for {ev.stage}"
-    title = f"{ev.model} {ev.version.tag} → {ev.stage}: {verdict}"
+    source, title = policy_source(ev), check_title(ev)
     if result.warning:
         err.print(f"[yellow]warning:[/yellow] {result.warning}")
     if markdown:
-        mark = ":white_check_mark:" if ev.passed else ":x:"
-        lines = [f"### {mark} {title}", "", f"Policy: {source}", ""]
-        if ev.results:
-            lines += ["| Gate | Expected | Actual | Holder | |", "|---|---|---|---|---|"]
-            lines += [
-                f"| `{r.gate}` | {r.expected} | {r.actual} | {r.holder or ''} | "
-                f"{'pass' if r.passed else '**fail**'} |"
-                for r in ev.results
-            ]
-        out.out("\n".join(lines), highlight=False)
+        out.out(check_markdown(ev), highlight=False)
         return
     out.print(f"[bold]{title}[/bold] (policy: {source})")
     if ev.results:
@@ -497,6 +535,79 @@ def check(result: Check, markdown: bool = False) -> None:
         for r in ev.results:
             table.add_row(r.gate, r.expected, r.actual, r.holder or EMPTY, _verdict(r.passed))
         table.print()
+
+
+def promotion_request(result: PromotionRequest) -> None:
+    """A promotion asked for on a branch, for a pull request."""
+    replacing = f", replacing {result.replaces.tag}" if result.replaces else ""
+    branch = result.branch.removeprefix("refs/heads/")
+    out.print(
+        f"Requested {result.model} {result.version.version.tag} in {result.stage}{replacing}: "
+        f"branch {branch} ({result.commit[:7]}), from {result.base}"
+    )
+    out.print(f"It changes {result.path}; {check_title(result.gates)}")
+    if result.pushed is None:
+        out.print(f"Push it (or use --push), then open a pull request: git push origin {branch}")
+    elif result.url is not None:
+        out.print(f"Pushed to {result.pushed}; open the pull request: {result.url}")
+    else:
+        out.print(f"Pushed to {result.pushed}: open a pull request from {branch}")
+
+
+def plan_report(result: PlanReport, markdown: bool = False) -> None:
+    """What the desired state asks: a table, or the pull-request comment."""
+    if result.warning:
+        err.print(f"[yellow]warning:[/yellow] {result.warning}")
+    if markdown:
+        out.out(plan_markdown(result), highlight=False, end="")
+        return
+    _mark, verdict = plan_verdict(result)
+    out.print(f"[bold]Plan of {result.head[:7]}: {verdict}[/bold] (policy: {result.policy})")
+    if result.moves:
+        table = _Columns("Model", "Stage", "Holder", "Candidate", "Gates")
+        for m in result.moves:
+            holder = m.holder.version.tag if m.holder else EMPTY
+            table.add_row(m.model, m.stage, holder, m.version.version.tag, move_status(m, ""))
+        table.print()
+        for m in result.moves:
+            if m.gates.failed:
+                out.print(f"{m.model} {m.stage}: " + "; ".join(str(r) for r in m.gates.failed))
+    if result.in_place:
+        out.print(f"Already in place: {result.in_place}")
+    if result.drift:
+        out.print(f"Drift: the tags disagree with the desired state of {result.base}:")
+        table = _Columns("Model", "Stage", "Asked", "Holder")
+        for d in result.drift:
+            table.add_row(d.model, d.stage, d.asked.tag, _v(d.holder))
+        table.print()
+
+
+def applied(result: Applied) -> None:
+    """What apply moved, or that the tags already said it."""
+    if result.policy_warning:
+        err.print(f"[yellow]warning:[/yellow] {result.policy_warning}")
+    if result.kept:
+        err.print(
+            f"[yellow]warning:[/yellow] moved by hand since they were applied, left as they "
+            f"are: {', '.join(result.kept)}; to record the present holder in the desired "
+            "state, merge `git model promote NAME#STAGE --to STAGE --request`"
+        )
+    if not result.changes:
+        out.print(
+            f"Nothing to apply: the tags already say what the desired state at "
+            f"{result.merge_commit[:7]} asks; nothing was written"
+        )
+        return
+    count = len(result.changes)
+    release = f" (release {result.release})" if result.release else ""
+    out.print(
+        f"Applied the desired state at {result.merge_commit[:7]}: {count} "
+        f"promotion{'s' if count > 1 else ''}{release}"
+    )
+    if result.approved_by:
+        out.print(f"Approved by: {', '.join(result.approved_by)}")
+    for one in result.changes:
+        change(dataclasses.replace(one, policy_warning=None))
 
 
 def timeline(result: Timeline) -> None:

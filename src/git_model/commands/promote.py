@@ -48,7 +48,7 @@ from git_model.writing import (
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
+class Candidate:
     """One version on its way into a stage, checked."""
 
     model: Model
@@ -78,7 +78,9 @@ def promote(
     (all but ``signers``); ``sign``: Git signs the tags (default: the clone's setting)."""
     why = override_reason(message, force, reason)
     git, config = open_registry(repo)
-    policy_warning, candidate = _candidate(git, config, ref, to, push=push, force=force, sign=sign)
+    policy_warning, candidate = gate_candidate(
+        git, config, ref, to, push=push, force=force, sign=sign
+    )
     plan = Plan(git, config, candidate.model, candidate.remote, sign=candidate.sign)
     if candidate.done:
         return plan.finish(
@@ -87,7 +89,7 @@ def promote(
             candidate.stage,
             replaced=_replaced_by_last_write(candidate),
         )
-    _plan(plan, candidate, message, why)
+    plan_promotion(plan, candidate, message, why)
     return plan.finish(
         EventKind.PROMOTED,
         candidate.version.version,
@@ -125,27 +127,27 @@ def promote_all(
         )
     git, config = open_registry(repo)
     found = [
-        _candidate(git, config, ref, to, push=push, force=force, sign=sign, gate_only=True)
+        gate_candidate(git, config, ref, to, push=push, force=force, sign=sign, gate_only=True)
         for ref in refs
     ]
     failed = [
-        f"{c.model.name} {c.version.version.tag}: {_failures(c.gates)}"
+        f"{c.model.name} {c.version.version.tag}: {failures(c.gates)}"
         for _, c in found
         if not c.gates.passed
     ]
-    if failed and (not force or any(_unsigned(c.gates) for _, c in found)):
+    if failed and (not force or any(signers_failed(c.gates) for _, c in found)):
         check = " && ".join(f"git model check {ref} --to {to}" for ref in refs)
-        unsigned = any(_unsigned(c.gates) for _, c in found)
+        unsigned = any(signers_failed(c.gates) for _, c in found)
         release_of = f"the release of {', '.join(models)}"
         raise GatesFailed(release_of, to, failed, check, overridable=not unsigned)
     moving = [c for _, c in found if not c.done]
-    release = _release_id(
+    release = release_id(
         [f"{c.model.name}@{c.version.version.tag}@{c.model.head}" for c in moving], to
     )
     plans = []
     for candidate in moving:
         plan = Plan(git, config, candidate.model, candidate.remote, sign=candidate.sign)
-        _plan(plan, candidate, message, why, release=release)
+        plan_promotion(plan, candidate, message, why, release=release)
         plans.append(plan)
     written = apply_together(plans) if plans else []
     changes = [
@@ -180,7 +182,7 @@ def override_reason(message: str | None, force: bool, reason: str | None) -> str
     return why
 
 
-def _candidate(
+def gate_candidate(
     git: Git,
     config: RegistryConfig,
     ref: str,
@@ -190,7 +192,7 @@ def _candidate(
     force: bool,
     sign: bool | None,
     gate_only: bool = False,
-) -> tuple[str | None, _Candidate]:
+) -> tuple[str | None, Candidate]:
     """A version read, resolved, checked against its stage and gated; and the warning
     about the policy, if any. Failing gates are refused here unless ``force`` (or
     ``gate_only``: the caller refuses them all together)."""
@@ -211,7 +213,7 @@ def _candidate(
     signs = wants_signature(git, sign)
     signer = expected_signer(git, policy, model.name, stage, signs)
     gates = evaluate(policy, model, version, stage, git.ident().timestamp, signer=signer)
-    found = _Candidate(model, remote, version, stage, holder, gates, False, policy, signs)
+    found = Candidate(model, remote, version, stage, holder, gates, False, policy, signs)
     if holder is not None and holder.commit == version.commit:
         if done_before(model, holder.event):
             return warning, replace(found, done=True)
@@ -219,35 +221,37 @@ def _candidate(
     writable(model)
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
-    if not gates.passed and (not force or _unsigned(gates)) and not gate_only:
+    if not gates.passed and (not force or signers_failed(gates)) and not gate_only:
         failed = [str(r) for r in gates.failed]
         what = f"{model.name} {version.version.tag}"
         check = f"git model check {model.name}@{version.version} --to {stage}"
-        refused = GatesFailed(what, stage, failed, check, overridable=not _unsigned(gates))
+        refused = GatesFailed(what, stage, failed, check, overridable=not signers_failed(gates))
         raise refused.also(warning) if warning else refused
     if remote is not None:
         ensure_artifact_pushed(git, model.name, version)
     return warning, found
 
 
-def _unsigned(gates: Evaluation) -> bool:
+def signers_failed(gates: Evaluation) -> bool:
     """Whether the ``signers`` gate failed: who may move a stage is not overridden."""
     return any(r.gate == "signers" for r in gates.failed)
 
 
-def _failures(gates: Evaluation) -> str:
+def failures(gates: Evaluation) -> str:
     return "; ".join(str(r) for r in gates.failed)
 
 
-def _plan(
+def plan_promotion(
     plan: Plan,
-    candidate: _Candidate,
+    candidate: Candidate,
     message: str | None,
     why: str | None,
+    *,
     release: str | None = None,
+    trailers: Sequence[tuple[str, str]] = (),
 ) -> None:
     """The events of one promotion: the holder's unassignment, the assignment (with what
-    the policy said), the stage tag."""
+    the policy said, and ``trailers``), the stage tag."""
     model, version, stage, holder = (
         candidate.model,
         candidate.version,
@@ -267,10 +271,20 @@ def _plan(
         version.commit,
         text,
         stage=stage,
-        trailers=gate_trailers(candidate.gates, why, release),
+        trailers=[*gate_trailers(candidate.gates, why, release), *trailers],
     )
     plan.set_stage(stage, version.commit, f"{model.name} {version.version.tag} is in {stage}")
-    plan.vouch = signed_as_allowed(plan.git, candidate.policy, model.name, stage, version)
+    vouch = signed_as_allowed(plan.git, candidate.policy, model.name, stage, version)
+    earlier = plan.vouch
+    if earlier is None or vouch is None:
+        plan.vouch = vouch or earlier
+    else:  # several stages of a model in one write: every one is vouched for
+
+        def both(written: dict[str, str]) -> None:
+            earlier(written)
+            vouch(written)
+
+        plan.vouch = both
 
 
 def gate_trailers(
@@ -288,7 +302,7 @@ def gate_trailers(
     return trailers
 
 
-def _replaced_by_last_write(candidate: _Candidate) -> SemVer | None:
+def _replaced_by_last_write(candidate: Candidate) -> SemVer | None:
     return next(
         (
             e.version
@@ -314,7 +328,7 @@ def _next_stage(config: RegistryConfig, model: Model, version: Version, ref: Mod
     return nxt
 
 
-def _release_id(versions: Sequence[str], stage: str) -> str:
+def release_id(versions: Sequence[str], stage: str) -> str:
     """A short id the events of one release share: of the versions, the stage and the
     models' heads before it (so the same versions released again get another id)."""
     text = f"{stage} {' '.join(sorted(versions))}"
