@@ -39,8 +39,10 @@ BRANCH = "git-model/promote/churn-prod-v1.1.0"
 @pytest.fixture
 def shared(tmp_path: Path, clock: Clock) -> Shared:
     """churn v1.0.0 (AUC 0.87) in prod and v1.1.0 (AUC 0.9) registered, everything
-    pushed; the gates of prod committed on main."""
+    pushed; the gates of prod committed on main; the server's pre-receive hook checks
+    every push against them."""
     shared = make_shared(tmp_path)
+    assert Repo(shared.server).cli("hooks", "install", "--server").exit_code == 0
     alice = shared.alice
     alice.commit(
         "Registry policy",
@@ -109,6 +111,18 @@ def test_request_review_merge_apply(shared: Shared, clock: Clock, monkeypatch: A
     assert again.exit_code == 6 and f"the branch {BRANCH} exists already" in again.stderr
 
     reviewer = review(shared, "reviewer", BRANCH)
+    # Nobody skips the review with a plain tag push: the server's hook refuses it.
+    server = shared.server_refs()
+    reviewer.git("tag", "-f", "churn#prod", "churn@v1.1.0^{commit}")
+    forced = subprocess.run(
+        ["git", "push", "-f", "origin", "refs/tags/churn#prod"],
+        cwd=reviewer.path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert forced.returncode != 0 and "pre-receive hook declined" in forced.stderr
+    assert "churn#prod" in forced.stderr
+    assert shared.server_refs() == server
+    reviewer.git("tag", "-d", "churn#prod")
+    ok(reviewer, "fetch")
     table = ok(reviewer, "plan")
     assert "1 move ready to apply, every gate passes" in table
     assert "churn  prod   v1.0.0  v1.1.0     pass (2 gates)" in table
