@@ -97,18 +97,20 @@ def test_refs_that_are_not_registry_tags_or_are_not_here(churn: Repo) -> None:
 # --- the CI files, run as their CIs run them ----------------------------------------------
 
 
-def _script(name: str) -> str:
-    """The shell script of the CI file's registry job."""
+def _script(name: str, job: str = "registry-tag") -> str:
+    """The shell script of one of the CI file's jobs."""
     spec = yaml.safe_load((DOCS_CI / name).read_text())
     if name.startswith("github"):
-        return str(spec["jobs"]["registry-tag"]["steps"][-1]["run"])
-    return str(spec["registry-tag"]["script"][-1])
+        return str(spec["jobs"][job]["steps"][-1]["run"])
+    return str(spec["registry-validate" if job == "validate" else job]["script"][-1])
 
 
-def _run_ci(clone: Repo, name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run_ci(
+    clone: Repo, name: str, env: dict[str, str], job: str = "registry-tag"
+) -> subprocess.CompletedProcess[str]:
     path = f"{BIN}{os.pathsep}{os.environ['PATH']}"
     return subprocess.run(
-        ["bash", "-c", _script(name)],
+        ["bash", "-c", _script(name, job)],
         cwd=clone.path,
         env={**os.environ, "PATH": path, **env},
         capture_output=True,
@@ -159,3 +161,19 @@ def test_the_ci_files_deploy_a_current_prod_change_only(
     branch = _run_ci(ci, name, variables("not-a-registry-tag"))
     assert branch.returncode == 0 and "not a registry tag" in branch.stdout
     assert json.loads((ci.path / "tag.json").read_text() or "{}") == {}
+
+
+@pytest.mark.parametrize("name", [n for n, _ in CIS])
+def test_the_ci_files_validate_every_push(shared: Shared, name: str) -> None:
+    alice = shared.alice
+    ok(alice, "register", "churn", "--version", "1.0.0", "--push")
+    ci = shared.clone("ci")
+    valid = _run_ci(ci, name, {"GITHUB_REF": "refs/heads/main"}, job="validate")
+    assert valid.returncode == 0, valid.stderr
+    assert "The registry is consistent." in valid.stdout
+    alice.commit("Oops", files={"git-model.yaml": "stages: [dev, dev]\n"})
+    alice.git("push", "-q", "origin", "HEAD")
+    broken = shared.clone("ci-broken")
+    refused = _run_ci(broken, name, {"GITHUB_REF": "refs/heads/main"}, job="validate")
+    assert refused.returncode == 9, refused.stdout + refused.stderr
+    assert "git-model.yaml" in refused.stdout + refused.stderr
