@@ -535,6 +535,11 @@ def test_a_hook_refuses_what_it_cannot_read(team: Team) -> None:
     assert b"the hook's input is larger than 67,108,864 bytes" in huge.stderr
     nothing = run_hook(Repo(team.server), b"", "pre-receive")
     assert (nothing.returncode, nothing.stdout, nothing.stderr) == (0, b"", b"")
+    closed = subprocess.run(
+        ["sh", "-c", '"$0" hooks run pre-receive <&-', str(BIN / "git-model")],
+        cwd=team.server, capture_output=True, check=False,
+    )  # fmt: skip
+    assert (closed.returncode, closed.stderr) == (0, b"")
 
 
 def test_the_hook_reads_only_the_models_pushed(tmp_path: Path, clock: Clock) -> None:

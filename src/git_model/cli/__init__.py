@@ -1215,7 +1215,8 @@ def hooks_run(
         name = given[0] if given else os.environ.get("PRE_COMMIT_REMOTE_NAME") or "origin"
         result = push_hooks.unpushed(name)
     else:
-        data = sys.stdin.buffer.read(push_hooks.MAX_INPUT + 1)
+        # (no standard input at all, `<&-`: nothing pushed)
+        data = sys.stdin.buffer.read(push_hooks.MAX_INPUT + 1) if sys.stdin else b""
         url = given[-1] if given else None  # the URL, when Git passes both
         result = push_hooks.run(hook.value, data, remote=url)
     if as_json:
