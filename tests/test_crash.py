@@ -241,9 +241,16 @@ def test_a_promotion_killed_at_any_rename_of_its_transaction(
     _report("promote", layout, scenario.counts)
 
 
+# Every write, on the pre-state it needs: the build of its template and its arguments.
+WRITES: dict[str, tuple[Callable[[Repo], None], tuple[str, ...]]] = {
+    **{name: (_churn, args) for name, args in SCENARIOS.items()},
+    **{name: (_two_models, args) for name, args in POLICY_SCENARIOS.items()},
+}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
+@pytest.mark.parametrize("name", sorted(WRITES))
 def test_every_crash_point_of_a_write(
     repo: Repo,
     tmp_path: Path,
@@ -251,25 +258,9 @@ def test_every_crash_point_of_a_write(
     name: str,
     layout: str,
 ) -> None:
-    template = _template(repo, layout, _churn)
-    scenario = Scenario(template, SCENARIOS[name], tmp_path / "w", monkeypatch)
-    scenario.every_fault(TARGETS, FAULTS)
-    scenario.random_kills(seed=zlib.crc32(f"{name} {layout}".encode()), rounds=RANDOM_KILLS)
-    _report(name, layout, scenario.counts)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("name", sorted(POLICY_SCENARIOS))
-def test_every_crash_point_of_a_rollback_and_a_release(
-    repo: Repo,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    name: str,
-    layout: str,
-) -> None:
-    template = _template(repo, layout, _two_models)
-    scenario = Scenario(template, POLICY_SCENARIOS[name], tmp_path / "w", monkeypatch)
+    build, args = WRITES[name]
+    template = _template(repo, layout, build)
+    scenario = Scenario(template, args, tmp_path / "w", monkeypatch)
     scenario.every_fault(TARGETS, FAULTS)
     scenario.random_kills(seed=zlib.crc32(f"{name} {layout}".encode()), rounds=RANDOM_KILLS)
     _report(name, layout, scenario.counts)
