@@ -451,19 +451,7 @@ class Git:
         one process."""
         if not refs:
             return
-        refspecs = "".join(f"+{ref}:{ref}\n" for ref in refs)
-        proc = self.run(
-            *_SAFE,
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--stdin",
-            check_remote(remote),
-            stdin=refspecs.encode(),
-            check=False,
-            env={"GIT_TERMINAL_PROMPT": "0"},
-        )
+        proc = self._fetch(remote, [f"+{ref}:{ref}" for ref in refs])
         if proc.returncode != 0:
             stderr = proc.stderr.decode(errors="replace")
             raise self.file_in_the_way(stderr) or RemoteError(
@@ -475,7 +463,16 @@ class Git:
         moving no ref here, in one process."""
         if not refs:
             return
-        proc = self.run(
+        proc = self._fetch(remote, refs)
+        if proc.returncode != 0:
+            raise RemoteError(
+                remote, git_says(proc.stderr.decode(errors="replace"), proc.returncode)
+            )
+
+    def _fetch(self, remote: str, refspecs: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+        """One quiet ``git fetch`` of ``refspecs`` (given on its standard input), no tags
+        followed, no FETCH_HEAD written, never prompting; the caller reads its outcome."""
+        return self.run(
             *_SAFE,
             "fetch",
             "--quiet",
@@ -483,14 +480,10 @@ class Git:
             "--no-write-fetch-head",
             "--stdin",
             check_remote(remote),
-            stdin="".join(f"{ref}\n" for ref in refs).encode(),
+            stdin="".join(f"{spec}\n" for spec in refspecs).encode(),
             check=False,
             env={"GIT_TERMINAL_PROMPT": "0"},
         )
-        if proc.returncode != 0:
-            raise RemoteError(
-                remote, git_says(proc.stderr.decode(errors="replace"), proc.returncode)
-            )
 
     def push_refs(
         self, remote: str, updates: Sequence[RefUpdate], remote_values: dict[str, str]

@@ -135,9 +135,9 @@ def promote_all(
         for _, c in found
         if not c.gates.passed
     ]
-    if failed and (not force or any(signers_failed(c.gates) for _, c in found)):
+    unsigned = any(signers_failed(c.gates) for _, c in found)
+    if failed and (not force or unsigned):
         check = " && ".join(f"git model check {ref} --to {to}" for ref in refs)
-        unsigned = any(signers_failed(c.gates) for _, c in found)
         release_of = f"the release of {', '.join(models)}"
         raise GatesFailed(release_of, to, failed, check, overridable=not unsigned)
     moving = [c for _, c in found if not c.done]

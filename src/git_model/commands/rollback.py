@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from git_model.commands.promote import gate_trailers, override_reason
+from git_model.commands.promote import gate_trailers, override_reason, signers_failed
 from git_model.errors import (
     AlreadyInStage,
     GatesFailed,
@@ -73,7 +73,7 @@ def rollback(
     signer = expected_signer(git, policy, model.name, stage, signs)
     now = git.ident().timestamp
     gates = evaluate(policy, model, version, stage, now, rollback=True, signer=signer)
-    unsigned = any(r.gate == "signers" for r in gates.failed)
+    unsigned = signers_failed(gates)
     if not gates.passed and (not force or unsigned):
         failed = [str(r) for r in gates.failed]
         check = f"git model check {model.name}@{version.version} --to {stage}"
