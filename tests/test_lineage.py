@@ -6,6 +6,7 @@ versions' metadata costs."""
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -267,6 +268,8 @@ def test_register_path_records_everything(trained: Repo) -> None:
     assert env["cpu"]
     assert env["package_files"] == []
     assert f"scikit-learn=={sklearn.__version__}" in env["packages"]
+    installed = {f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()}
+    assert set(env["packages"]) == installed  # what importlib.metadata says, read faster
     # The artifact: DVC's hash (as dvc.lock records it) and size.
     model = trained.path / "models/churn.pkl"
     [lock_out] = [o for o in stage["outs"] if o["path"] == "models/churn.pkl"]
