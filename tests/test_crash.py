@@ -92,18 +92,29 @@ def _ref_store(repo: Path) -> bytes:
     digest = hashlib.sha256()
     files = [git_dir / "packed-refs", git_dir / "HEAD", git_dir / "git-model" / "state.cache"]
     files += sorted(p for p in (git_dir / "refs").rglob("*") if p.is_file())
-    files += [git_dir / p for p in _leftovers(repo)]
+    files += [repo / p for p in _leftovers(repo)]
     for path in files:
-        digest.update(str(path.relative_to(git_dir)).encode() + b"\0")
+        digest.update(str(path.relative_to(repo)).encode() + b"\0")
         digest.update(path.read_bytes() if path.is_file() else b"-")
         digest.update(b"\0")
     return digest.digest()
 
 
+def _json_object(data: bytes) -> bool:
+    try:
+        return isinstance(json.loads(data), dict)
+    except ValueError:
+        return False
+
+
 def _leftovers(repo: Path) -> list[str]:
+    """What Git (and DVC, in register --path) left in the way, relative to the work tree."""
     git_dir = repo / ".git"
     found = [*git_dir.rglob("*.lock"), *git_dir.glob("packed-refs.new")]
-    return sorted(str(p.relative_to(git_dir)) for p in found)
+    table = repo / ".dvc" / "tmp" / "rwlock"  # DVC's lock table, rewritten in place
+    if table.is_file() and not _json_object(table.read_bytes()):
+        found.append(table)
+    return sorted(str(p.relative_to(repo)) for p in found)
 
 
 class Scenario:

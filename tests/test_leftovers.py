@@ -104,7 +104,8 @@ def test_a_lock_left_on_the_tag_register_writes_blocks_it_until_doctor_fix(repo:
         "lock",
         "writes to refs/tags/churn@v0.2.0",
     )
-    assert _diagnosis(repo, "--fix")["removed"] == [found]
+    [removed] = _diagnosis(repo, "--fix")["removed"]
+    assert {**removed, "age": 0} == {**found, "age": 0}  # (a second may pass between them)
     assert "churn@v0.2.0" in ok(repo, "register", "churn")
 
 
@@ -144,6 +145,33 @@ def test_register_path_refuses_before_dvc_changes_a_file_while_the_index_is_lock
     assert dvc_repo.git("status", "--porcelain") == status  # no file tracked, nothing declared
     ok(dvc_repo, "doctor", "--fix")
     ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+
+
+@pytest.mark.parametrize("cut_short", [b"", b'{"write": {"models/churn.pkl": {"pid": 4'])
+def test_a_dvc_lock_table_cut_short_is_named_and_removed(dvc_repo: Repo, cut_short: bytes) -> None:
+    """DVC rewrites .dvc/tmp/rwlock in place: a DVC process killed meanwhile (a random kill
+    of register --path found it) leaves a file every later DVC command stops at."""
+    save_model(dvc_repo)
+    table = dvc_repo.path / ".dvc" / "tmp" / "rwlock"
+    table.parent.mkdir(exist_ok=True)
+    table.write_bytes(cut_short)
+    refused = dvc_repo.cli("register", "churn", "--path", "models/churn.pkl")
+    assert refused.exit_code == 11, refused.stderr
+    assert "`git model doctor --fix` removes it" in refused.stderr
+    doctor = dvc_repo.cli("doctor", "--json")
+    assert doctor.exit_code == 1
+    [found] = json.loads(doctor.stdout)["leftovers"]
+    assert (found["path"], found["kind"], found["held_by"]) == (
+        ".dvc/tmp/rwlock",
+        "dvc-lock-table",
+        [],
+    )
+    assert "DVC's lock table cut short" in dvc_repo.cli("doctor").stdout
+    ok(dvc_repo, "doctor", "--fix")
+    assert not table.exists()
+    ok(dvc_repo, "register", "churn", "--path", "models/churn.pkl")
+    table.write_text('{"read": {}, "write": {}}')  # a table DVC wrote whole is no leftover
+    assert _diagnosis(dvc_repo)["leftovers"] == []
 
 
 def test_doctor_finds_every_lock_git_leaves_and_says_what_it_blocks(repo: Repo) -> None:

@@ -244,6 +244,8 @@ def _dvc_hint(exc: Exception) -> str:
     name = type(exc).__name__
     if name == "NoRemoteError":
         return f"{_ADD_REMOTE}, then re-run"
+    if name in ("RWLockFileCorruptedError", "RWLockFileFormatError"):
+        return "a DVC command stopped while it wrote that file: `git model doctor --fix` removes it"
     if name == "NotDvcRepoError":
         return "run `dvc init` and commit .dvc/, then re-run"
     if name == "OutputAlreadyTrackedError":

@@ -5,7 +5,8 @@ Git changes a file by writing ``FILE.lock``, which it creates only if it does no
 ``packed-refs.new``, under ``packed-refs.lock``. A Git process killed in between leaves
 these files, and every later write that needs them fails with "File exists". A crash of
 the machine can also leave a loose ref whose content never reached the disk: Git then
-ignores that ref and refuses to write it.
+ignores that ref and refuses to write it. DVC, which ``register --path`` and ``get`` run,
+leaves one file of its own the same way: its lock table, rewritten in place.
 
 Whether a process still holds such a file is read from ``/proc`` (Linux), best effort. It
 is held by every Git process (its program named ``git`` or ``git-*``; not this one, nor the
@@ -19,6 +20,7 @@ seconds old.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -43,8 +45,14 @@ class LeftoverKind(Enum):
     LOCK = "lock"  # FILE.lock: Git is changing FILE, or stopped while it did
     UNFINISHED = "unfinished"  # packed-refs.new: a rewrite of packed-refs, not finished
     BROKEN_REF = "broken-ref"  # a loose ref cut short: no object id, no "ref: ..."
+    DVC_LOCK_TABLE = "dvc-lock-table"  # .dvc/tmp/rwlock cut short: DVC reads no JSON there
 
 
+# DVC rewrites its table of who reads and writes what in place (not through a rename): a
+# DVC process killed meanwhile (in `register --path`, `get`) leaves it empty or cut short,
+# and every later DVC command stops at it ("JSON structure is corrupted").
+DVC_LOCK_TABLE = Path(".dvc", "tmp", "rwlock")
+_DVC_LOCK_TABLE_LIMIT = 1024 * 1024
 _DELETES = "deleting refs (demote, archive), git pack-refs and git gc"
 # The files beside the refs, shared by every work tree...
 _SHARED = (
@@ -149,12 +157,29 @@ def _candidates(git: Git) -> Iterator[tuple[Path, LeftoverKind, str]]:
     # `git commit --only PATH` (register --path's commit) stages into a temporary index.
     for index in git.git_dir.glob("next-index-*.lock"):
         yield index, LeftoverKind.LOCK, "nothing: a temporary index of a commit that stopped"
+    dvc_table = git.root / DVC_LOCK_TABLE
+    if _cut_short_json(dvc_table):
+        yield dvc_table, LeftoverKind.DVC_LOCK_TABLE, "DVC in this work tree (register --path, get)"
     for path in _ref_files(str(git.common_dir / "refs")):
         ref = Path(path).relative_to(git.common_dir).as_posix()
         if ref.endswith(".lock"):
             yield Path(path), LeftoverKind.LOCK, f"writes to {ref.removesuffix('.lock')}"
         else:
             yield Path(path), LeftoverKind.BROKEN_REF, f"reading and writing {ref}"
+
+
+def _cut_short_json(path: Path) -> bool:
+    """Whether ``path`` is a file that holds no JSON object (read up to a bound: DVC's
+    table names a few processes; a larger file is no table DVC wrote either)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(_DVC_LOCK_TABLE_LIMIT + 1)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return False
+    try:
+        return not isinstance(json.loads(data), dict)
+    except ValueError:  # not JSON, not UTF-8, or larger than the bound (cut there)
+        return True
 
 
 def _ref_files(directory: str) -> Iterator[str]:

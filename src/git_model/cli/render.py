@@ -771,6 +771,7 @@ _LEFTOVER_KINDS = {
     LeftoverKind.LOCK: "a lock file",
     LeftoverKind.UNFINISHED: "an unfinished rewrite of packed-refs",
     LeftoverKind.BROKEN_REF: "a ref cut short",
+    LeftoverKind.DVC_LOCK_TABLE: "DVC's lock table cut short",
 }
 
 
