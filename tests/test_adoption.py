@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
+from git_model.errors import InvalidFile
+from git_model.safeyaml import artifact_location
+from git_model.state import Artifact, ArtifactKind, split_document, with_trailers
 from tests.conftest import Clock, Repo, isolate
 from tests.gto_oracle import (
     STEP,
@@ -87,7 +92,7 @@ def _gto_example(path: Path, clock: Clock) -> Gto:
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def gto_example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The GTO example, built once for the module; tests that write work on a copy."""
     with pytest.MonkeyPatch.context() as mp:
         isolate(tmp_path_factory.mktemp("home"), mp)
@@ -100,10 +105,10 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture
-def adopted(example: Path, repo: Repo, clock: Clock) -> tuple[Repo, Gto]:
+def adopted(gto_example: Path, repo: Repo, clock: Clock) -> tuple[Repo, Gto]:
     """A copy of the example to write to, its clock after GTO's last write."""
     shutil.rmtree(repo.path)
-    shutil.copytree(example, repo.path, symlinks=True)
+    shutil.copytree(gto_example, repo.path, symlinks=True)
     last = int(
         repo.git("for-each-ref", "--sort=-taggerdate", "--count=1", "--format=%(taggerdate:unix)")
     )
@@ -126,9 +131,9 @@ def _write(repo: Repo, clock: Clock, *args: str) -> Any:
 
 
 def test_describe_and_show_print_what_the_commit_declares_with_urls_intact(
-    example: Path, tmp_path: Path
+    gto_example: Path, tmp_path: Path
 ) -> None:
-    repo = Repo(example)
+    repo = Repo(gto_example)
     segment = data(repo, "describe", "segment@0.4.1")
     assert segment["version"]["artifact"] is None  # GTO records none
     assert segment["declared"] == {
@@ -156,7 +161,9 @@ def test_describe_and_show_print_what_the_commit_declares_with_urls_intact(
     }
     got = data(repo, "get", "legacy@1.0.0", "-o", str(tmp_path / "legacy.pkl"))
     assert got["artifact"]["kind"] == "git"
-    assert (tmp_path / "legacy.pkl").read_bytes() == (example / "models/legacy.pkl").read_bytes()
+    assert (tmp_path / "legacy.pkl").read_bytes() == (
+        gto_example / "models/legacy.pkl"
+    ).read_bytes()
 
 
 # --- the "done when" end to end -------------------------------------------------------------
@@ -430,3 +437,63 @@ def test_a_url_that_does_not_exist_is_refused(repo: Repo, served: tuple[str, Pat
     assert refused.exit_code == 5
     assert f"{base}/none.pt" in refused.stderr
     assert repo.refs() == before
+
+
+# --- the parsers ----------------------------------------------------------------------------
+
+_SEGMENT = st.from_regex(r"[A-Za-z0-9._~-]{1,12}", fullmatch=True)
+_URLS = st.builds(
+    lambda scheme, parts: f"{scheme}://{'/'.join(parts)}",
+    st.sampled_from(["s3", "gs", "azure", "https", "http", "file", "hdfs", "webdav+s"]),
+    st.lists(_SEGMENT, min_size=1, max_size=4),
+)
+
+
+@given(_URLS)
+@example("s3://mycorp/proj-ml/segm-model-2022-04-15.pt")
+@example("file:///tmp/a//b/../c.pt")
+def test_a_declared_url_is_kept_exactly_as_written(url: str) -> None:
+    assert artifact_location("dvc.yaml", "artifacts.m.path", url, "sub") == url
+
+
+@given(st.lists(_SEGMENT.filter(lambda s: s not in {".", ".."}), min_size=1, max_size=4))
+def test_a_declared_path_is_a_normalised_repository_path(parts: list[str]) -> None:
+    value = "./" + "/./".join(parts)
+    assert artifact_location("dvc.yaml", "k", value) == "/".join(parts)
+    with pytest.raises(InvalidFile):
+        artifact_location("dvc.yaml", "k", "../" + "/".join(parts))
+
+
+_HEX = st.text("0123456789abcdef", min_size=40, max_size=40)
+_ARTIFACTS = st.one_of(
+    st.builds(
+        Artifact,
+        st.just("models/m.pkl"),
+        _HEX.map(lambda h: h[:32]),
+        st.none() | st.integers(0, 10**12),
+        st.none() | st.integers(0, 10**6),
+    ),
+    st.builds(
+        lambda blob, size: Artifact("m.pkl", None, size, kind=ArtifactKind.GIT, blob=blob),
+        _HEX,
+        st.integers(0, 10**12),
+    ),
+    st.builds(
+        lambda url, md5, etag, size: Artifact(url, md5, size, kind=ArtifactKind.URL, etag=etag),
+        _URLS,
+        st.none() | _HEX.map(lambda h: h[:32]),
+        st.none() | _HEX.map(lambda h: f'"{h}"'),
+        st.none() | st.integers(0, 10**12),
+    ),
+)
+
+
+@given(_ARTIFACTS)
+def test_what_a_version_tag_records_of_its_artifact_reads_back_the_same(
+    artifact: Artifact,
+) -> None:
+    message = with_trailers("Register m v1.0.0", artifact.trailers())
+    assert Artifact.from_trailers(split_document(message)[1]) == artifact
+    dvc_trailers = {"Artifact-Path", "Artifact-Md5", "Artifact-Size", "Artifact-Files"}
+    if artifact.kind is ArtifactKind.DVC:  # as DVC artifacts' tags always were
+        assert {key for key, _ in artifact.trailers()} <= dvc_trailers
