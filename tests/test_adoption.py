@@ -419,6 +419,12 @@ def test_url_artifacts_record_what_the_server_says_and_get_checks_it(
     ok(repo, "get", "local@latest", "-o", str(tmp_path / "local.bin"))
     assert (tmp_path / "local.bin").read_bytes() == local.read_bytes()
 
+    # --path may name a URL too: declared as written, with the model's YAML file.
+    declared = data(repo, "register", "copy", "--path", urls["local"])
+    assert declared["committed"] == ["dvc.yaml", "models/copy.yaml"]
+    assert f"  copy:\n    path: {urls['local']}" in repo.git("show", "HEAD:dvc.yaml")
+    assert declared["version"]["artifact"]["md5"] == md5(local)
+
     # The object replaced since registration: refused, nothing written.
     (root / "model.pt").write_bytes(b"other" * 120)
     local.write_bytes(b"other" * 140)

@@ -93,8 +93,9 @@ class Declaration:
         return found
 
     def relative(self, path: str) -> str:
-        """A repository path as written in this dvc.yaml (relative to its directory)."""
-        return posixpath.relpath(path, self.directory or ".")
+        """A repository path as written in this dvc.yaml (relative to its directory); a
+        URL as it is."""
+        return path if is_url(path) else posixpath.relpath(path, self.directory or ".")
 
 
 def _out(outs: object, path: str, base: str) -> dict[str, Any] | None:

@@ -48,9 +48,12 @@ AUTO = "auto"
 
 
 def repo_path(git: Git, path: str | Path) -> str:
-    """``path`` (absolute, or relative to the current directory) relative to the work tree."""
+    """``path`` (absolute, or relative to the current directory) relative to the work
+    tree; a URL as it is."""
     if git.work_tree is None:
         raise UsageError("a bare repository has no work tree to take --path from", "run in a clone")
+    if is_url(str(path)) and is_one_line(str(path)):
+        return str(path)  # a URL (s3://...), kept as written
     if not is_one_line(str(path)):
         raise UsageError(
             f"--path {quoted(str(path))} holds a control character",
@@ -180,12 +183,12 @@ def kind_of(git: Git, path: str) -> ArtifactKind:
 def needs_commit(git: Git, head: str, name: str, declared: Declared, path: str) -> bool:
     """Whether HEAD lacks the model's declaration as the work tree has it (with --path):
     its YAML file, its dvc.yaml entry, its tracked artifact as it is on disk."""
-    at_head = artifacts.declared_path(git, head, name)
-    if at_head is not None and at_head != path:
+    found = artifacts.declaration(git, head, name)
+    at_head = found.path if found is not None else None
+    if found is not None and found.path != path:
         raise ArtifactError(
-            f"{artifacts.Declaration.of(name).dvc_yaml} declares {name}'s artifact at "
-            f"{at_head}, not {path}",
-            f"pass --path {at_head}, or change the declaration in dvc.yaml and commit it",
+            f"{found.source} declares {name}'s artifact at {found.path}, not {path}",
+            f"pass --path {found.path}, or change the declaration in {found.source} and commit it",
         )
     if at_head is None or declared.spec is None or git.dirty([declared.spec_file]):
         return True
