@@ -248,6 +248,19 @@ def test_doctor_is_clean_after_git_model_writes_to_a_gto_registry(
     assert repo.cli("doctor").exit_code == 0
 
 
+def test_register_path_of_a_model_only_artifacts_yaml_declares_carries_it_to_dvc_yaml(
+    adopted: tuple[Repo, Gto], clock: Clock
+) -> None:
+    repo, _ = adopted
+    result = _write(repo, clock, "register", "legacy", "--path", "models/legacy.pkl")
+    assert result["committed"] == ["dvc.yaml", "models/legacy.yaml"]
+    assert result["version"]["artifact"]["kind"] == "git"
+    assert repo.git("show", "HEAD:dvc.yaml").endswith(
+        "  legacy:\n    path: models/legacy.pkl\n    type: model\n"
+        "    desc: The rules we had before\n    labels:\n    - rules"
+    )
+
+
 # --- a file committed to Git ----------------------------------------------------------------
 
 

@@ -279,7 +279,13 @@ def commit_declaration(
             spec_on_disk.write_text(template(name, path, declared.model_type))
     touched.append(declared.spec_file)
     if _entry_differs(git, "HEAD", name, declared, path):
-        touched += artifacts.write_declaration(root, decl, _entry(name, declared, path))
+        entry = _entry(name, declared, path)
+        found = artifacts.declaration(git, "HEAD", name)
+        if found is not None and found.source == artifacts.ARTIFACTS_YAML:
+            # GTO's older file declared it: its dvc.yaml entry starts as that one.
+            seed = {"type": found.type, "desc": found.description, "labels": list(found.labels)}
+            entry |= {k: v for k, v in seed.items() if v and k not in entry}
+        touched += artifacts.write_declaration(root, decl, entry)
     files = tuple(sorted(git.dirty(touched)))
     commit = git.commit_paths(files, f"Record model {name}'s artifact {path}")
     return commit, files
