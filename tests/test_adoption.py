@@ -9,6 +9,8 @@ from __future__ import annotations
 import http.server
 import json
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -314,9 +316,24 @@ def test_get_through_a_remote_reads_the_git_file_and_checks_the_recorded_blob(
     outside = tmp_path / "elsewhere"
     outside.mkdir()
 
-    got = Repo(outside).cli("get", "churn@1.0.0", "--repo", str(server), "-o", "churn.pkl")
-    assert got.exit_code == 0, got.stderr
+    # A real process, to see what it imports: Git alone, no DVC.
+    getting = ["get", "churn@1.0.0", "--repo", str(server), "-o", "churn.pkl"]
+    got = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "git_model", *getting],
+        cwd=outside,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert got.returncode == 0, got.stderr[-2000:]
     assert (outside / "churn.pkl").read_bytes() == first
+    imported = {
+        line.rsplit("|", 1)[1].strip().split(".")[0]
+        for line in got.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "git_model" in imported
+    assert "dvc" not in imported
     for where in (["--repo", str(server)], []):
         refused = (Repo(outside) if where else in_git).cli(
             "get", "churn@2.0.0", *where, "-o", str(tmp_path / "x")
