@@ -45,6 +45,9 @@ def test_register_path_tracks_declares_and_commits_exactly_the_declaration(
         "md5": md5(model),
         "size": 50_000,
         "files": None,
+        "kind": "dvc",
+        "blob": None,
+        "etag": None,
     }
     tag_message = dvc_repo.git("tag", "-l", "--format=%(contents)", "churn@v0.1.0")
     assert f"Artifact-Md5: {md5(model)}" in tag_message

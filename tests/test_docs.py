@@ -75,6 +75,7 @@ EXECUTED_PAGES = (
     "workflows/hooks.md",
     "workflows/ci.md",
     "workflows/pull-requests.md",
+    "workflows/adopting.md",
     "python-api.md",
 )
 # The pages a new user types first: they begin in an empty directory, with `git init`.

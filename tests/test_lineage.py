@@ -278,6 +278,9 @@ def test_register_path_records_everything(trained: Repo) -> None:
         "md5": _md5(model),
         "size": model.stat().st_size,
         "files": None,
+        "kind": "dvc",
+        "blob": None,
+        "etag": None,
     }
     assert lock_out["md5"] == _md5(model)
 

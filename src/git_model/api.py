@@ -153,7 +153,9 @@ from git_model.state import (
     MODEL_TYPE,
     Annotation,
     Artifact,
+    ArtifactKind,
     Brief,
+    DeclaredArtifact,
     Event,
     EventKind,
     Listing,
@@ -190,11 +192,13 @@ __all__ = [
     "Applied",
     "Artifact",
     "ArtifactCheck",
+    "ArtifactKind",
     "Bump",
     "CardSection",
     "Change",
     "Check",
     "Comparison",
+    "DeclaredArtifact",
     "Dep",
     "Diagnosis",
     "Drift",
@@ -476,9 +480,10 @@ def _model_kept(filters: Filters, model: Brief, latest: Version | None) -> bool:
 
 def _locate(
     ref: str, repo: Path | str | None, source: str | None
-) -> tuple[Model, Version, str, Artifact | None]:
-    """The model and version ``ref`` names, where DVC finds the repository, and the
-    artifact the version recorded (None when only a remote's listing was read)."""
+) -> tuple[Model, Version, str, Artifact | None, Git | None]:
+    """The model and version ``ref`` names, where the repository is, the artifact the
+    version recorded (None when only a remote's listing was read), and the repository
+    that holds the version's commit (None: the remote's, fetched by ``download``)."""
     reader = open_reader(repo, source)
     target = ModelRef.parse(ref)
     patterns = model_ref_patterns(target.model)
@@ -491,7 +496,7 @@ def _locate(
         expected = artifacts.recorded(reader.git, version.commit, model.name)
         if expected is None:
             raise ArtifactNotDeclared(model.name, f"{model.name} {version.version.tag}")
-    return model, version, reader.url, expected
+    return model, version, reader.url, expected, reader.git
 
 
 def get(
@@ -507,7 +512,7 @@ def get(
     ``NAME@latest``, ``NAME#STAGE``) from this repository's DVC cache or remote, or from
     the repository ``source`` (a remote name, URL or path: nothing is cloned by you), and
     verify it against the hashes DVC and the version recorded."""
-    model, version, url, expected = _locate(ref, repo, source)
+    model, version, url, expected, git = _locate(ref, repo, source)
     if isinstance(out, str) and out.endswith(("/", os.sep)):
         with writing(out):  # `-o dir/` means into that directory
             Path(out).mkdir(parents=True, exist_ok=True)
@@ -515,12 +520,16 @@ def get(
         url,
         version.commit,
         model.name,
+        version.tag,
         expected,
+        git=git,
         out=None if out is None else Path(out),
         force=force,
         progress=progress,
     )
-    return Fetched(model.name, version.version, version.commit, url, found, path, True)
+    # A URL whose server gave no ETag or MD5 at registration cannot be checked (its size is).
+    verified = found.kind is not ArtifactKind.URL or bool(found.md5 or found.etag)
+    return Fetched(model.name, version.version, version.commit, url, found, path, verified)
 
 
 def cache_dir() -> Path:
@@ -532,7 +541,7 @@ def cache_dir() -> Path:
 def artifact_path(ref: str, *, source: str | None = None, repo: Path | str | None = None) -> Path:
     """A local path to the artifact of ``ref`` (e.g. ``"churn#prod"``), for deployment
     code: downloaded and verified once per commit into the cache, then reused."""
-    model, version, url, expected = _locate(ref, repo, source)
+    model, version, url, expected, git = _locate(ref, repo, source)
     slot = cache_dir() / version.commit / model_in_tag(model.name)
     if expected is not None:
         cached = slot / PurePosixPath(expected.path).name
@@ -543,7 +552,9 @@ def artifact_path(ref: str, *, source: str | None = None, repo: Path | str | Non
         if done:
             return done[0]
     slot.mkdir(parents=True, exist_ok=True)
-    _, path = artifacts.download(url, version.commit, model.name, expected, out=slot, force=True)
+    _, path = artifacts.download(
+        url, version.commit, model.name, version.tag, expected, git=git, out=slot, force=True
+    )
     return path
 
 
@@ -668,6 +679,10 @@ def describe(ref: str, *, at: str | None = None, repo: Path | str | None = None)
     signed = any(e.signed for e in events)
     policy = policy_in_force(git, config)[0] if signed else None
     signatures, note = who_signed(git, policy, events) if policy else ((), None)
+    # A version that recorded no artifact (GTO's) is shown with what its commit declares.
+    declared = None
+    if version.artifact is None:
+        declared = artifacts.declaration(git, version.commit, version.model)
     return VersionDetail(
         ref=ref,
         version=version,
@@ -677,6 +692,7 @@ def describe(ref: str, *, at: str | None = None, repo: Path | str | None = None)
         metadata=version.metadata(),
         signatures=signatures,
         signatures_note=note,
+        declared=declared,
     )
 
 
@@ -838,8 +854,9 @@ def register(
         # What the version records must be readable before anything is committed: the
         # commit to come differs from HEAD only in the declaration's own files.
         _, read = collect(git, commit, name, declared.spec or ModelSpec(), artifact_path)
+        kind = registration.kind_of(git, artifact_path)
         checked = registration.check_declaration_inputs(
-            git, name, commit, read, allow=allow_uncommitted
+            git, name, commit, read, allow=allow_uncommitted, dvc=kind is ArtifactKind.DVC
         )
         commit, committed = registration.commit_declaration(
             git, root, name, declared, artifact_path
@@ -921,12 +938,17 @@ def _tag_version(
             name, model, None, None, metadata=metadata, auto=True
         )
     text = message or f"Register {name} {new.tag}"
+    unchecked = None
+    if artifact is not None and artifact.kind is ArtifactKind.URL:
+        artifact, why = artifacts.stat_url(name, artifact)
+        unchecked = registration.url_not_checked(artifact, why) if why else None
     trailers = [(MODEL_TYPE, declared.model_type)] if declared.model_type else []
     trailers += artifact.trailers() if artifact is not None else []
-    if remote is not None and artifact is not None and git.work_tree is not None:
+    dvc = artifact is not None and artifact.kind is ArtifactKind.DVC
+    if remote is not None and dvc and artifact is not None and git.work_tree is not None:
         artifacts.Workspace(git.work_tree).ensure_pushed(name, artifact, commit)
     same = registration.same_artifact(model, artifact)
-    notices = (*checked.notices, *([same] if same else []))
+    notices = (*checked.notices, *(n for n in (unchecked, same) if n))
     plan = Plan(git, config, model, remote, sign=sign)
     plan.version(new, commit, text, trailers, document=metadata.to_json())
     return plan.finish(

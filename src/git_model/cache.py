@@ -31,6 +31,7 @@ from git_model.semver import SemVer
 from git_model.state import (
     Annotation,
     Artifact,
+    ArtifactKind,
     Brief,
     Person,
     Skipped,
@@ -45,7 +46,7 @@ T = TypeVar("T")
 # Part of the file: bump it whenever what a Brief holds, how the replay in git_model.state
 # computes it, or how this module encodes it changes, so that caches written before are
 # rebuilt.
-FORMAT = 2
+FORMAT = 3
 # A cache larger than this is not read (a registry of 50,000 tags makes a few MB).
 MAX_BYTES = 256 * 1024 * 1024
 
@@ -79,7 +80,17 @@ def _version_out(v: Version) -> Any:
         _date_out(v.date),
         v.message,
         v.model_type,
-        None if artifact is None else [artifact.path, artifact.md5, artifact.size, artifact.files],
+        None
+        if artifact is None
+        else [
+            artifact.path,
+            artifact.md5,
+            artifact.size,
+            artifact.files,
+            artifact.kind.value,
+            artifact.blob,
+            artifact.etag,
+        ],
         v.archived,
         list(v.stages),
         [
@@ -163,6 +174,13 @@ def _date(value: Any) -> datetime:
     return date
 
 
+def _artifact_kind(value: Any) -> ArtifactKind:
+    try:
+        return ArtifactKind(_str(value))
+    except ValueError:
+        raise _malformed() from None
+
+
 def _optional(decode: Decoder[T]) -> Decoder[T | None]:
     return lambda value: None if value is None else decode(value)
 
@@ -199,7 +217,18 @@ _version = _record(
     _when,  # date
     _str,  # message
     _optional(_str),  # model_type
-    _optional(_record(Artifact, _str, _str, _optional(_int), _optional(_int))),
+    _optional(
+        _record(
+            Artifact,
+            _str,  # path
+            _optional(_str),  # md5
+            _optional(_int),  # size
+            _optional(_int),  # files
+            _artifact_kind,
+            _optional(_str),  # blob
+            _optional(_str),  # etag
+        )
+    ),
     _bool,  # archived
     _tuple(_str),  # stages
     _tuple(_record(Annotation, _str, _str, _person, _when, _str)),

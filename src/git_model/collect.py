@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from git_model import safejson
-from git_model.artifacts import DVC_CONFIG, Declaration
+from git_model.artifacts import ARTIFACTS_YAML, DVC_CONFIG, Declaration
 from git_model.errors import InvalidFile
 from git_model.gitcmd import Git
 from git_model.metadata import (
@@ -228,6 +228,7 @@ def prefetch(git: Git, commit: str, model: str, spec_file: str, artifact: str | 
     base = Declaration.of(model).directory
     names = [posixpath.join(base, n) for n in ("dvc.yaml", "dvc.lock", DEFAULT_PARAMS)]
     names += [spec_file, *PACKAGE_FILES, *([f"{artifact}.dvc"] if artifact else [])]
+    names.append(ARTIFACTS_YAML)  # GTO's older declarations, where dvc.yaml has none
     names.append(DVC_CONFIG)  # whether the commit says where DVC keeps the artifact
     git.read_blobs([f"{commit}:{name}" for name in names])
 

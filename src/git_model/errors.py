@@ -397,10 +397,10 @@ class ArtifactError(GitModelError):
 
 
 class ArtifactMissing(GitModelError):
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, hint: str | None = None) -> None:
         super().__init__(
             f"{quoted(path)} does not exist",
-            "save the trained model there first, or pass the right --path",
+            hint or "save the trained model there first, or pass the right --path",
         )
         self.path = path
 

@@ -20,7 +20,8 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -359,6 +360,39 @@ def ls_remote(remote: str, patterns: Sequence[str] = (), cwd: Path | None = None
     if proc.returncode != 0:
         raise RemoteError(remote, git_says(proc.stderr, proc.returncode))
     return _remote_refs(proc.stdout)
+
+
+@contextmanager
+def fetched_tag(remote: str, tag: str) -> Iterator[Git]:
+    """A scratch bare repository holding one tag of ``remote`` (URL or path), its commit
+    and that commit's files (``fetch --depth=1``: no history), for the duration of the
+    block; RemoteError when the remote cannot give it."""
+    with tempfile.TemporaryDirectory(prefix="git-model-fetch.") as tmp:
+        scratch = Path(tmp)
+        init = subprocess.run(
+            ["git", "init", "--quiet", "--bare", str(scratch)], capture_output=True, check=False
+        )
+        if init.returncode != 0:
+            raise GitFailed(("init", "--bare"), init.returncode, init.stderr.decode())
+        git = Git(scratch, None)
+        ref = f"refs/tags/{tag}"
+        proc = git.run(
+            *_SAFE,
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--depth=1",
+            "--no-write-fetch-head",
+            "--end-of-options",
+            check_remote(remote),
+            f"+{ref}:{ref}",
+            check=False,
+            env={"GIT_TERMINAL_PROMPT": "0"},
+        )
+        if proc.returncode != 0:
+            stderr = proc.stderr.decode(errors="replace")
+            raise RemoteError(remote, git_says(stderr, proc.returncode))
+        yield git
 
 
 class Git:
@@ -705,6 +739,40 @@ class Git:
         """The object ids of ``REV:PATH`` blobs (None: missing or not a file)."""
         found = self._read(specs)
         return [None if (b := found[s]) is None else b[0] for s in specs]
+
+    def object_info(self, specs: Sequence[str]) -> list[tuple[str, str, int] | None]:
+        """(object id, type, size) of each ``REV:PATH`` (None: missing), without reading
+        the objects: one ``cat-file --batch-check``, however large they are."""
+        if not specs:
+            return []
+        broken = next((s for s in specs if "\n" in s or "\r" in s), None)
+        if broken is not None:
+            raise GitModelError(
+                f"cannot ask Git for {broken!r}: it holds a line break",
+                "rename the file or directory so that its path is one line",
+            )
+        out = self.run("cat-file", "--batch-check", stdin="".join(f"{s}\n" for s in specs).encode())
+        found: list[tuple[str, str, int] | None] = []
+        for line in out.stdout.decode(errors="replace").splitlines()[: len(specs)]:
+            oid, kind, size = [*line.split(), "", ""][:3]
+            found.append((oid, kind, int(size)) if size.isdigit() else None)
+        return found
+
+    def copy_blob(self, oid: str, target: Path) -> None:
+        """Write the blob ``oid`` to the new file ``target``, streamed (a model may be
+        larger than memory); GitFailed when this repository has no such blob."""
+        if not OBJECT_ID_RE.fullmatch(oid):
+            raise GitFailed(("cat-file", "blob"), 128, f"{oid!r} is not an object id")
+        with target.open("xb") as handle:
+            proc = subprocess.run(
+                ["git", f"--git-dir={self.git_dir}", "cat-file", "blob", oid],
+                cwd=self.root,
+                stdout=handle,
+                stderr=subprocess.PIPE,
+                check=False,
+            )
+        if proc.returncode != 0:
+            raise GitFailed(("cat-file", "blob", oid), proc.returncode, proc.stderr.decode())
 
     def dirty(self, paths: Sequence[str] = (), *, untracked: bool = True) -> list[str]:
         """Which of ``paths`` (none given: every file) differ from HEAD, staged or not;

@@ -21,7 +21,7 @@ from typing import Any
 
 from git_model import safejson
 from git_model.errors import InvalidFile, listed
-from git_model.safeyaml import is_one_line, repo_path
+from git_model.safeyaml import artifact_location, is_one_line, repo_path
 from git_model.semver import Bump
 
 FORMATS = ("onnx", "joblib", "torchscript", "savedmodel", "pmml", "pickle", "other")
@@ -252,7 +252,9 @@ def parse_spec(label: str, data: object) -> ModelSpec:
     artifact = text("path")
     metrics = _texts(where / "metrics", data["metrics"]) if data.get("metrics") else ()
     return ModelSpec(
-        path=None if artifact is None else path(where / "path", artifact),
+        path=None
+        if artifact is None
+        else artifact_location((where / "path").label, (where / "path").path, artifact),
         type=model_type,
         description=text("description"),
         owner=text("owner"),

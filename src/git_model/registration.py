@@ -40,17 +40,20 @@ from git_model.errors import (
 from git_model.gitcmd import Git
 from git_model.metadata import Metadata, ModelSpec, auto_bump
 from git_model.results import Notice, NoticeKind
-from git_model.safeyaml import is_one_line, read_file
+from git_model.safeyaml import is_one_line, is_url, read_file
 from git_model.semver import ZERO, Bump, SemVer
-from git_model.state import Artifact, Model
+from git_model.state import Artifact, ArtifactKind, Model
 
 AUTO = "auto"
 
 
 def repo_path(git: Git, path: str | Path) -> str:
-    """``path`` (absolute, or relative to the current directory) relative to the work tree."""
+    """``path`` (absolute, or relative to the current directory) relative to the work
+    tree; a URL as it is."""
     if git.work_tree is None:
         raise UsageError("a bare repository has no work tree to take --path from", "run in a clone")
+    if is_url(str(path)) and is_one_line(str(path)):
+        return str(path)  # a URL (s3://...), kept as written
     if not is_one_line(str(path)):
         raise UsageError(
             f"--path {quoted(str(path))} holds a control character",
@@ -82,8 +85,13 @@ def commit_of(git: Git, rev: str) -> str:
 
 def disk_matches(root: Path, artifact: Artifact, changed: Sequence[str]) -> bool:
     """Whether the work tree holds the artifact HEAD records (true when it holds none:
-    a clone without `dvc pull` has nothing to mistake it for), given the files that
-    differ from HEAD (``changed``: its .dvc file among them, it does not)."""
+    a clone without `dvc pull` has nothing to mistake it for; and for a URL), given the
+    files that differ from HEAD (``changed``: a Git artifact, or a DVC artifact's .dvc
+    file, among them: it does not)."""
+    if artifact.kind is ArtifactKind.URL:
+        return True
+    if artifact.kind is ArtifactKind.GIT:
+        return artifact.path not in changed
     on_disk = root / artifact.path
     if not on_disk.exists():
         return True
@@ -150,33 +158,52 @@ def declared_here(
 
 
 def _entry(name: str, declared: Declared, path: str) -> dict[str, object]:
+    """The keys of the model's dvc.yaml entry that registering sets (the others stay)."""
     spec = declared.spec or ModelSpec()
     decl = artifacts.Declaration.of(name)
     return decl.entry(path, declared.model_type, spec.description, spec.labels)
 
 
+def _entry_differs(git: Git, rev: str, name: str, declared: Declared, path: str) -> bool:
+    """Whether ``rev``'s dvc.yaml entry for the model lacks what registering sets."""
+    current = artifacts.declared_entry(git, rev, name)
+    wanted = _entry(name, declared, path)
+    return current is None or any(current.get(k) != v for k, v in wanted.items())
+
+
+def kind_of(git: Git, path: str) -> ArtifactKind:
+    """How ``register --path`` keeps the artifact ``path``: a URL as it is; a file Git
+    tracks (committed, or added to the index) in Git; any other through DVC."""
+    if is_url(path):
+        return ArtifactKind.URL
+    [info] = git.object_info([f":{path}"])
+    return ArtifactKind.GIT if info is not None else ArtifactKind.DVC
+
+
 def needs_commit(git: Git, head: str, name: str, declared: Declared, path: str) -> bool:
     """Whether HEAD lacks the model's declaration as the work tree has it (with --path):
     its YAML file, its dvc.yaml entry, its tracked artifact as it is on disk."""
-    at_head = artifacts.declared_path(git, head, name)
-    if at_head is not None and at_head != path:
+    found = artifacts.declaration(git, head, name)
+    at_head = found.path if found is not None else None
+    if found is not None and found.path != path:
         raise ArtifactError(
-            f"{artifacts.Declaration.of(name).dvc_yaml} declares {name}'s artifact at "
-            f"{at_head}, not {path}",
-            f"pass --path {at_head}, or change the declaration in dvc.yaml and commit it",
+            f"{found.source} declares {name}'s artifact at {found.path}, not {path}",
+            f"pass --path {found.path}, or change the declaration in {found.source} and commit it",
         )
     if at_head is None or declared.spec is None or git.dirty([declared.spec_file]):
         return True
-    if artifacts.declared_entry(git, head, name) != _entry(name, declared, path):
+    if _entry_differs(git, head, name, declared, path):
         return True
     try:
         artifact = artifacts.recorded(git, head, name)
-    except ArtifactError:  # declared, but its .dvc file is not committed yet
+    except ArtifactError:  # declared, but neither its .dvc file nor it is committed yet
         return True
     return (
         artifact is None
         or git.work_tree is None
-        or not disk_matches(git.work_tree, artifact, git.dirty([f"{artifact.path}.dvc"]))
+        or not disk_matches(
+            git.work_tree, artifact, git.dirty([artifact.path, f"{artifact.path}.dvc"])
+        )
     )
 
 
@@ -210,44 +237,55 @@ def template(name: str, path: str, model_type: str | None) -> str:
 def commit_declaration(
     git: Git, root: Path, name: str, declared: Declared, path: str
 ) -> tuple[str, tuple[str, ...]]:
-    """Track the artifact with DVC, write the model's YAML file if it has none, set its
-    dvc.yaml entry, and commit exactly those files. Returns the commit and the files."""
+    """Keep the artifact as it is kept (``kind_of``: a file Git tracks is committed as
+    it is in the work tree; a URL is only declared; any other file DVC tracks), write
+    the model's YAML file if it has none, set its dvc.yaml entry's keys, and commit
+    exactly those files. Returns the commit and the files."""
     decl = artifacts.Declaration.of(name)
-    try:
-        (root / path).stat()
-    except OSError:  # none there, or no file can be there (a name too long, ...)
-        raise ArtifactMissing(path) from None
-    # What DVC writes (beside the artifact, and dvc.yaml) stays in the work tree too; the
+    kind = kind_of(git, path)
+    if kind is not ArtifactKind.URL:
+        try:
+            (root / path).stat()
+        except OSError:  # none there, or no file can be there (a name too long, ...)
+            raise ArtifactMissing(path) from None
+    # What is written (beside the artifact, and dvc.yaml) stays in the work tree too; the
     # model's YAML file was checked when it was read.
     beside = posixpath.join(posixpath.dirname(path), ".gitignore")
-    for written in (f"{path}.dvc", beside, decl.dvc_yaml):
+    dvc_files = (f"{path}.dvc", beside) if kind is ArtifactKind.DVC else ()
+    for written in (*dvc_files, decl.dvc_yaml):
         _in_work_tree(git, root, written)
     blocker = leftovers.commit_blocker(git)
-    if blocker is not None:  # the commit would fail after DVC changed the work tree
+    if blocker is not None:  # the commit would fail after the work tree changed
         raise RegistryBusy(blocker)
     dirty = git.dirty([decl.dvc_yaml])
     if dirty:
         raise UncommittedChanges(dirty)
-    workspace = artifacts.Workspace(root)
-    if artifacts.pipeline_output(root, name, path):
+    touched: list[str] = []
+    if kind is ArtifactKind.GIT:
+        touched.append(path)  # committed as the work tree has it (if it changed)
+    elif kind is ArtifactKind.DVC and artifacts.pipeline_output(root, name, path):
         # A stage makes it: dvc.lock records it, and must be committed as the run left it.
         lock = posixpath.join(decl.directory, "dvc.lock")
         if git.dirty([lock]):
             raise UncommittedChanges(
                 [lock], f"commit {lock} (your last `dvc repro` wrote it), then re-run"
             )
-        touched: list[str] = []
-    else:
-        touched = workspace.track(path)
+    elif kind is ArtifactKind.DVC:
+        touched += artifacts.Workspace(root).track(path)
     if declared.spec is None:
         spec_on_disk = root / declared.spec_file
         with writing(declared.spec_file, "make its directory one you may write to"):
             spec_on_disk.parent.mkdir(parents=True, exist_ok=True)
             spec_on_disk.write_text(template(name, path, declared.model_type))
     touched.append(declared.spec_file)
-    entry = _entry(name, declared, path)
-    if artifacts.declared_entry(git, "HEAD", name) != entry:
-        touched += workspace.declare(decl, entry)
+    if _entry_differs(git, "HEAD", name, declared, path):
+        entry = _entry(name, declared, path)
+        found = artifacts.declaration(git, "HEAD", name)
+        if found is not None and found.source == artifacts.ARTIFACTS_YAML:
+            # GTO's older file declared it: its dvc.yaml entry starts as that one.
+            seed = {"type": found.type, "desc": found.description, "labels": list(found.labels)}
+            entry |= {k: v for k, v in seed.items() if v and k not in entry}
+        touched += artifacts.write_declaration(root, decl, entry)
     files = tuple(sorted(git.dirty(touched)))
     commit = git.commit_paths(files, f"Record model {name}'s artifact {path}")
     return commit, files
@@ -301,7 +339,7 @@ def check_head(
         [declared.spec_file, *read],
         changed=changed,
         artifact=artifact,
-        dvc=artifact is not None,
+        dvc=artifact is not None and artifact.kind is ArtifactKind.DVC,
         allow=allow,
         hint="commit {} and register that commit, or register the commit you mean with --rev",
         spec_file=declared.spec_file,
@@ -321,13 +359,13 @@ def check_head(
 
 
 def check_declaration_inputs(
-    git: Git, name: str, head: str, read: Sequence[str], *, allow: bool
+    git: Git, name: str, head: str, read: Sequence[str], *, allow: bool, dvc: bool
 ) -> WorkTree:
     """``register --path``: the declaration commit holds the declaration's own files as the
     work tree has them, and nothing else of the user's; so the other files the version
     reads (the metrics and params files, among ``read``) must be committed already, and
-    so must DVC's setup. (dvc.yaml and dvc.lock are the declaration's:
-    ``commit_declaration`` checks them.)"""
+    so must DVC's setup (``dvc``: for an artifact DVC is to track). (dvc.yaml and
+    dvc.lock are the declaration's: ``commit_declaration`` checks them.)"""
     decl = artifacts.Declaration.of(name)
     own = {decl.dvc_yaml, posixpath.join(decl.directory, artifacts.DVC_LOCK)}
     return _check_work_tree(
@@ -337,7 +375,7 @@ def check_declaration_inputs(
         [f for f in read if f not in own],
         changed=git.dirty(untracked=False),
         artifact=None,
-        dvc=True,
+        dvc=dvc,
         allow=allow,
         hint="commit {} first (the declaration commit takes only the model's declaration), "
         "then re-run",
@@ -403,18 +441,29 @@ def _check_work_tree(
 
 
 def same_artifact(model: Model, artifact: Artifact | None) -> Notice | None:
-    """A notice when an earlier version of ``model`` has this artifact (its DVC hash)."""
+    """A notice when an earlier version of ``model`` has this artifact (the same DVC
+    hash, Git blob, or URL's ETag or MD5)."""
     if artifact is None:
         return None
-    same = next((v for v in model.versions if v.artifact and v.artifact.md5 == artifact.md5), None)
+    same = next((v for v in model.versions if v.artifact and v.artifact.same_bytes(artifact)), None)
     if same is None:
         return None
     archived = " (archived)" if same.archived else ""
     return Notice(
         NoticeKind.SAME_ARTIFACT,
-        f"same artifact as {same.version.tag}{archived} (md5 {artifact.md5})",
+        f"same artifact as {same.version.tag}{archived} ({artifact.identity})",
         (artifact.path,),
         same.version,
+    )
+
+
+def url_not_checked(artifact: Artifact, why: str) -> Notice:
+    """The notice of a URL artifact recorded without what names its bytes."""
+    return Notice(
+        NoticeKind.URL_NOT_CHECKED,
+        f"recorded {artifact.path} without its ETag, MD5 or size, so `get` cannot check "
+        f"them: {why}",
+        (artifact.path,),
     )
 
 

@@ -238,7 +238,7 @@ def _details(version: Version, metadata: Metadata | None) -> list[str]:
     ]
     if version.artifact:
         art = version.artifact
-        facts.append(("Artifact", f"{art.path} (md5 {art.md5}, {human_size(art.size)})"))
+        facts.append(("Artifact", f"{art.path} ({art.identity}, {human_size(art.size)})"))
     lines = [f"- **{k}:** {v}" for k, v in facts if v]
     if spec and spec.description:
         lines = [spec.description, "", *lines]

@@ -21,6 +21,7 @@ from git_model.semver import SemVer
 from git_model.signing import SignatureCheck
 from git_model.state import (
     Artifact,
+    DeclaredArtifact,
     Event,
     EventKind,
     Skipped,
@@ -107,6 +108,9 @@ class VersionDetail:
     metadata: Metadata | None = None
     signatures: tuple[SignatureCheck, ...] = ()  # its signed events, verified
     signatures_note: str | None = None  # why they could not be verified
+    # What the version's commit declares of its artifact, for a version that recorded none
+    # (one GTO registered): dvc.yaml's entry, or GTO's older artifacts.yaml's.
+    declared: DeclaredArtifact | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,8 @@ class NoticeKind(StrEnum):
     UNCOMMITTED = "uncommitted"
     # The version's artifact has the DVC hash an earlier version's has.
     SAME_ARTIFACT = "same-artifact"
+    # The version's artifact is at a URL whose ETag, MD5 and size could not be asked.
+    URL_NOT_CHECKED = "url-not-checked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +220,9 @@ class ArtifactCheck:
     version's commit, and against the bytes this clone holds, where it holds them."""
 
     path: str
-    recorded: str  # the md5 in the version tag
-    dvc: str | None  # the md5 in the commit's .dvc file or dvc.lock
+    recorded: str  # the md5 in the version tag (a Git artifact's blob id; a URL's identity)
+    dvc: str | None  # the md5 in the commit's .dvc file or dvc.lock (the commit's blob id;
+    # the URL the commit declares)
     local: str | None  # where the bytes checked here are (None: not held here)
     passed: bool
     reason: str

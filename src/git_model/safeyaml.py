@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,25 @@ def repo_path(label: str, key: str, value: str, base: str = "") -> str:
         inside = "is not a path inside the repository"
         raise InvalidFile(label, f"{key}: {quoted(value)} {inside}", hint)
     return path
+
+
+# A URL as GTO and DVC take one for an artifact's path: a scheme, then "://".
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+
+
+def is_url(value: str) -> bool:
+    """Whether an artifact's ``path`` is a URL (``s3://bucket/key``, ``https://...``,
+    ``file:///...``) rather than a path in the repository."""
+    return _URL_RE.fullmatch(value) is not None
+
+
+def artifact_location(label: str, key: str, value: str, base: str = "") -> str:
+    """Where the YAML file ``label`` says (at ``key``) an artifact is: a URL exactly as
+    written (never normalised: ``s3://b/k`` is not ``s3:/b/k``), else a repository path
+    as ``repo_path`` makes it."""
+    if is_url(value) and is_one_line(value):
+        return value
+    return repo_path(label, key, value, base)
 
 
 def read_file(path: Path, label: str, limit: int = MAX_BYTES) -> bytes | None:

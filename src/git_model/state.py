@@ -78,6 +78,9 @@ ARTIFACT_PATH = "Artifact-Path"
 ARTIFACT_MD5 = "Artifact-Md5"
 ARTIFACT_SIZE = "Artifact-Size"
 ARTIFACT_FILES = "Artifact-Files"
+ARTIFACT_KIND = "Artifact-Kind"  # absent: dvc
+ARTIFACT_BLOB = "Artifact-Blob"
+ARTIFACT_ETAG = "Artifact-Etag"
 
 
 DOCUMENT = ("Document", "json")  # trailer: the paragraph before the trailers is JSON
@@ -176,25 +179,62 @@ class Event:
     signed: bool = False  # its tag carries a signature (not verified: see `verify`)
 
 
+class ArtifactKind(StrEnum):
+    """Where a model's bytes are kept, and so what names them."""
+
+    DVC = "dvc"  # tracked by DVC: its MD5 (in a .dvc file or dvc.lock); bytes in a DVC remote
+    GIT = "git"  # committed to Git itself: the blob's id; bytes in the commit
+    URL = "url"  # at a URL (s3://, gs://, https://, file://): what its server reports
+
+
 @dataclass(frozen=True, slots=True)
 class Artifact:
-    """A model's artifact as a commit records it: where it is and what DVC hashed.
+    """A model's artifact as a commit records it: where it is and what names its bytes.
 
-    ``md5`` is DVC's hash: of the file, or for a directory of its ``.dir`` manifest
-    (then ``files`` counts the files in it).
+    ``kind`` DVC: ``md5`` is DVC's hash, of the file or, for a directory, of its ``.dir``
+    manifest (then ``files`` counts the files in it). GIT: ``blob`` is the Git blob id of
+    the file at ``path``. URL: ``path`` is the URL; ``etag`` and ``md5`` are what its
+    server reported (or, for a ``file://`` URL, the MD5 of its bytes), where it could say.
     """
 
     path: str
-    md5: str
+    md5: str | None
     size: int | None
     files: int | None = None
+    kind: ArtifactKind = ArtifactKind.DVC
+    blob: str | None = None
+    etag: str | None = None
 
     @property
     def is_dir(self) -> bool:
-        return self.md5.endswith(".dir")
+        return self.kind is ArtifactKind.DVC and (self.md5 or "").endswith(".dir")
+
+    @property
+    def identity(self) -> str:
+        """What names the bytes, for people: ``md5 ...``, ``Git blob ...``, ``ETag ...``."""
+        if self.kind is ArtifactKind.GIT:
+            return f"Git blob {self.blob}"
+        if self.md5 is not None:
+            return f"md5 {self.md5}"
+        if self.etag is not None:
+            return f"ETag {self.etag}"
+        return "URL, bytes not checked at registration"
+
+    def same_bytes(self, other: Artifact) -> bool:
+        """Whether ``other`` names the same bytes (never for a URL that records nothing)."""
+        mine = (self.kind, self.blob, self.md5, self.etag)
+        return mine == (other.kind, other.blob, other.md5, other.etag) and any(mine[1:])
 
     def trailers(self) -> list[tuple[str, str]]:
-        found = [(ARTIFACT_PATH, self.path), (ARTIFACT_MD5, self.md5)]
+        found = [(ARTIFACT_PATH, self.path)]
+        if self.kind is not ArtifactKind.DVC:  # a DVC artifact's tags are as they always were
+            found.append((ARTIFACT_KIND, self.kind.value))
+        if self.blob is not None:
+            found.append((ARTIFACT_BLOB, self.blob))
+        if self.md5 is not None:
+            found.append((ARTIFACT_MD5, self.md5))
+        if self.etag is not None:
+            found.append((ARTIFACT_ETAG, self.etag))
         if self.size is not None:
             found.append((ARTIFACT_SIZE, str(self.size)))
         if self.files is not None:
@@ -204,7 +244,16 @@ class Artifact:
     @classmethod
     def from_trailers(cls, trailers: dict[str, str]) -> Artifact | None:
         path, md5 = trailers.get(ARTIFACT_PATH), trailers.get(ARTIFACT_MD5)
-        if path is None or md5 is None:
+        blob = trailers.get(ARTIFACT_BLOB)
+        try:
+            kind = ArtifactKind(trailers.get(ARTIFACT_KIND, ArtifactKind.DVC.value))
+        except ValueError:  # a kind this version does not know: not an artifact it can get
+            return None
+        if (
+            path is None
+            or (kind is ArtifactKind.DVC and md5 is None)
+            or (kind is ArtifactKind.GIT and blob is None)
+        ):
             return None
         size, files = trailers.get(ARTIFACT_SIZE, ""), trailers.get(ARTIFACT_FILES, "")
         return cls(
@@ -212,7 +261,23 @@ class Artifact:
             md5,
             int(size) if size.isdigit() else None,
             int(files) if files.isdigit() else None,
+            kind,
+            blob,
+            trailers.get(ARTIFACT_ETAG),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredArtifact:
+    """What a commit declares of a model's artifact, as GTO and ``dvc artifacts get``
+    read it: its entry in ``artifacts:`` of its dvc.yaml, or in GTO's older
+    artifacts.yaml."""
+
+    source: str  # the file that declares it
+    path: str  # a repository path, or a URL
+    type: str | None = None
+    description: str | None = None
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ from git_model.semver import SemVer
 from git_model.state import (
     FOLLOWS,
     NO_HEAD,
+    ArtifactKind,
     Event,
     EventKind,
     Model,
@@ -528,9 +529,10 @@ def explain_race(git: Git, name: str, before: Model, exc: ConcurrentUpdate) -> E
 
 
 def ensure_artifact_pushed(git: Git, name: str, version: Version) -> None:
-    """Before a stage tag points at a version, its artifact must be in the DVC remote."""
+    """Before a stage tag points at a version, its DVC artifact must be in the DVC remote
+    (a Git artifact travels with its commit; a URL's is where it is)."""
     artifact = version.artifact or artifacts.recorded(git, version.commit, name)
-    if artifact is not None and git.work_tree is not None:
+    if artifact is not None and artifact.kind is ArtifactKind.DVC and git.work_tree is not None:
         artifacts.Workspace(git.work_tree).ensure_pushed(name, artifact, version.commit)
 
 

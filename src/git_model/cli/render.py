@@ -56,7 +56,15 @@ from git_model.results import (
 )
 from git_model.semver import SemVer
 from git_model.signing import SignatureCheck
-from git_model.state import Event, EventKind, Person, StageTagLag, Version
+from git_model.state import (
+    Artifact,
+    DeclaredArtifact,
+    Event,
+    EventKind,
+    Person,
+    StageTagLag,
+    Version,
+)
 
 # Piped output is not cut to 80 columns: tables keep every column for grep and less.
 out = Console(highlight=False, soft_wrap=True)
@@ -292,8 +300,21 @@ def _artifact(version: Version) -> str:
     artifact = version.artifact
     if artifact is None:
         return "not recorded"
+    return _artifact_text(artifact)
+
+
+def _artifact_text(artifact: Artifact) -> str:
     files = f", {artifact.files} files" if artifact.files is not None else ""
-    return f"{artifact.path} (md5 {artifact.md5}, {human_size(artifact.size)}{files})"
+    return f"{artifact.path} ({artifact.identity}, {human_size(artifact.size)}{files})"
+
+
+def _declared(declared: DeclaredArtifact) -> list[tuple[str, str]]:
+    """What the commit declares, for a version that recorded none of it (GTO's)."""
+    rows = [("Declared in", declared.source), ("Declared path", declared.path)]
+    rows += [("Declared type", declared.type)] if declared.type else []
+    rows += [("Description", declared.description)] if declared.description else []
+    rows += [("Labels", ", ".join(declared.labels))] if declared.labels else []
+    return rows
 
 
 def _version_lines(version: Version) -> list[tuple[str, str]]:
@@ -382,6 +403,8 @@ def _metadata_panels(metadata: Metadata) -> list[Panel]:
 
 def detail(view: VersionDetail) -> None:
     rows = _version_lines(view.version)
+    if view.declared is not None:
+        rows += _declared(view.declared)
     if view.deprecated:
         rows.append(("Model status", "deprecated"))
     out.print(_grid(rows))
@@ -473,7 +496,9 @@ def change(result: Change) -> None:
         line += f" at {result.version.commit[:7]} (tag {result.version.tag})"
         artifact = result.version.artifact
         if artifact is not None:
-            line += f"\n  artifact {artifact.path}: md5 {artifact.md5}, {human_size(artifact.size)}"
+            line += (
+                f"\n  artifact {artifact.path}: {artifact.identity}, {human_size(artifact.size)}"
+            )
     elif result.action.assigns:
         line += f" {'to' if result.action is EventKind.PROMOTED else 'in'} {result.stage}"
         if result.replaced is not None:
@@ -650,7 +675,7 @@ def tag_meaning(result: TagMeaning) -> None:
     rows.append(("Current", "yes" if result.current else "no: a later event superseded it"))
     if result.artifact is not None and version is not None:
         rows += [
-            ("Artifact", f"{result.artifact.path} (md5 {result.artifact.md5})"),
+            ("Artifact", f"{result.artifact.path} ({result.artifact.identity})"),
             (
                 "Get it",
                 f"git model get {result.model}@{result.version.version if result.version else ''}",
@@ -759,7 +784,12 @@ def fetched(result: Fetched) -> None:
         f"Downloaded {result.model} {result.version.tag} ({artifact.path}, {what}"
         f"{human_size(artifact.size)}) to {result.path}"
     )
-    out.print(f"[dim]Verified: md5 {artifact.md5}, as recorded at {result.commit[:7]}[/dim]")
+    if result.verified:
+        out.print(f"[dim]Verified: {artifact.identity}, as recorded at {result.commit[:7]}[/dim]")
+    else:
+        out.print(
+            f"[dim]Not verified: the version recorded no ETag or MD5 of {artifact.path}[/dim]"
+        )
 
 
 def initialized(result: Initialized) -> None:

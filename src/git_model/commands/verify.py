@@ -19,7 +19,7 @@ from git_model.names import ModelRef, stage_tag
 from git_model.reading import open_registry, policy_in_force, require_model, resolve
 from git_model.results import ArtifactCheck, Verification
 from git_model.signing import check_tag, trust_in_force
-from git_model.state import Model, Version
+from git_model.state import Artifact, ArtifactKind, Model, Version
 
 
 def verify(
@@ -69,11 +69,13 @@ def _artifact(git: Git, version: Version) -> ArtifactCheck | None:
         declared = artifacts.recorded(git, version.commit, version.model, recorded.path)
     except GitModelError as exc:
         declared, problem = None, exc.message
+    if recorded.kind is not ArtifactKind.DVC:
+        return _kept_elsewhere(recorded, declared, problem)
     dvc = declared.md5 if declared else None
-    if dvc != recorded.md5:
+    if dvc != recorded.md5 or recorded.md5 is None:
         why = problem or f"the commit's DVC files say {dvc or 'nothing'}"
         reason = f"the version tag records {recorded.md5}, but {why}"
-        return ArtifactCheck(recorded.path, recorded.md5, dvc, None, False, reason)
+        return ArtifactCheck(recorded.path, str(recorded.md5), dvc, None, False, reason)
     held = artifacts.cached_file(git, recorded.md5)
     if held is None:
         reason = "recorded as DVC recorded it; the bytes are not in this clone's DVC cache"
@@ -84,3 +86,26 @@ def _artifact(git: Git, version: Version) -> ArtifactCheck | None:
         return ArtifactCheck(recorded.path, recorded.md5, dvc, str(held), False, reason)
     reason = "recorded as DVC recorded it, and the cached bytes match"
     return ArtifactCheck(recorded.path, recorded.md5, dvc, str(held), True, reason)
+
+
+def _kept_elsewhere(
+    recorded: Artifact, declared: Artifact | None, problem: str | None
+) -> ArtifactCheck:
+    """A file committed to Git: the blob the version tag records must be the one its
+    commit holds (Git checks the bytes against their id). A URL: the commit must still
+    declare it; its bytes are checked by `get`, against what the tag records."""
+    if recorded.kind is ArtifactKind.GIT:
+        held = declared.blob if declared is not None else None
+        if held != recorded.blob:
+            why = problem or f"the commit holds {f'Git blob {held}' if held else 'another file'}"
+            reason = f"the version tag records Git blob {recorded.blob}, but {why}"
+            return ArtifactCheck(recorded.path, str(recorded.blob), held, None, False, reason)
+        reason = "recorded as the commit holds it; Git checks its bytes against that id"
+        return ArtifactCheck(recorded.path, str(recorded.blob), held, None, True, reason)
+    said = declared.path if declared is not None else None
+    if said != recorded.path:
+        why = problem or f"the commit declares {said}"
+        reason = f"the version tag records {recorded.path}, but {why}"
+        return ArtifactCheck(recorded.path, recorded.identity, said, None, False, reason)
+    reason = f"at a URL; `get` checks what it downloads against the recorded {recorded.identity}"
+    return ArtifactCheck(recorded.path, recorded.identity, said, None, True, reason)
