@@ -5,11 +5,14 @@ charts (`show`/`history NAME --metric`). The browser's view is tests/test_report
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,8 +21,10 @@ from git_model.errors import EXIT_CODES, ModelNotFound, OutputExists, UsageError
 from git_model.report.markdown import to_html
 from git_model.report.page import ident
 from tests import reporting
-from tests.conftest import Repo
+from tests.conftest import BIN, Repo
 from tests.helpers import data, ok
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +218,28 @@ def test_show_and_history_draw_a_metric_by_version(registry: Path) -> None:
     every = repo.cli("show", "--metric", "auc")
     assert every.exit_code == EXIT_CODES[UsageError]
     assert data(repo, "history", "--metric", "auc")["series"] == []  # every model: no chart
+
+
+def test_the_pages_workflow_writes_the_site_from_a_fresh_clone(
+    registry: Path, tmp_path: Path
+) -> None:
+    workflow = yaml.safe_load((ROOT / "docs" / "ci" / "github-pages-report.yml").read_text())
+    assert workflow[True]["push"]["tags"] == ["**@*", "**#*"]  # `on:` reads as True
+    steps = workflow["jobs"]["report"]["steps"]
+    [script] = [s["run"] for s in steps if s.get("name") == "Write the report"]
+    assert steps[-2]["with"]["path"] == "site"
+    clone = tmp_path / "ci"
+    subprocess.run(["git", "clone", "-q", str(registry), str(clone)], check=True)
+    path = f"{BIN}{os.pathsep}{os.environ['PATH']}"
+    ran = subprocess.run(
+        ["bash", "-c", script],
+        cwd=clone,
+        env={**os.environ, "PATH": path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    said = ran.stdout.splitlines()[-1]
+    assert said.startswith("Wrote site/index.html (") and said.endswith("7 versions, 3 charts)")
+    assert (clone / "site" / "index.html").read_text().startswith("<!DOCTYPE html>")
