@@ -98,7 +98,7 @@ def test_each_chart_is_drawn_with_a_point_per_version_that_recorded_it(opened: O
             box = chart.bounding_box()
             assert box is not None and box["width"] > 100 and box["height"] > 40
             metric = chart.get_attribute("data-metric") or ""
-            points = chart.locator("circle.pt")
+            points = chart.locator("circle")
             assert points.count() == reporting.versions_with(metric)[model], (model, metric)
             for point in points.all():
                 size = point.bounding_box()
@@ -134,7 +134,12 @@ def test_version_details_open(opened: Opened) -> None:
     text = details.inner_text()
     assert "churn@v0.2.0" in text and "Commit" in text
     assert "ticket" in text and "OPS-1" in text  # its annotations
-    assert "tenure" in text and "churn_probability" in text  # its schema
+    assert "The same as v0.1.0's." in text  # its schema and card: as v0.1.0's, shown there
+    first = page.locator("details#v-churn-0\\.1\\.0")
+    first.locator("summary").click()
+    assert first.locator("table").is_visible()
+    assert "tenure" in first.inner_text() and "churn_probability" in first.inner_text()
+    assert "Not for pricing." in first.inner_text()  # the model card's Markdown
 
 
 def test_every_link_lands_on_the_page(opened: Opened) -> None:

@@ -44,7 +44,7 @@ from git_model.report.model import (
 from git_model.reports import comparison
 from git_model.results import ReportWritten
 from git_model.series import drawable_metrics, main_metric, metric_series, reached_stages
-from git_model.state import Event, Model, build_state, merge_events, tenures
+from git_model.state import Event, Model, Version, build_state, merge_events, tenures
 
 DEFAULT_OUTPUT = "report.html"
 INDEX = "index.html"  # the page's name in a directory given as the output
@@ -197,10 +197,18 @@ def _versions(
     ascending = sorted(model.versions, key=lambda v: v.version)
     entries = []
     previous: Metadata | None = None
+    schema_from: tuple[Version, object] | None = None  # where a run of one schema began
+    card_from: tuple[Version, object] | None = None
     for version in ascending:
         metadata = documents[version.tag]
         deltas = {d.name: d for d in metric_deltas(previous, metadata)}
         registered = by_tag.get(version.tag)
+        spec = metadata.spec if metadata is not None else None
+        schema, card = (spec.signature, spec.card) if spec is not None else (None, ())
+        schema_as = schema_from[0] if schema_from and schema and schema_from[1] == schema else None
+        card_as = card_from[0] if card_from and card and card_from[1] == card else None
+        schema_from = schema_from if schema_as else (version, schema)
+        card_from = card_from if card_as else (version, card)
         entries.append(
             VersionEntry(
                 version=version,
@@ -209,6 +217,8 @@ def _versions(
                 deltas=tuple(deltas.get(m, MetricDelta(m, None, None, None)) for m in metrics),
                 signed=registered is not None and registered.signed,
                 card_file=spec_path(models_dir, model.name),
+                schema_as=schema_as,
+                card_as=card_as,
             )
         )
         previous = metadata

@@ -4,8 +4,8 @@ stage timeline (one lane per stage over time). No script, no font, nothing fetch
 colours and text styles come from the page's CSS, by class.
 
 Every text that comes from the registry (versions, stage names, messages) is escaped
-here, so the SVG can be placed in the page as it is. Coordinates are rounded to one
-decimal: the same data always gives the same bytes.
+here, so the SVG can be placed in the page as it is. Coordinates are rounded to whole
+units: the same data always gives the same bytes, and a page of 500 versions stays small.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from git_model.series import MetricSeries
 WIDTH = 480
 HEIGHT = 210
 _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 84, 16, 30
-# The stage timeline spans the page's width.
+# The stage timeline spans the page's width; a stay narrower than _POINTABLE units (a
+# sliver in a long history) has its version alone as its tooltip.
 TIMELINE_WIDTH = 1000
+_POINTABLE = 4
 # At most this many version labels under a chart; more are thinned evenly.
 _MAX_LABELS = 12
 
@@ -43,15 +45,16 @@ def fmt(value: float) -> str:
     usual magnitudes."""
     if value == 0:
         return "0"
-    if abs(value) >= 10_000 or abs(value) < 0.001:
+    if abs(value) >= 10_000:
+        return f"{value:,.0f}"
+    if abs(value) < 0.001:
         return f"{value:.3g}"
     return f"{value:.4g}"
 
 
 def _n(value: float) -> str:
-    """A coordinate: one decimal, without a trailing .0."""
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    """A coordinate, to the nearest unit (a pixel or so on screen: the page stays small)."""
+    return str(round(value))
 
 
 def _range(values: Sequence[float]) -> tuple[float, float]:
@@ -109,12 +112,13 @@ def metric_chart(
         f'data-metric="{escape(series.metric)}" data-points="{len(points)}">',
         f"<title>{escape(title)}</title>",
     ]
-    for tick in _ticks(low, high):
-        ty = _n(y(tick))
-        out.append(
-            f'<line class="grid" x1="{_LEFT}" x2="{WIDTH - _RIGHT}" y1="{ty}" y2="{ty}"/>'
-            f'<text class="ax" x="{_LEFT - 6}" y="{ty}" dy="3" text-anchor="end">{fmt(tick)}</text>'
-        )
+    ticks = [(_n(y(t)), fmt(t)) for t in _ticks(low, high)]
+    grid = "".join(f"M{_LEFT} {ty}H{WIDTH - _RIGHT}" for ty, _ in ticks)
+    values = "".join(f'<text y="{ty}">{text}</text>' for ty, text in ticks)
+    out.append(
+        f'<path class="grid" d="{grid}"/><g class="ax" text-anchor="end" '
+        f'transform="translate({_LEFT - 6},3)">{values}</g>'
+    )
     for line in lines:
         ly = _n(y(line.value))
         out.append(
@@ -126,21 +130,21 @@ def metric_chart(
         path = " ".join(f"{_n(x(i))},{_n(y(p.value))}" for i, p in enumerate(points))
         out.append(f'<polyline class="trend" points="{path}"/>')
     every = max(1, math.ceil(len(points) / _MAX_LABELS))
+    # The points in groups by their look (one class attribute per group, not per point),
+    # drawn after the labels so that they stay on top.
+    groups: dict[str, list[str]] = {}
+    labels: list[str] = []  # the versions under the chart
     for i, point in enumerate(points):
         cx, cy = _n(x(i)), _n(y(point.value))
         reached = point.reached[-1] if point.reached else None
-        classes = ["pt", stage_class(reached, stages) if reached else "s0"]
+        classes = [stage_class(reached, stages) if reached else "s0"]
         if point.holds:
             classes.append("now")
         if point.archived:
             classes.append("arch")
-        where = f" (reached {', '.join(point.reached)})" if point.reached else ""
-        now = f"; holds {', '.join(point.holds)}" if point.holds else ""
-        gone = "; archived" if point.archived else ""
-        tip = f"{point.version.tag}: {fmt(point.value)}{where}{now}{gone}"
-        out.append(
-            f'<circle class="{" ".join(classes)}" cx="{cx}" cy="{cy}" r="4">'
-            f"<title>{escape(tip)}</title></circle>"
+        tip = f"{point.version.tag} {fmt(point.value)}"  # the colour says where it went
+        groups.setdefault(" ".join(classes), []).append(
+            f'<circle cx="{cx}" cy="{cy}" r="4"><title>{escape(tip)}</title></circle>'
         )
         if point.holds:
             out.append(
@@ -148,10 +152,13 @@ def metric_chart(
                 f'text-anchor="middle">{escape(", ".join(point.holds))}</text>'
             )
         if i % every == 0 or i == len(points) - 1:
-            out.append(
-                f'<text class="ax" x="{cx}" y="{HEIGHT - _BOTTOM + 16}" '
-                f'text-anchor="middle">{escape(point.version.tag)}</text>'
-            )
+            labels.append(f'<text x="{cx}">{escape(point.version.tag)}</text>')
+    out.append(
+        f'<g class="ax" text-anchor="middle" transform="translate(0,{HEIGHT - _BOTTOM + 16})">'
+        f"{''.join(labels)}</g>"
+    )
+    for look in sorted(groups):
+        out.append(f'<g class="{look}">{"".join(groups[look])}</g>')
     out.append("</svg>")
     return "".join(out)
 
@@ -215,26 +222,24 @@ def timeline(
     ]
     for row, (stage, stays) in enumerate(lanes):
         ly = top + row * lane_h
-        cls = stage_class(stage, stages)
         out.append(
-            f'<text class="ax" x="{left - 6}" y="{ly + 16}" text-anchor="end">'
-            f"{escape(stage)}</text>"
-            f'<line class="grid" x1="{left}" x2="{TIMELINE_WIDTH - right}" y1="{ly + lane_h - 2}" '
-            f'y2="{ly + lane_h - 2}"/>'
+            f'<g class="{stage_class(stage, stages)}" transform="translate(0,{ly})">'
+            f'<text class="ax" x="{left - 6}" y="16" text-anchor="end">{escape(stage)}</text>'
+            f'<line class="grid" x1="{left}" x2="{TIMELINE_WIDTH - right}" y1="{lane_h - 2}" '
+            f'y2="{lane_h - 2}"/>'
         )
-        for n, stay in enumerate(stays):
+        for stay in stays:  # the page's CSS shades every other one
             x0, x1 = x(stay.start), x(stay.end)
             w = max(x1 - x0, 2.0)
-            shade = " alt" if n % 2 else ""
-            more = " open" if stay.open else ""
+            more = ' class="open"' if stay.open else ""
+            tip = stay.tip if w >= _POINTABLE else stay.label  # a sliver: its version only
             out.append(
-                f'<g class="stay {cls}{shade}{more}"><rect x="{_n(x0)}" y="{ly + 3}" '
-                f'width="{_n(w)}" height="{lane_h - 8}" rx="3"><title>{escape(stay.tip)}</title>'
-                "</rect>"
+                f'<rect{more} x="{_n(x0)}" y="3" width="{_n(w)}" height="{lane_h - 8}">'
+                f"<title>{escape(tip)}</title></rect>"
             )
             if w >= 7 * len(stay.label) + 6:
-                out.append(f'<text x="{_n(x0 + 4)}" y="{ly + 16}">{escape(stay.label)}</text>')
-            out.append("</g>")
+                out.append(f'<text class="on" x="{_n(x0 + 4)}" y="16">{escape(stay.label)}</text>')
+        out.append("</g>")
     axis_y = top + lane_h * len(lanes) + 14
     out.append(
         f'<text class="ax" x="{left}" y="{axis_y}">{start.strftime(shown)}</text>'

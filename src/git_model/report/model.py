@@ -51,6 +51,10 @@ class VersionEntry:
     deltas: tuple[MetricDelta, ...]
     signed: bool
     card_file: str  # where the model's YAML file (and its card) lives
+    # The lower version whose details show the same schema, and model card (None: this
+    # one shows its own): a registry of many versions does not repeat them in every one.
+    schema_as: Version | None = None
+    card_as: Version | None = None
 
 
 @dataclass(frozen=True, slots=True)

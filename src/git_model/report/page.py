@@ -55,11 +55,17 @@ def value(text: Scalar) -> str:
 def delta(change: MetricDelta) -> str:
     if change.delta is None:
         return ""
-    return "±0" if change.delta == 0 else f"{change.delta:+.4g}"
+    if change.delta == 0:
+        return "\N{PLUS-MINUS SIGN}0"
+    return ("+" if change.delta > 0 else "") + charts.fmt(change.delta)
 
 
 def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else EMPTY
+
+
+def day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else EMPTY
 
 
 def who(person: Person | None) -> str:
@@ -109,9 +115,9 @@ def _timeline(report: RegistryReport, section: ModelSection) -> str:
             if t.since is None:
                 continue
             until = t.until or end
-            tip = (
-                f"{t.version.tag} in {lane.stage} from {when(t.since)} to "
-                f"{when(t.until) if t.until else 'now'}, {t.kind.value} by {who(t.by)}: {t.why}"
+            tip = (  # why it came and went: in the activity, and `history NAME#STAGE`
+                f"{t.version.tag} {when(t.since)} to "
+                f"{when(t.until) if t.until else 'now'}, by {who(t.by)}"
             )
             stays.append(
                 charts.Stay(
@@ -144,6 +150,7 @@ def render(report: RegistryReport) -> str:
         value=value,
         delta=delta,
         when=when,
+        day=day,
         who=who,
         size=human_size,
     )
