@@ -114,10 +114,10 @@ def metric_chart(
     ]
     ticks = [(_n(y(t)), fmt(t)) for t in _ticks(low, high)]
     grid = "".join(f"M{_LEFT} {ty}H{WIDTH - _RIGHT}" for ty, _ in ticks)
-    values = "".join(f'<text y="{ty}">{text}</text>' for ty, text in ticks)
+    tick_labels = "".join(f'<text y="{ty}">{text}</text>' for ty, text in ticks)
     out.append(
         f'<path class="grid" d="{grid}"/><g class="ax" text-anchor="end" '
-        f'transform="translate({_LEFT - 6},3)">{values}</g>'
+        f'transform="translate({_LEFT - 6},3)">{tick_labels}</g>'
     )
     for line in lines:
         ly = _n(y(line.value))
