@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from git_model import api
-from git_model.errors import EXIT_CODES, ModelNotFound, OutputExists, UsageError
+from git_model.errors import EXIT_CODES, CannotWrite, ModelNotFound, OutputExists, UsageError
 from git_model.report.markdown import to_html
 from git_model.report.page import ident
 from tests import reporting
@@ -243,3 +243,13 @@ def test_the_pages_workflow_writes_the_site_from_a_fresh_clone(
     said = ran.stdout.splitlines()[-1]
     assert said.startswith("Wrote site/index.html (") and said.endswith("7 versions, 3 charts)")
     assert (clone / "site" / "index.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_an_empty_registry_and_a_path_that_cannot_be_written(repo: Repo, tmp_path: Path) -> None:
+    written = api.report(tmp_path / "empty.html", repo=repo.path)
+    assert (written.models, written.versions, written.events, written.charts) == (0, 0, 0, 0)
+    assert "No models registered yet" in written.path.read_text(encoding="utf-8")
+    refused = repo.cli("report", "-o", str(tmp_path / "missing" / "r.html"))
+    assert refused.exit_code == EXIT_CODES[CannotWrite]
+    assert "cannot write" in refused.stderr and "No such file or directory" in refused.stderr
+    assert not (tmp_path / "missing").exists()

@@ -1080,8 +1080,8 @@ def report(
         str | None,
         typer.Option(
             "--generated-at",
-            metavar="TEXT",
-            help="Show TEXT as the generation time (none by default: the same registry "
+            metavar="STAMP",
+            help="Show STAMP as the generation time (none by default: the same registry "
             "gives the same bytes).",
         ),
     ] = None,
