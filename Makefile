@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test quick lint typecheck unit strace bench bench-get bench-hostile bench-hooks clean
+.PHONY: demo test quick lint typecheck unit strace chromium bench bench-get bench-hostile bench-hooks \
+	bench-report clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -43,7 +44,7 @@ test: $(VENV)/.installed-test lint typecheck unit
 WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) * 2 )))
 
 # The inner loop: everything but the long race and crash suites (CI runs `make test`).
-quick: $(VENV)/.installed-test lint typecheck strace
+quick: $(VENV)/.installed-test lint typecheck strace chromium
 	$(BIN)/pytest -n $(WORKERS) -q -m "not slow"
 
 lint: $(VENV)/.installed-test
@@ -53,7 +54,7 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-test strace
+unit: $(VENV)/.installed-test strace chromium
 	$(BIN)/pytest -n $(WORKERS) -q
 
 # The crash tests inject faults with strace; install it where we can (Debian, as root).
@@ -62,6 +63,15 @@ strace:
 		&& echo "Installing strace for the crash tests (apt-get)" \
 		&& apt-get update -qq >/dev/null && apt-get install -y -qq strace >/dev/null; } \
 		|| echo "strace is not installed: the crash tests will be skipped"
+
+# The report's browser tests drive Debian's Chromium (never a browser download); install it
+# where we can (Debian, as root), as strace above.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& echo "Installing chromium for the report's browser tests (apt-get)" \
+		&& apt-get update -qq >/dev/null \
+		&& apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+		|| echo "chromium is not installed: the report's browser tests will be skipped"
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_registry.py
@@ -74,6 +84,9 @@ bench-hostile: $(VENV)/.installed-base
 
 bench-hooks: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_hooks.py
+
+bench-report: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/bench_report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -216,11 +216,15 @@ say "Check the registry: unreadable tags, stage tags that lag their events, file
 step git model doctor
 git tag -d 'churn#prod#99' >/dev/null
 
+say "The registry as one page: every metric by version, the stages, who moved them; no server"
+step git model report -o "$demo/report.html"
+
 say "Next steps"
 cat <<EOF
 The demo's repositories are in $demo (delete it when done):
 server.git is the team's Git server, dvc-storage its DVC storage, and scientist and
-teammate are two clones of it.
+teammate are two clones of it. The registry's report is $demo/report.html: open it in a
+browser (it makes no network request).
 
 To run git model yourself, put it on your PATH; in this directory (the project's):
     export PATH="\$PWD/.venv/bin:\$PATH"

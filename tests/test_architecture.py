@@ -85,13 +85,26 @@ def _imported_modules(repo: Repo, *args: str) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("args", [["--help"], ["show"], ["show", "churn"], ["history"]])
-def test_reading_commands_do_not_import_dvc_gto_or_gitpython(repo: Repo, args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args", [["--help"], ["show"], ["show", "churn"], ["history"], ["report", "--help"]]
+)
+def test_reading_commands_do_not_import_dvc_gto_gitpython_or_jinja2(
+    repo: Repo, args: list[str]
+) -> None:
     ok(repo, "register", "churn")
     (repo.path / "git-model.yaml").write_text("stages: [dev, prod]\n")
     names = _imported_modules(repo, *args)
     roots = {name.split(".")[0] for name in names}
     assert not roots & {"dvc", "gto", "git", "scmrepo", "dulwich"}
+    # The report's templates and Markdown are loaded by `report` alone.
+    assert not roots & {"jinja2", "markupsafe", "markdown_it"}
+
+
+def test_the_report_loads_jinja2_and_still_not_dvc(repo: Repo) -> None:
+    ok(repo, "register", "churn")
+    roots = {name.split(".")[0] for name in _imported_modules(repo, "report")}
+    assert "jinja2" in roots  # the measurement sees it when it is loaded
+    assert not roots & {"dvc", "gto", "git"}
 
 
 def test_help_does_not_even_import_yaml(repo: Repo) -> None:

@@ -26,6 +26,7 @@ from git_model.commands.check import check
 from git_model.commands.check_ref import check_ref
 from git_model.commands.plan import plan
 from git_model.commands.promote import promote, promote_all
+from git_model.commands.report import report
 from git_model.commands.request import request_promotion
 from git_model.commands.rollback import rollback
 from git_model.commands.validate import validate
@@ -137,6 +138,7 @@ from git_model.results import (
     Refusal,
     RegistryView,
     Release,
+    ReportWritten,
     Rule,
     StageCell,
     Synced,
@@ -148,6 +150,7 @@ from git_model.results import (
 )
 from git_model.safeyaml import write_file
 from git_model.semver import Bump, SemVer
+from git_model.series import MetricPoint, MetricSeries, metric_series
 from git_model.signing import SignatureCheck, who_signed
 from git_model.state import (
     MODEL_TYPE,
@@ -221,6 +224,8 @@ __all__ = [
     "LineageStage",
     "Metadata",
     "MetricDelta",
+    "MetricPoint",
+    "MetricSeries",
     "ModelCard",
     "ModelSpec",
     "ModelSummary",
@@ -241,6 +246,7 @@ __all__ = [
     "RegistryConfig",
     "RegistryView",
     "Release",
+    "ReportWritten",
     "Rule",
     "SemVer",
     "Signature",
@@ -287,6 +293,7 @@ __all__ = [
     "promote",
     "promote_all",
     "register",
+    "report",
     "request_promotion",
     "rollback",
     "run_hook",
@@ -367,18 +374,25 @@ def show(
     source: str | None = None,
     filters: Filters | None = None,
     at: str | None = None,
+    metrics: Sequence[str] = (),
     repo: Path | str | None = None,
 ) -> RegistryView | ModelView:
     """The registry (every model) or, with ``name``, one model's versions and stages; with
     ``source``, a remote's, read without fetching (authors, dates and messages unknown).
     ``filters`` keep the models (by their latest version) or versions that match, sorted
     by a metric. ``at`` (a duration ago, a date, a commit or tag): the registry as it was
-    then, replayed from the events made until then."""
+    then, replayed from the events made until then. ``metrics`` (with ``name``): each of
+    them by version, over the versions shown, to draw."""
+    if metrics and name is None:
+        raise UsageError(
+            "--metric draws one model's metric by version", "name the model: show NAME --metric M"
+        )
     reader = open_reader(repo, source)
     chosen = filters or Filters()
     then = _moment(reader, at)
     if name is not None:
-        return _model_view(reader, ModelRef.parse(name).model, include_all, chosen, then)
+        model = ModelRef.parse(name).model
+        return _model_view(reader, model, include_all, chosen, then, metrics=metrics)
     config = reader.config
     if reader.git is not None and then is None:
         state = listing(reader.git, config)
@@ -421,7 +435,13 @@ def show(
 
 
 def _model_view(
-    reader: Reader, name: str, include_all: bool, chosen: Filters, then: int | None
+    reader: Reader,
+    name: str,
+    include_all: bool,
+    chosen: Filters,
+    then: int | None,
+    *,
+    metrics: Sequence[str] = (),
 ) -> ModelView:
     """``show NAME``: the model's stages, and its versions that match the filters (as they
     were at the moment ``then``, when given)."""
@@ -433,6 +453,12 @@ def _model_view(
     kept = chosen.order([v for v in matching if include_all or not v.archived], chosen.value)
     values = tuple(chosen.value(v) for v in kept) if chosen.sort else ()
     missing, known = _unrecorded(chosen.asked, [(v,) for v in values], kept, reader)
+    shown = dataclasses.replace(model, versions=tuple(kept))
+    series = tuple(metric_series(shown, m, reader.config.stages) for m in metrics)
+    if series:  # a metric asked for that no version shown recorded (as a number)
+        drawn = [tuple(s.points[0].value if s.points else None for s in series)]
+        more, recorded = _unrecorded(metrics, drawn, kept, reader)
+        missing, known = (*missing, *more), known or recorded
     return ModelView(
         name=model.name,
         stages=cells(model, stage_columns(reader.config, [model])),
@@ -445,6 +471,7 @@ def _model_view(
         hidden=len(matching) - len(kept),
         missing_metrics=missing,
         known_metrics=known,
+        series=tuple(s for s in series if s.points),
     )
 
 
@@ -588,6 +615,7 @@ def history(
     note = None
     if signers:
         signatures, note = who_signed(git, policy_in_force(git, config)[0], events)
+    series = tuple(metric_series(models[0], m, config.stages) for m in metrics) if name else ()
     return History(
         model=model_name,
         events=tuple(events),
@@ -598,6 +626,7 @@ def history(
         known_metrics=known,
         signatures=signatures,
         signatures_note=note,
+        series=tuple(s for s in series if s.points),
     )
 
 

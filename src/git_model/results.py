@@ -18,6 +18,7 @@ from git_model.metadata import (
 )
 from git_model.policy import Evaluation
 from git_model.semver import SemVer
+from git_model.series import MetricSeries
 from git_model.signing import SignatureCheck
 from git_model.state import (
     Artifact,
@@ -80,6 +81,7 @@ class ModelView:
     # The --sort metric when no version shown recorded it, and what they recorded.
     missing_metrics: tuple[str, ...] = ()
     known_metrics: tuple[str, ...] = ()
+    series: tuple[MetricSeries, ...] = ()  # with --metric: each by version, to draw
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ class History:
     known_metrics: tuple[str, ...] = ()
     signatures: tuple[SignatureCheck, ...] = ()  # with --signers: the signed events, verified
     signatures_note: str | None = None  # why they could not be verified
+    series: tuple[MetricSeries, ...] = ()  # one model's, with --metric: each by version
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,3 +474,15 @@ class Applied:
     policy_warning: str | None = None
     # Stages whose request was applied and that moved since (by hand): left as they are.
     kept: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReportWritten:
+    """``report``: the HTML page written, its size, and what it shows."""
+
+    path: Path
+    size: int  # bytes
+    models: int
+    versions: int
+    events: int
+    charts: int  # metric charts (one per model and recorded metric)

@@ -773,6 +773,14 @@ def show(
         typer.Option(metavar="OWNER", help="Only what this owner owns (the latest version's)."),
     ] = None,
     at: AtOption = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            metavar="METRIC",
+            help="With NAME: draw METRIC by version under the table (repeatable).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show every model with its latest version and who holds each stage.
@@ -786,13 +794,16 @@ def show(
     \b
       git model show
       git model show churn --all --sort auc
+      git model show churn --metric auc
     """
     from git_model import api  # noqa: PLC0415
     from git_model.cli import render  # noqa: PLC0415
     from git_model.results import ModelView  # noqa: PLC0415
 
     filters = api.Filters(label=label, owner=owner, stage=stage, sort=sort, ascending=ascending)
-    result = api.show(name, include_all=include_all, source=source, filters=filters, at=at)
+    result = api.show(
+        name, include_all=include_all, source=source, filters=filters, at=at, metrics=metric or ()
+    )
     if as_json:
         render.print_json(result)
     elif isinstance(result, ModelView):
@@ -1046,6 +1057,60 @@ def card(
         render.card_written(result, out)
     else:
         render.out.out(result.text, highlight=False, end="")
+
+
+@command()
+def report(
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="PATH",
+            help="Where to write the page (default: report.html); a directory (one that "
+            "exists, or a path ending in /) gets index.html in it.",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Only this model.", autocompletion=_completer("model")),
+    ] = None,
+    at: AtOption = None,
+    generated_at: Annotated[
+        str | None,
+        typer.Option(
+            "--generated-at",
+            metavar="STAMP",
+            help="Show STAMP as the generation time (none by default: the same registry "
+            "gives the same bytes).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace the file at the output path even if it is not a report git-model wrote.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the registry as one HTML page: charts of every metric by version, stage
+    timelines, each version's facts; opened from disk, it makes no network request.
+
+    Examples:
+
+    \b
+      git model report
+      git model report -o site/ --model churn
+    """
+    from git_model import api  # noqa: PLC0415
+    from git_model.cli import render  # noqa: PLC0415
+
+    result = api.report(out, model=model, at=at, generated_at=generated_at, force=force)
+    if as_json:
+        render.print_json(result)
+    else:
+        render.report_written(result)
 
 
 @command()

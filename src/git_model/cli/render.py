@@ -46,6 +46,7 @@ from git_model.results import (
     PromotionRequest,
     RegistryView,
     Release,
+    ReportWritten,
     StageCell,
     Synced,
     TagMeaning,
@@ -55,6 +56,7 @@ from git_model.results import (
     VersionDetail,
 )
 from git_model.semver import SemVer
+from git_model.series import MetricSeries
 from git_model.signing import SignatureCheck
 from git_model.state import (
     Artifact,
@@ -232,6 +234,7 @@ def model(view: ModelView) -> None:
     table.print()
     if view.hidden:
         out.print(f"[dim]{_hidden(view.hidden, 'archived version')}[/dim]")
+    metric_charts(view.series)
     warn_unrecorded(view.missing_metrics, view.known_metrics)
     warn_lags(view.lags)
 
@@ -293,7 +296,53 @@ def history(view: History) -> None:
                 row = _event_row(event)  # the metrics go after the version
                 table.add_row(*row[:5], *(_scalar(v) for v in values), *row[5:])
             table.print()
+        metric_charts(view.series)
     warn_unrecorded(view.missing_metrics, view.known_metrics)
+
+
+BAR_WIDTH = 30
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def _plain() -> bool:
+    """Plain characters: output that is not a terminal, or NO_COLOR set."""
+    return not out.is_terminal or out.no_color
+
+
+def _bar(fraction: float, plain: bool) -> str:
+    """A bar ``fraction`` of BAR_WIDTH long: ``#`` characters, or blocks to an eighth."""
+    if plain:
+        return "#" * max(1, round(fraction * BAR_WIDTH))
+    eighths = max(1, round(fraction * BAR_WIDTH * 8))
+    return "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
+
+
+def metric_charts(series: Sequence[MetricSeries]) -> None:
+    """Each metric by version, lowest version first: a bar per version (from a little
+    below the lowest value to the highest), its value, and the stages it reached (in
+    parentheses: it has left them)."""
+    plain = _plain()
+    for chart in series:
+        values = [p.value for p in chart.points]
+        low, high = min(values), max(values)
+        base = low - (high - low) * 0.1 if high > low else None
+        out.print()
+        scale = f"bars from {_scalar(base)} to {_scalar(high)}" if base is not None else "all equal"
+        out.print(f"{chart.metric} by version ({scale})", style="bold", highlight=False)
+        width = max(len(p.version.tag) for p in chart.points)
+        numbers = [_scalar(p.value) for p in chart.points]
+        value_width = max(len(n) for n in numbers)
+        for point, number in zip(chart.points, numbers, strict=True):
+            fraction = 1.0 if base is None else (point.value - base) / (high - base)
+            stages = ", ".join(s if s in point.holds else f"({s})" for s in point.reached)
+            if point.archived:
+                stages = f"{stages}, archived" if stages else "archived"
+            bar = _bar(fraction, plain)
+            line = Text(f"{point.version.tag.ljust(width)}  {number.rjust(value_width)}  ")
+            line.append(bar, style=None if plain else ("bold cyan" if point.holds else "cyan"))
+            if stages:
+                line.append(" " * (BAR_WIDTH + 2 - len(bar)) + stages)
+            out.print(line, highlight=False)
 
 
 def _artifact(version: Version) -> str:
@@ -467,6 +516,13 @@ def card_written(result: ModelCard, path: str) -> None:
     out.print(f"Wrote the model card of {result.model} {result.version.tag} to {path}")
     if result.missing:
         out.print(f"Sections nobody wrote yet: {', '.join(result.missing)}")
+
+
+def report_written(result: ReportWritten) -> None:
+    charts = f"{result.charts} chart{'s' if result.charts != 1 else ''}"
+    models = f"{result.models} model{'s' if result.models != 1 else ''}"
+    versions = f"{result.versions} version{'s' if result.versions != 1 else ''}"
+    out.print(f"Wrote {result.path} ({human_size(result.size)}: {models}, {versions}, {charts})")
 
 
 _VERBS = {
