@@ -18,17 +18,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))  # for tests/browser.py: the browser as the tests start it
+
+from tests import browser as chromium  # noqa: E402
 
 
 def main() -> None:
@@ -56,7 +48,7 @@ def main() -> None:
             sys.exit("the demo did not say where it wrote the report")
         report = Path(found.group(1))
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = chromium.launch(playwright)
             page = browser.new_page(viewport={"width": args.width, "height": 900})
             page.goto(report.as_uri())
             args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,6 @@ installs the browser as root on Debian)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,32 +18,7 @@ from typing import Any
 import pytest
 
 from git_model import api
-from tests import reporting
-
-CHROMIUM = Path("/usr/bin/chromium")
-# The machine's network is closed: without the background-networking flags Chromium
-# keeps trying to reach its services and floods the log with refused connections.
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _missing() -> str | None:
-    if not CHROMIUM.exists():
-        return (
-            f"{CHROMIUM} is not installed: `make chromium` installs Debian's package as root "
-            "(apt-get install --no-install-recommends chromium)"
-        )
-    if importlib.util.find_spec("playwright") is None:
-        return "playwright is not installed: pip install -e '.[test]'"
-    return None
+from tests import browser, reporting
 
 
 @dataclass
@@ -60,7 +34,7 @@ class Opened:
 @pytest.fixture(scope="module")
 def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Opened]:
     """One browser, one page, for the whole module."""
-    missing = _missing()
+    missing = browser.missing()
     if missing is not None:
         pytest.skip(missing)
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
@@ -69,8 +43,8 @@ def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Opened]:
     registry = reporting.build(base / "repo", tmp_path_factory.mktemp("home"))
     written = api.report(base / "report.html", repo=registry.path)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        chromium = browser.launch(playwright)
+        page = chromium.new_page(viewport={"width": 1200, "height": 900})
         seen = Opened(page, written.path)
         page.on("console", lambda m: seen.console.append((m.type, m.text)))
         page.on("pageerror", lambda e: seen.console.append(("pageerror", str(e))))
@@ -78,7 +52,7 @@ def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Opened]:
         page.goto(written.path.as_uri())
         page.wait_for_load_state("load")
         yield seen
-        browser.close()
+        chromium.close()
 
 
 def test_no_console_error_and_every_request_is_a_file(opened: Opened) -> None:

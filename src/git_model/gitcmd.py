@@ -706,14 +706,7 @@ class Git:
         wanted = [s for s in dict.fromkeys(specs) if s not in known]
         if not wanted:
             return known
-        # One request a line: a line break in one would shift every answer after it.
-        broken = next((s for s in wanted if "\n" in s or "\r" in s), None)
-        if broken is not None:
-            raise GitModelError(
-                f"cannot ask Git for {broken!r}: it holds a line break",
-                "rename the file or directory so that its path is one line",
-            )
-        out = self.run("cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode())
+        out = self.run("cat-file", "--batch", stdin=_batch_requests(wanted))
         data, pos = out.stdout, 0
         for spec in wanted:
             end = data.index(b"\n", pos)
@@ -745,13 +738,7 @@ class Git:
         the objects: one ``cat-file --batch-check``, however large they are."""
         if not specs:
             return []
-        broken = next((s for s in specs if "\n" in s or "\r" in s), None)
-        if broken is not None:
-            raise GitModelError(
-                f"cannot ask Git for {broken!r}: it holds a line break",
-                "rename the file or directory so that its path is one line",
-            )
-        out = self.run("cat-file", "--batch-check", stdin="".join(f"{s}\n" for s in specs).encode())
+        out = self.run("cat-file", "--batch-check", stdin=_batch_requests(specs))
         found: list[tuple[str, str, int] | None] = []
         for line in out.stdout.decode(errors="replace").splitlines()[: len(specs)]:
             oid, kind, size = [*line.split(), "", ""][:3]
@@ -971,3 +958,15 @@ class Git:
         if "but expected" in why or "unable to resolve" in why or "is missing" in why:
             raise ConcurrentUpdate(ref, "someone else moved or deleted it")
         raise GitFailed(("update-ref", "--stdin"), proc.returncode, stderr)
+
+
+def _batch_requests(specs: Sequence[str]) -> bytes:
+    """``cat-file --batch`` requests, one a line: a line break in one would shift every
+    answer after it, so such a request is refused."""
+    broken = next((s for s in specs if "\n" in s or "\r" in s), None)
+    if broken is not None:
+        raise GitModelError(
+            f"cannot ask Git for {broken!r}: it holds a line break",
+            "rename the file or directory so that its path is one line",
+        )
+    return "".join(f"{s}\n" for s in specs).encode()
