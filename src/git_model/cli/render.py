@@ -688,6 +688,11 @@ def _written(result: Change) -> None:
             f"Already done by the last write to {result.model} "
             f"({', '.join(result.completed)}): nothing new was written"
         )
+    for tag, event in result.adopted:
+        out.print(
+            f"Kept {tag}, another tool's assignment, as the event {event} (its date, tagger "
+            "and message)"
+        )
     _repaired(result.repaired)
     if result.refs:
         written = ", ".join(_short(r.ref, r.new) for r in result.refs)
