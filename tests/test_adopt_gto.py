@@ -28,6 +28,8 @@ from tests.gto_oracle import (
     split_stage_tag_echoes,
 )
 from tests.helpers import churn_in_prod, data, git_calls, ok, stages
+from tests.remotes import git_at
+from tests.test_hooks import POLICY, accepted, craft, make_team
 
 # --- the registry GTO wrote ---------------------------------------------------------------
 
@@ -260,3 +262,19 @@ def test_only_the_final_state_is_reported_as_repaired(repo: Repo) -> None:
     assert "Repaired stage tag churn#dev" not in out
     assert "Repaired stage tag churn#prod: it now says v1.0.0, as its events do" in out
     assert stages(repo, "churn") == {"dev": None, "staging": None, "prod": "1.0.0"}
+
+
+def test_a_server_hook_takes_the_copy_of_a_stage_tag_it_has(tmp_path: Path, clock: Clock) -> None:
+    """A --simple stage tag pushed before the server's policy gated its stage: the copy a
+    later write makes of it is no new assignment, and the hook does not gate it."""
+    team = make_team(tmp_path, policy="stages: [dev, staging, prod]\n")
+    alice = team.alice
+    ok(alice, "register", "fraud", "--push")
+    craft(alice, "fraud#prod", team.commit_of("fraud@v0.1.0"), ours=False)
+    accepted(alice, "origin", "fraud#prod")
+    alice.commit("Gate prod", files={"git-model.yaml": POLICY})
+    accepted(alice, "origin", "main")
+    clock.tick(60)
+    out = ok(alice, "annotate", "fraud@0.1.0", "uat=passed", "--push")
+    assert "Kept fraud#prod, another tool's assignment, as the event fraud#prod#1" in out
+    assert git_at(team.server, "tag", "-l", "fraud#prod#1") == "fraud#prod#1"
