@@ -278,3 +278,12 @@ def test_a_server_hook_takes_the_copy_of_a_stage_tag_it_has(tmp_path: Path, cloc
     out = ok(alice, "annotate", "fraud@0.1.0", "uat=passed", "--push")
     assert "Kept fraud#prod, another tool's assignment, as the event fraud#prod#1" in out
     assert git_at(team.server, "tag", "-l", "fraud#prod#1") == "fraud#prod#1"
+
+
+def test_show_of_a_model_whose_versions_are_all_archived_says_so(repo: Repo) -> None:
+    ok(repo, "register", "churn")
+    ok(repo, "archive", "churn@0.1.0")
+    assert ok(repo, "show", "churn").splitlines()[1:] == [
+        "No versions to show: 1 archived version is hidden (add --all to see it)."
+    ]
+    assert "v0.1.0 (archived)" in ok(repo, "show", "churn", "--all")

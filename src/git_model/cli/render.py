@@ -207,6 +207,10 @@ def model(view: ModelView) -> None:
     status = " (deprecated)" if view.deprecated else ""
     stages = "  ".join(f"{c.stage}: {_cell(c)}" for c in view.stages)
     out.print(f"[bold]{view.name}[/bold]{status}  {stages}")
+    if not view.versions and view.hidden:
+        out.print(f"No versions to show: {_hidden(view.hidden, 'archived version')}.")
+        warn_lags(view.lags)
+        return
     metric = (view.sorted_by,) if view.sorted_by else ()
     table = _Columns("Version", *metric, "Stages", "Commit", "Registered by", "When", "Message")
     values = view.sort_values or (None,) * len(view.versions)
