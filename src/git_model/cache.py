@@ -45,7 +45,7 @@ T = TypeVar("T")
 # Part of the file: bump it whenever what a Brief holds, how the replay in git_model.state
 # computes it, or how this module encodes it changes, so that caches written before are
 # rebuilt.
-FORMAT = 2
+FORMAT = 3
 # A cache larger than this is not read (a registry of 50,000 tags makes a few MB).
 MAX_BYTES = 256 * 1024 * 1024
 
