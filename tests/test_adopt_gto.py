@@ -210,7 +210,9 @@ def test_one_promote_on_a_gto_registry_leaves_nothing_to_repair(gto_repo: Repo) 
     assert gto_repo.cli("doctor").exit_code == 0
 
 
-def test_an_adopted_event_keeps_its_place_in_time(gto_repo: Repo, built: Built) -> None:
+def test_an_adopted_event_keeps_its_place_in_time(
+    gto_repo: Repo, built: Built, clock: Clock
+) -> None:
     """``cv-class#prod`` (--simple, v0.1.13) is older than ``cv-class#prod#1`` (v0.2.0).
     The first write copies it as ``cv-class#prod#2``: history shows the copy where it
     happened, before #1, with its date and author, and v0.2.0 stays in prod; demoting prod
@@ -218,7 +220,11 @@ def test_an_adopted_event_keeps_its_place_in_time(gto_repo: Repo, built: Built) 
     original = next(e for e in built.history if e.tag == "cv-class#prod")
     out = ok(gto_repo, "annotate", "cv-class@0.2.0", "uat=passed")
     assert "Kept cv-class#prod, another tool's assignment, as the event cv-class#prod#2" in out
+    # git-model's pointer from now on: it goes where the events put prod.
+    assert "Repaired stage tag cv-class#prod: it now says v0.2.0, as its events do" in out
     assert stages(gto_repo, "cv-class")["prod"] == "0.2.0"
+    assert gto_repo.cli("doctor").exit_code == 0
+    assert lost(built.history, gto_history(gto_repo, clock)) == []
     events = data(gto_repo, "history", "cv-class", "--oldest-first")["events"]
     prod = [(e["tag"], e["counter"], e["version"]) for e in events if e["stage"] == "prod"]
     assert prod == [("cv-class#prod#2", 2, "0.1.13"), ("cv-class#prod#1", 1, "0.2.0")]

@@ -137,6 +137,20 @@ class Plan:
             self.events.append(NewTag(str(name), tag.target, tag.tagger, text))
             self.assigned[tag.stage] = (tag.target, tag.tagger, tag.message)
             self.adopted.append((moving, str(name)))
+            # A pointer from now on: where a later event (GTO's counted assignment or
+            # unassignment) changed the stage since, it moves where the events say.
+            holder = self.model.holder(tag.stage)
+            where = holder.commit if holder else None
+            if where != tag.target and tag.stage not in self.moves:
+                self.moves[tag.stage] = where
+                self.lags[tag.stage] = StageTagLag(
+                    self.name,
+                    tag.stage,
+                    moving,
+                    holder.version if holder else None,
+                    where,
+                    tag.target,
+                )
 
     def version(
         self,
