@@ -124,18 +124,20 @@ class Plan:
             return
         self.adopted = []
         read = {e.tag for e in self.model.events}
-        found = [t for t in self.model.stage_tags if t.event and t.tagger is not None]
-        for tag in sorted(found, key=lambda t: (t.tagger.timestamp if t.tagger else 0, t.stage)):
+        found = sorted(
+            ((t.tagger, t) for t in self.model.stage_tags if t.event and t.tagger is not None),
+            key=lambda found: (found[0].timestamp, found[1].stage),
+        )
+        for tagger, tag in found:  # oldest first, so their counters follow their dates
             moving = str(stage_tag(self.name, tag.stage))
             if moving not in read:
                 continue  # skipped when read (its commit holds no version): nothing to keep
-            assert tag.tagger is not None  # noqa: S101  (filtered above)
             self.counter += 1
             name = RegistryTag(self.name, Action.ASSIGN, stage=tag.stage, counter=self.counter)
             trailers = [(ADOPTED, tag.object), (FOLLOWS, self.follows)]
             text = with_trailers(tag.message, trailers)
-            self.events.append(NewTag(str(name), tag.target, tag.tagger, text))
-            self.assigned[tag.stage] = (tag.target, tag.tagger, tag.message)
+            self.events.append(NewTag(str(name), tag.target, tagger, text))
+            self.assigned[tag.stage] = (tag.target, tagger, tag.message)
             self.adopted.append((moving, str(name)))
             # A pointer from now on: where a later event (GTO's counted assignment or
             # unassignment) changed the stage since, it moves where the events say.
