@@ -44,6 +44,32 @@ class Built:
         self.simple = simple  # the --simple stage tags: name -> object id
 
 
+# What GTO writes, in order (one command every STEP seconds), with two commits: the first
+# holds churn v3.0.0, segment v0.4.1, cv-class v0.1.13 and legacy v1.0.0; the second churn
+# v3.1.0 and cv-class v0.2.0 (FIRST and SECOND stand for them).
+FIRST, SECOND = "HEAD~1", "HEAD"
+SIMPLE = ("--simple", "true")
+GTO_WRITES = (
+    ("register", "churn", FIRST, "--version", "v3.0.0"),
+    ("register", "segment", FIRST, "--version", "v0.4.1"),
+    ("register", "cv-class", FIRST, "--version", "v0.1.13"),
+    ("register", "churn", SECOND, "--version", "v3.1.0"),
+    ("assign", "churn", "--version", "v3.0.0", "--stage", "dev"),  # churn#dev#1
+    ("assign", "churn", "--version", "v3.1.0", "--stage", "staging"),  # #2
+    ("assign", "churn", "--version", "v3.0.0", "--stage", "prod"),  # #3
+    # After prod's last counted event: prod is v3.1.0 (in GTO and git-model).
+    ("assign", "churn", "--version", "v3.1.0", "--stage", "prod", *SIMPLE),
+    ("assign", "churn", "--version", "v3.1.0", "--stage", "dev"),  # #4
+    ("assign", "segment", "--version", "v0.4.1", "--stage", "dev"),  # segment#dev#1
+    # Before a later counted event of the same stage, which wins.
+    ("assign", "cv-class", "--version", "v0.1.13", "--stage", "prod", *SIMPLE),
+    ("register", "cv-class", SECOND, "--version", "v0.2.0"),
+    ("assign", "cv-class", "--version", "v0.2.0", "--stage", "prod"),  # cv-class#prod#1
+    ("register", "legacy", FIRST, "--version", "v1.0.0"),
+    ("deprecate", "legacy"),
+)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     path = tmp_path_factory.mktemp("gto-registry") / "repo"
@@ -55,29 +81,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         repo = Repo(path)
         repo.git("init", "-q")
         shutil.rmtree(path / ".git" / "hooks")  # samples only: less to copy for every test
-        first = repo.commit("Create models", {"models/churn.pkl": "1st version\n"})
-        second = repo.commit("Update model", {"models/churn.pkl": "2nd version\n"})
+        repo.commit("Create models", {"models/churn.pkl": "1st version\n"})
+        repo.commit("Update model", {"models/churn.pkl": "2nd version\n"})
         gto = Gto(path, clock)
-        for args in (
-            ("register", "churn", first, "--version", "v3.0.0"),
-            ("register", "segment", first, "--version", "v0.4.1"),
-            ("register", "cv-class", first, "--version", "v0.1.13"),
-            ("register", "churn", second, "--version", "v3.1.0"),
-            ("assign", "churn", "--version", "v3.0.0", "--stage", "dev"),  # churn#dev#1
-            ("assign", "churn", "--version", "v3.1.0", "--stage", "staging"),  # #2
-            ("assign", "churn", "--version", "v3.0.0", "--stage", "prod"),  # #3
-            # After prod's last counted event: prod is v3.1.0 (GTO and git-model).
-            ("assign", "churn", "--version", "v3.1.0", "--stage", "prod", "--simple", "true"),
-            ("assign", "churn", "--version", "v3.1.0", "--stage", "dev"),  # #4
-            ("assign", "segment", "--version", "v0.4.1", "--stage", "dev"),  # segment#dev#1
-            # Before a later counted event of the same stage, which wins.
-            ("assign", "cv-class", "--version", "v0.1.13", "--stage", "prod", "--simple", "true"),
-            ("register", "cv-class", second, "--version", "v0.2.0"),
-            ("assign", "cv-class", "--version", "v0.2.0", "--stage", "prod"),  # #1
-            ("register", "legacy", first, "--version", "v1.0.0"),
-            ("deprecate", "legacy"),
-        ):
-            gto.write(*args)
+        gto.write_all(GTO_WRITES)
         history = gto_events(gto.read(registry=True)("history"))
         simple = {
             t: repo.git("rev-parse", f"refs/tags/{t}") for t in ("churn#prod", "cv-class#prod")
