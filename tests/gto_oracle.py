@@ -55,6 +55,28 @@ _READER = (
     "json.dump(results, sys.stdout)\n"
 )
 
+# Several modifying commands in one process (one import of gto), each at its own second:
+# [seconds, argv] pairs on stdin; the exit code and output of each on stdout, up to the
+# first that fails. GIT_COMMITTER_DATE is set before each, for the reason given above.
+_WRITER = (
+    "import contextlib, io, json, os, sys, time\n"
+    "from gto.cli import app\n"
+    "results = []\n"
+    "for when, argv in json.load(sys.stdin):\n"
+    "    time.time = lambda: float(when)\n"
+    "    os.environ['GIT_COMMITTER_DATE'] = os.environ['GIT_AUTHOR_DATE'] = f'@{when} +0000'\n"
+    "    out, code = io.StringIO(), 0\n"
+    "    with contextlib.redirect_stdout(out):\n"
+    "        try:\n"
+    "            app.main(args=argv, prog_name='gto')\n"
+    "        except SystemExit as exc:\n"
+    "            code = exc.code\n"
+    "    results.append([code, out.getvalue()])\n"
+    "    if code:\n"
+    "        break\n"
+    "json.dump(results, sys.stdout)\n"
+)
+
 # Seconds between two commands of a test (either tool): a git-model command stamps its
 # events one second apart, so this keeps every event of a registry in a second of its own
 # and both tools can order them, across models too, by time alone.
@@ -105,6 +127,24 @@ class Gto:
         proc = self.run(*args, at=self.clock.tick(STEP))
         assert proc.returncode == 0, f"gto {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}"
         return proc.stdout
+
+    def write_all(self, commands: Sequence[Sequence[str]]) -> None:
+        """Run modifying GTO commands in one process, each STEP seconds after the one
+        before, as ``write`` would one by one."""
+        timed = [[self.clock.tick(STEP), list(argv)] for argv in commands]
+        proc = subprocess.run(
+            [sys.executable, "-c", _WRITER],
+            cwd=self.path,
+            input=json.dumps(timed),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, f"gto writer failed:\n{proc.stderr}"
+        results = json.loads(proc.stdout)
+        for (_, argv), (code, out) in zip(timed, results, strict=False):
+            assert code == 0, f"gto {' '.join(argv)} failed ({code}):\n{out}{proc.stderr}"
+        assert len(results) == len(timed)
 
     def read(self, *names: str, registry: bool = True) -> GtoReading:
         """``show``, ``show --deprecated`` and ``history`` (unless not ``registry``), and the

@@ -1,7 +1,8 @@
 """Every crash point of every write leaves a state the tools recover from.
 
 For each write (``register``, ``register --path``, ``promote``, ``demote``, ``archive``,
-``deprecate``, ``annotate``), with loose refs and with packed refs (a clone's layout), a
+``deprecate``, ``annotate``, and a promotion that first adopts a GTO ``--simple`` stage
+tag), with loose refs and with packed refs (a clone's layout), a
 fault is injected at every call of the Git processes that write (tests/crashing.py), and
 the process group is also killed at seeded random moments. After each:
 
@@ -32,9 +33,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BIN, CliResult, Repo
+from tests.conftest import BASE_TIME, BIN, CliResult, Repo
 from tests.crashing import DATE, Fault, Injector, fsck, prefix_of, snapshot
-from tests.helpers import churn_in_prod, ok
+from tests.helpers import churn_in_prod, ok, tag
 from tests.remotes import save_model
 
 FAULTS = (
@@ -284,10 +285,22 @@ def test_a_promotion_killed_at_any_rename_of_its_transaction(
     _report("promote", layout, scenario.counts)
 
 
+def _gto_simple(repo: Repo) -> None:
+    """Tags as GTO writes them: churn v1.0.0 put in prod by a --simple stage tag (no
+    counter event), then v1.1.0 registered. A promotion first adopts churn#prod: its copy
+    is one more event at the head of the transaction."""
+    first = repo.git("rev-parse", "HEAD")
+    tag(repo, "churn@v1.0.0", first, BASE_TIME, "Registering artifact churn version v1.0.0")
+    tag(repo, "churn#prod", first, BASE_TIME + 60, "Assigning stage prod to artifact churn")
+    second = repo.commit("retrain")
+    tag(repo, "churn@v1.1.0", second, BASE_TIME + 120, "Registering artifact churn version v1.1.0")
+
+
 # Every write, on the pre-state it needs: the build of its template and its arguments.
 WRITES: dict[str, tuple[Callable[[Repo], None], tuple[str, ...]]] = {
     **{name: (_churn, args) for name, args in SCENARIOS.items()},
     **{name: (_two_models, args) for name, args in POLICY_SCENARIOS.items()},
+    "adopt": (_gto_simple, ("promote", "churn@1.1.0", "--to", "prod")),
 }
 
 

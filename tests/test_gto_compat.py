@@ -45,6 +45,7 @@ from tests.gto_oracle import (
     gto_versions,
     holders,
     split_stage_tag_echoes,
+    text_of,
 )
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -456,15 +457,17 @@ def test_tags_that_crash_gto_are_skipped_and_reported(repo: Repo, clock: Clock) 
 
 
 def test_promoting_over_a_gto_simple_stage_tag_keeps_its_history(repo: Repo, clock: Clock) -> None:
-    """A stage first given with ``gto assign --simple true`` and then promoted by git-model:
-    git-model copies the simple tag into an event tag (same commit, tagger, date, message)
-    before it moves ``NAME#STAGE``, so the GTO assignment survives in both histories, and
+    """A stage first given with ``gto assign --simple true``, then a git-model write (here
+    a registration) and a promotion: the first write copies the simple tag into an event
+    tag (same commit, tagger, date and message, and the object it adopts), so that the
+    promotion may move ``NAME#STAGE``: the GTO assignment survives in both histories, and
     gto agrees on the new holder."""
     gto = Gto(repo.path, clock)
     c1 = repo.commit("churn 1")
     gto.write("register", "churn", "HEAD", "--version", "v1.0.0")
     gto.write("assign", "churn", "--version", "v1.0.0", "--stage", "prod", "--simple", "true")
     original = tag_info(repo, "churn#prod")
+    adopted = repo.git("rev-parse", "refs/tags/churn#prod")
     assert original[0] == c1
     # Read by git-model as it stands: the stage's only event.
     assert [e.tag for e in gm_events(gm_json(repo, "history", "churn"))] == [
@@ -472,10 +475,16 @@ def test_promoting_over_a_gto_simple_stage_tag_keeps_its_history(repo: Repo, clo
         "churn@v1.0.0",
     ]
     c2 = repo.commit("churn 2")
-    gm(repo, clock, "register", "churn", "--version", "1.1.0")
+    assert "Tags written: churn#prod#1, churn@v1.1.0" in gm(
+        repo, clock, "register", "churn", "--version", "1.1.0"
+    )
+    copy = tag_info(repo, "churn#prod#1")
+    assert copy[:2] == original[:2]
+    assert text_of(copy[2]) == original[2].strip()
+    assert f"Adopted: {adopted}" in copy[2].splitlines()
+    assert tag_info(repo, "churn#prod") == original  # not moved yet: git-model's pointer now
     gm(repo, clock, "promote", "churn@1.1.0", "--to", "prod")
 
-    assert tag_info(repo, "churn#prod#1") == original
     assert tag_info(repo, "churn#prod")[0] == c2
     theirs = gto.read("churn")
     events = assert_same_history(repo, theirs, echoes={("churn", "prod", "1.1.0")}, name="churn")

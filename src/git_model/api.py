@@ -1014,7 +1014,7 @@ def demote(
     plan = Plan(git, config, model, remote, sign=sign)
     text = message or f"Demote {model.name} {holder.version.tag} from {target.stage}"
     plan.event(Action.UNASSIGN, holder.commit, text, stage=target.stage)
-    plan.set_stage(target.stage, None, text)
+    plan.set_stage(target.stage, None)
     return plan.finish(EventKind.DEMOTED, holder.version, target.stage)
 
 
@@ -1026,7 +1026,7 @@ def _empty_stages(plan: Plan, model: Model, holders: Sequence[StageHolder], why:
             f"Demote {model.name} {holder.version.tag} from {holder.stage}: {why}",
             stage=holder.stage,
         )
-        plan.set_stage(holder.stage, None, why)
+        plan.set_stage(holder.stage, None)
 
 
 def archive(

@@ -37,6 +37,7 @@ from git_model.reading import config_in_force
 from git_model.results import PushReview, Refusal, Rule
 from git_model.signing import SignatureCheck, Trust, check_tag, trust_in_force
 from git_model.state import (
+    ADOPTED,
     FOLLOWS,
     Event,
     EventKind,
@@ -204,7 +205,8 @@ class _Push:
         self._versions()
         refused_stage_tags = self._stage_tags()
         # Assignments: counted events created, and another tool's stage tags, which are
-        # assignments of their own (GTO's --simple form).
+        # assignments of their own (GTO's --simple form); not the copy of such a stage tag
+        # that this side already has (git-model adopting it), which is no new assignment.
         assigned = [
             e
             for e in self.after.events
@@ -212,11 +214,21 @@ class _Push:
             and (e.tag in self.created or (e.counter is None and e.tag in self.pushed))
             and e.tag not in refused_stage_tags
             and e.stage in self.config.stages
+            and not self._adopts_existing(e)
         ]
         for event in assigned:
             self._gates(event)
         self._signed_stage_tags({e.stage for e in assigned if e.counter is not None})
         return self.refused
+
+    def _adopts_existing(self, event: Event) -> bool:
+        """Whether ``event`` is git-model's copy of a stage tag this side already has."""
+        record = self.pushed.get(event.tag)
+        if record is None or event.counter is None or ADOPTED not in record.message:
+            return False
+        was = self.existing.get(f"{model_in_tag(self.name)}#{event.stage}")
+        adopted = split_trailers(record.message)[1].get(ADOPTED)
+        return was is not None and was.object == adopted
 
     # --- each check ---------------------------------------------------------------------
 

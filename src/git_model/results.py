@@ -162,6 +162,9 @@ class Change:
     # before, perhaps cut short by a crash, a kill or a dropped connection): that write's
     # tags. Nothing new was written; what it left undone (stage tags) was completed.
     completed: tuple[str, ...] = ()
+    # Another tool's stage tags (GTO's --simple assignments) this write kept as counted
+    # events before its own: (the stage tag, the event tag that now records it).
+    adopted: tuple[tuple[str, str], ...] = ()
     notices: tuple[Notice, ...] = ()
     # A promotion: the gates of its stage, as evaluated (failed ones, if forced); and a
     # warning about the policy (the working tree declares other gates than those in force).

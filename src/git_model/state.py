@@ -11,10 +11,13 @@ The rule (docs/tag-grammar.md, "Reading the registry"):
    version registered at the tag's commit, an unassignment empties the stage if that
    version holds it. A stage holds one version; emptying it never falls back to an
    earlier holder. A model is deprecated while its newest event is a deprecation.
-3. ``NAME#STAGE`` is the moving tag where the stage has counter events; it must point
-   where the events say. Where it lags, it is reported (``lags``) and the next write to
-   the model repairs it. Where a stage has no counter events (a GTO ``--simple``
-   registry), ``NAME#STAGE`` is that stage's only event.
+3. ``NAME#STAGE`` is git-model's pointer when its message carries git-model's mark, or
+   when an event records that it adopted this very tag object (``Adopted:``); it must
+   point where the events say. Where it lags, it is reported (``lags``) and the next
+   write to the model repairs it. Any other ``NAME#STAGE`` (GTO's ``--simple``
+   assignment, a tag moved by hand) is an event, placed by its date; so is the counted
+   copy git-model makes of it when it adopts it (its counter is that of the write that
+   adopted it, not of the moment it happened).
 """
 
 from __future__ import annotations
@@ -88,6 +91,10 @@ DOCUMENT = ("Document", "json")  # trailer: the paragraph before the trailers is
 # ("none": it had none). Events that follow the head as it still is were written by a
 # write that was cut short before it moved the head (see Model.unfinished).
 FOLLOWS = "Follows"
+# Trailer of the counted copy of another tool's stage tag (GTO's --simple assignment): the
+# object id of the tag it copies. That stage tag is git-model's pointer from then on, and
+# the copy is placed by its date, where the tag it copies was.
+ADOPTED = "Adopted"
 # Trailers of a promotion: the gates it overrode and why, the policy that gated it, the
 # release it was part of, and (on a rollback) the version the stage was taken from.
 FORCED = "Forced"
@@ -460,6 +467,15 @@ class _Tag:
     def date(self) -> datetime | None:
         return ident_time(self.ident) if self.ident else None
 
+    @property
+    def adopts(self) -> str | None:
+        """The object id of the stage tag this event is git-model's copy of, if it is one."""
+        if self.parsed.action is not Action.ASSIGN or self.parsed.counter is None:
+            return None
+        if ADOPTED not in self.record.message:
+            return None
+        return split_trailers(self.record.message)[1].get(ADOPTED)
+
 
 def classify(records: Iterable[TagRecord]) -> tuple[dict[str, list[_Tag]], list[Skipped]]:
     """Group registry tags by model; skip (with a reason) what cannot be read."""
@@ -496,12 +512,16 @@ def ours(message: str) -> bool:
 
 
 def _order(events: list[_Tag]) -> list[_Tag]:
+    """Counted events by counter; tags without a counter, and git-model's copies of them
+    (adopted GTO stage tags), merged in by date."""
+    by_date = [t for t in events if t.parsed.counter is None or t.adopts is not None]
+    placed = {id(t) for t in by_date}
     counted = sorted(
-        (t for t in events if t.parsed.counter is not None),
+        (t for t in events if id(t) not in placed),
         key=lambda t: (t.parsed.counter, t.time, t.record.name),
     )
     uncounted = sorted(
-        (t for t in events if t.parsed.counter is None),
+        by_date,
         key=lambda t: (t.time, _PRIORITY[t.parsed.action], t.record.name),
     )
     # Stable merge: an uncounted tag goes before a counted one of the same second.
@@ -544,31 +564,21 @@ class _ModelBuilder:
         self.notes: dict[SemVer, dict[str, Annotation]] = {}
 
     def _event_tags(self) -> list[_Tag]:
-        """The tags that are events: all but git-model's moving stage tags. A moving stage
-        tag another tool wrote (GTO's ``--simple`` assignment) is an event, read as GTO
-        reads it, unless git-model has already copied it into a counted event."""
+        """The tags that are events: all but git-model's moving stage tags, which carry
+        its mark or were adopted (an event names their object in ``Adopted:``). Another
+        moving stage tag (GTO's ``--simple`` assignment, a tag moved by hand) is an event,
+        read as GTO reads it."""
+        adopted = {t.adopts for t in self.tags} - {None}
         events = []
         for tag in self.tags:
             stage = tag.parsed.stage
             if tag.parsed.is_stage_tag and stage is not None:
                 self.moving[stage] = tag
-                if ours(tag.record.message) or self._adopted(tag):
+                if ours(tag.record.message) or tag.record.object in adopted:
                     self.pointers.add(stage)
                     continue
             events.append(tag)
         return events
-
-    def _adopted(self, moving: _Tag) -> bool:
-        """Whether a counted assignment is an exact copy of this moving stage tag."""
-        return any(
-            t.parsed.action is Action.ASSIGN
-            and t.parsed.counter is not None
-            and t.parsed.stage == moving.parsed.stage
-            and t.record.target == moving.record.target
-            and t.ident == moving.ident
-            and t.record.message == moving.record.message
-            for t in self.tags
-        )
 
     def _register(self, events: list[_Tag]) -> list[_Tag]:
         """Versions come from version tags; each commit holds at most one version."""

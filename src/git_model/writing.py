@@ -3,7 +3,8 @@ ref transaction (pushed first with ``--push``), and what to say when another wri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ from git_model.reading import missing_model, read_for_write, read_model, require
 from git_model.results import Change, RefChange
 from git_model.semver import SemVer
 from git_model.state import (
+    ADOPTED,
     FOLLOWS,
     NO_HEAD,
     ArtifactKind,
@@ -61,11 +63,16 @@ class Plan:
     """The tags one write creates, in order: events first, moving stage tags next, and the
     model's head last (see ``names.head_ref``).
 
-    Every write starts by pointing the model's lagging stage tags where its events say.
-    Event times strictly increase within a model (one second apart at least), so that
-    tools ordering by tag time (GTO, ``dvc artifacts get``) reach the counter order. Every
-    event carries the head the write was planned on (``Follows:``), so that the events of
-    a write cut short before it moved the head can be told apart.
+    Every write starts by pointing the model's lagging stage tags where its events say,
+    and every write that records an event first adopts the model's stage tags that another
+    tool wrote as events (GTO's ``--simple`` assignments): it copies each into a counted
+    event that keeps its date, tagger and message. Event times strictly increase within a
+    model (one second apart at least), so that tools ordering by tag time (GTO, ``dvc
+    artifacts get``) reach the counter order. Every event carries the head the write was
+    planned on (``Follows:``), so that the events of a write cut short before it moved the
+    head can be told apart. A stage tag it writes repeats the assignment event that put
+    its holder there (its tagger, date and message), so that GTO, which reads the stage
+    tag as one more assignment, reads the same one twice.
     """
 
     def __init__(
@@ -93,13 +100,12 @@ class Plan:
         # What this write follows: the last event of a write cut short, else the head.
         self.follows = model.unfinished[-1][1] if model.unfinished else model.head or NO_HEAD
         self.events: list[NewTag] = []
-        self.moves: dict[str, tuple[str | None, str]] = {}
-        self.adopted: set[str] = set()
+        self.moves: dict[str, str | None] = {}  # stage -> the commit its tag points at
+        self.assigned: dict[str, tuple[str, Ident, str]] = {}  # stage -> this write's assignment
+        self.adopted: list[tuple[str, str]] | None = None  # (stage tag, its copy), once done
         self.lags = {lag.stage: lag for lag in model.lags}
         for lag in model.lags:
-            held = lag.expected.tag if lag.expected else "nothing"
-            message = f"{self.name} {held} is in {lag.stage} (repaired stage tag)"
-            self.moves[lag.stage] = (lag.expected_commit, message)
+            self.moves[lag.stage] = lag.expected_commit
 
     def _stamp(self) -> Ident:
         ident = Ident(self.ident.name, self.ident.email, self.time, self.ident.tz)
@@ -109,17 +115,45 @@ class Plan:
     def _trailers(self, extra: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str]]:
         return [*extra, (FOLLOWS, self.follows)]
 
-    def _adopt(self, stage: str) -> None:
-        # Another tool's --simple stage tag is an event: before it moves, copy it into a
-        # counted event tag so that its history survives.
-        current = self.model.stage_tag(stage)
-        if current is None or not current.event or stage in self.adopted:
+    def _adopt(self) -> None:
+        """Another tool's stage tags that are events of their own (GTO's ``--simple``
+        assignments) become counted events before this write's first: each copy keeps the
+        tag's commit, tagger, date and message, and names the object it copies
+        (``Adopted:``), so that it is read where the tag was, and the tag as git-model's
+        pointer from then on (see ``state``)."""
+        if self.adopted is not None:
             return
-        self.adopted.add(stage)
-        self.counter += 1
-        name = str(RegistryTag(self.name, Action.ASSIGN, stage=stage, counter=self.counter))
-        tagger = current.tagger or self._stamp()
-        self.events.append(NewTag(name, current.target, tagger, current.message))
+        self.adopted = []
+        read = {e.tag for e in self.model.events}
+        found = sorted(
+            ((t.tagger, t) for t in self.model.stage_tags if t.event and t.tagger is not None),
+            key=lambda found: (found[0].timestamp, found[1].stage),
+        )
+        for tagger, tag in found:  # oldest first, so their counters follow their dates
+            moving = str(stage_tag(self.name, tag.stage))
+            if moving not in read:
+                continue  # skipped when read (its commit holds no version): nothing to keep
+            self.counter += 1
+            name = RegistryTag(self.name, Action.ASSIGN, stage=tag.stage, counter=self.counter)
+            trailers = [(ADOPTED, tag.object), (FOLLOWS, self.follows)]
+            text = with_trailers(tag.message, trailers)
+            self.events.append(NewTag(str(name), tag.target, tagger, text))
+            self.assigned[tag.stage] = (tag.target, tagger, tag.message)
+            self.adopted.append((moving, str(name)))
+            # A pointer from now on: where a later event (GTO's counted assignment or
+            # unassignment) changed the stage since, it moves where the events say.
+            holder = self.model.holder(tag.stage)
+            where = holder.commit if holder else None
+            if where != tag.target and tag.stage not in self.moves:
+                self.moves[tag.stage] = where
+                self.lags[tag.stage] = StageTagLag(
+                    self.name,
+                    tag.stage,
+                    moving,
+                    holder.version if holder else None,
+                    where,
+                    tag.target,
+                )
 
     def version(
         self,
@@ -129,6 +163,7 @@ class Plan:
         trailers: Sequence[tuple[str, str]],
         document: str | None = None,
     ) -> None:
+        self._adopt()
         name = str(version_tag(self.name, version))
         text = with_trailers(message, self._trailers(trailers), document)
         self.events.append(NewTag(name, commit, self._stamp(), text))
@@ -144,17 +179,36 @@ class Plan:
         document: str | None = None,
         trailers: Sequence[tuple[str, str]] = (),
     ) -> None:
-        if stage is not None:
-            self._adopt(stage)
+        self._adopt()
         self.counter += 1
         tag = RegistryTag(self.name, action, version=version, stage=stage, counter=self.counter)
         text = with_trailers(message, self._trailers(trailers), document)
-        self.events.append(NewTag(str(tag), commit, self._stamp(), text))
+        stamp = self._stamp()
+        self.events.append(NewTag(str(tag), commit, stamp, text))
+        if action is Action.ASSIGN and stage is not None:
+            self.assigned[stage] = (commit, stamp, message)
 
-    def set_stage(self, stage: str, commit: str | None, message: str) -> None:
-        self._adopt(stage)
-        self.moves[stage] = (commit, message)
+    def set_stage(self, stage: str, commit: str | None) -> None:
+        """Point the stage tag at ``commit`` (None: delete it)."""
+        self.moves[stage] = commit
         self.lags.pop(stage, None)  # what the stage tag says now is this write's doing
+
+    def _mirror(self, stage: str, commit: str) -> tuple[Ident, str]:
+        """The tagger and message of the assignment that puts ``commit`` in ``stage``:
+        this write's own, or (repairing a stage tag) the event behind the holder."""
+        own = self.assigned.get(stage)
+        if own is not None and own[0] == commit:
+            return own[1], own[2]
+        holder = self.model.holder(stage)
+        event = next(
+            e
+            for e in self.model.events
+            if holder is not None and holder.commit == commit and e.tag == holder.event
+        )
+        assert event.author is not None and event.date is not None  # noqa: S101  (read here)
+        offset = event.date.strftime("%z") or "+0000"
+        ident = Ident(event.author.name, event.author.email, int(event.date.timestamp()), offset)
+        return ident, event.message
 
     def _check_free(self, names: Sequence[str]) -> None:
         """A tag git-model must create whose name another tag already has (lightweight, or
@@ -173,9 +227,8 @@ class Plan:
 
     def prepare(self, complete: bool) -> Prepared:
         """Write this plan's tag objects (no ref yet); return its ref changes."""
-        stamp = Ident(self.ident.name, self.ident.email, self.time - 1, self.ident.tz)
         moving: list[tuple[str, str | None, str | None, NewTag | None]] = []
-        for stage, (commit, message) in self.moves.items():
+        for stage, commit in self.moves.items():
             current = self.model.stage_tag(stage)
             old = current.object if current else None
             if commit is None:
@@ -183,7 +236,8 @@ class Plan:
                     moving.append((stage, old, None, None))
             elif current is None or current.target != commit:
                 name = str(stage_tag(self.name, stage))
-                tag = NewTag(name, commit, stamp, with_trailers(message))
+                tagger, message = self._mirror(stage, commit)
+                tag = NewTag(name, commit, tagger, with_trailers(message))
                 moving.append((stage, old, commit, tag))
         new_tags = self.events + [t for *_, t in moving if t is not None]
         self._check_free([t.name for t in new_tags])
@@ -261,11 +315,32 @@ class Plan:
             replaced=replaced,
             events=tuple(e for e in fresh.events if e.tag in written),
             refs=refs,
-            repaired=tuple(self.lags.values()),
+            repaired=repaired(self.lags.values(), fresh),
             pushed=self.remote.name if self.remote else None,
             completed=self.model.latest_write if not self.events else (),
+            adopted=tuple(self.adopted or ()),
             **details,
         )
+
+
+def repaired(lags: Iterable[StageTagLag], after: Model) -> tuple[StageTagLag, ...]:
+    """The lagging stage tags a write repaired, as they are once it is done: what the
+    events say now (never a state the write itself went on to change), and only those that
+    agree with the events now."""
+    still = {lag.stage for lag in after.lags}
+    done = []
+    for lag in lags:
+        if lag.stage in still:
+            continue
+        holder = after.holder(lag.stage)
+        done.append(
+            dataclasses.replace(
+                lag,
+                expected=holder.version if holder else None,
+                expected_commit=holder.commit if holder else None,
+            )
+        )
+    return tuple(done)
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,6 +217,10 @@ def model(view: ModelView) -> None:
     status = " (deprecated)" if view.deprecated else ""
     stages = "  ".join(f"{c.stage}: {_cell(c)}" for c in view.stages)
     out.print(f"[bold]{view.name}[/bold]{status}  {stages}")
+    if not view.versions and view.hidden:
+        out.print(f"No versions to show: {_hidden(view.hidden, 'archived version')}.")
+        warn_lags(view.lags)
+        return
     metric = (view.sorted_by,) if view.sorted_by else ()
     table = _Columns("Version", *metric, "Stages", "Commit", "Registered by", "When", "Message")
     values = view.sort_values or (None,) * len(view.versions)
@@ -768,6 +772,11 @@ def _written(result: Change) -> None:
         out.print(
             f"Already done by the last write to {result.model} "
             f"({', '.join(result.completed)}): nothing new was written"
+        )
+    for tag, event in result.adopted:
+        out.print(
+            f"Kept {tag}, another tool's assignment, as the event {event} (its date, tagger "
+            "and message)"
         )
     _repaired(result.repaired)
     if result.refs:

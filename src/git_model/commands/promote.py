@@ -273,7 +273,7 @@ def plan_promotion(
         stage=stage,
         trailers=[*gate_trailers(candidate.gates, why, release), *trailers],
     )
-    plan.set_stage(stage, version.commit, f"{model.name} {version.version.tag} is in {stage}")
+    plan.set_stage(stage, version.commit)
     vouch = signed_as_allowed(plan.git, candidate.policy, model.name, stage, version)
     earlier = plan.vouch
     if earlier is None or vouch is None:

@@ -94,7 +94,7 @@ def rollback(
     text = message or f"Roll {model.name} {stage} back to {version.version.tag}"
     trailers = [(ROLLBACK, current), *gate_trailers(gates, why)]
     plan.event(Action.ASSIGN, version.commit, text, stage=stage, trailers=trailers)
-    plan.set_stage(stage, version.commit, f"{model.name} {version.version.tag} is in {stage}")
+    plan.set_stage(stage, version.commit)
     return plan.finish(
         EventKind.ROLLED_BACK,
         version.version,
