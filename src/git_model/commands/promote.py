@@ -21,6 +21,7 @@ from git_model.config import RegistryConfig
 from git_model.errors import (
     AlreadyInStage,
     GatesFailed,
+    GitModelError,
     NoNextStage,
     UsageError,
     VersionArchived,
@@ -210,9 +211,7 @@ def gate_candidate(
     stage = to or _next_stage(config, model, version, target)
     holder = model.holder(stage)
     policy, warning = policy_in_force(git, config)
-    signs = wants_signature(git, sign)
-    signer = expected_signer(git, policy, model.name, stage, signs)
-    gates = evaluate(policy, model, version, stage, git.ident().timestamp, signer=signer)
+    signs, gates = gate(git, policy, model, version, stage, sign=sign)
     found = Candidate(model, remote, version, stage, holder, gates, False, policy, signs)
     if holder is not None and holder.commit == version.commit:
         if done_before(model, holder.event):
@@ -221,15 +220,45 @@ def gate_candidate(
     writable(model)
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
-    if not gates.passed and (not force or signers_failed(gates)) and not gate_only:
-        failed = [str(r) for r in gates.failed]
-        what = f"{model.name} {version.version.tag}"
-        check = f"git model check {model.name}@{version.version} --to {stage}"
-        refused = GatesFailed(what, stage, failed, check, overridable=not signers_failed(gates))
-        raise refused.also(warning) if warning else refused
+    if refused(gates, force) and not gate_only:
+        raise refusal(model, version, stage, gates, warning)
     if remote is not None:
         ensure_artifact_pushed(git, model.name, version)
     return warning, found
+
+
+def gate(
+    git: Git,
+    policy: Policy,
+    model: Model,
+    version: Version,
+    stage: str,
+    *,
+    sign: bool | None,
+    rollback: bool = False,
+) -> tuple[bool, Evaluation]:
+    """Whether the write will be signed, and the gates of giving ``stage`` to ``version``
+    (the ``signers`` gate knows who would sign it)."""
+    signs = wants_signature(git, sign)
+    signer = expected_signer(git, policy, model.name, stage, signs)
+    now = git.ident().timestamp
+    return signs, evaluate(policy, model, version, stage, now, rollback=rollback, signer=signer)
+
+
+def refused(gates: Evaluation, force: bool) -> bool:
+    """Whether failing gates stop the write: ``force`` overrides all but ``signers``."""
+    return not gates.passed and (not force or signers_failed(gates))
+
+
+def refusal(
+    model: Model, version: Version, stage: str, gates: Evaluation, warning: str | None
+) -> GitModelError:
+    """The error of a version whose gates refused it ``stage``."""
+    what = f"{model.name} {version.version.tag}"
+    check = f"git model check {model.name}@{version.version} --to {stage}"
+    failed = [str(r) for r in gates.failed]
+    error = GatesFailed(what, stage, failed, check, overridable=not signers_failed(gates))
+    return error.also(warning) if warning else error
 
 
 def signers_failed(gates: Evaluation) -> bool:

@@ -11,27 +11,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from git_model.commands.promote import gate_trailers, override_reason, signers_failed
+from git_model.commands.promote import gate, gate_trailers, override_reason, refusal, refused
 from git_model.errors import (
     AlreadyInStage,
-    GatesFailed,
     NotAFormerHolder,
     UsageError,
     VersionArchived,
 )
 from git_model.names import Action, ModelRef
-from git_model.policy import evaluate
 from git_model.reading import open_registry, policy_in_force, resolve
 from git_model.results import Change
 from git_model.semver import SemVer
-from git_model.signing import expected_signer, signed_as_allowed
+from git_model.signing import signed_as_allowed
 from git_model.state import ROLLBACK, EventKind, Model, Version, former_holders
 from git_model.writing import (
     Plan,
     changing,
     done_before,
     ensure_artifact_pushed,
-    wants_signature,
     writable,
 )
 
@@ -69,16 +66,9 @@ def rollback(
     if version.archived:
         raise VersionArchived(model.name, version.version.tag)
     policy, warning = policy_in_force(git, config)
-    signs = wants_signature(git, sign)
-    signer = expected_signer(git, policy, model.name, stage, signs)
-    now = git.ident().timestamp
-    gates = evaluate(policy, model, version, stage, now, rollback=True, signer=signer)
-    unsigned = signers_failed(gates)
-    if not gates.passed and (not force or unsigned):
-        failed = [str(r) for r in gates.failed]
-        check = f"git model check {model.name}@{version.version} --to {stage}"
-        what = f"{model.name} {version.version.tag}"
-        raise GatesFailed(what, stage, failed, check, overridable=not unsigned)
+    signs, gates = gate(git, policy, model, version, stage, sign=sign, rollback=True)
+    if refused(gates, force):
+        raise refusal(model, version, stage, gates, warning)
     if remote is not None:
         ensure_artifact_pushed(git, model.name, version)
     plan = Plan(git, config, model, remote, sign=signs)
