@@ -253,3 +253,20 @@ def test_an_empty_registry_and_a_path_that_cannot_be_written(repo: Repo, tmp_pat
     assert refused.exit_code == EXIT_CODES[CannotWrite]
     assert "cannot write" in refused.stderr and "No such file or directory" in refused.stderr
     assert not (tmp_path / "missing").exists()
+
+
+def test_an_artifact_kept_in_git_shows_its_blob(repo: Repo, tmp_path: Path) -> None:
+    """A version names its artifact by what identifies its bytes: DVC's md5, or (a file
+    committed to Git, as adopted registries keep them) its Git blob."""
+    repo.commit(
+        "Train churn",
+        files={
+            "dvc.yaml": "artifacts:\n  churn:\n    path: models/churn.pkl\n",
+            "models/churn.pkl": "weights\n",
+        },
+    )
+    ok(repo, "register", "churn")
+    blob = repo.git("rev-parse", "HEAD:models/churn.pkl")
+    html = api.report(tmp_path / "r.html", repo=repo.path).path.read_text()
+    assert f"<code>Git blob {blob}</code>" in html
+    assert "md5 <code>None</code>" not in html
