@@ -79,17 +79,25 @@ def _gto_example(path: Path, clock: Clock) -> Gto:
     repo.git("add", "models")
     repo.git("commit", "-q", "-m", "Train churn")
     gto = Gto(path, clock)
-    gto.write("register", "churn", "HEAD", "--version", "v3.0.0")
-    gto.write("register", "segment", "HEAD", "--version", "v0.4.1")
-    gto.write("register", "cv-class", "HEAD", "--version", "v0.1.13")
-    gto.write("register", "legacy", "HEAD", "--version", "v1.0.0")
-    gto.write("assign", "churn", "--version", "v3.0.0", "--stage", "prod")
-    gto.write("assign", "segment", "--version", "v0.4.1", "--stage", "dev")
-    gto.write("assign", "cv-class", "--version", "v0.1.13", "--stage", "staging")
+    gto.write_all(
+        [
+            ["register", "churn", "HEAD", "--version", "v3.0.0"],
+            ["register", "segment", "HEAD", "--version", "v0.4.1"],
+            ["register", "cv-class", "HEAD", "--version", "v0.1.13"],
+            ["register", "legacy", "HEAD", "--version", "v1.0.0"],
+            ["assign", "churn", "--version", "v3.0.0", "--stage", "prod"],
+            ["assign", "segment", "--version", "v0.4.1", "--stage", "dev"],
+            ["assign", "cv-class", "--version", "v0.1.13", "--stage", "staging"],
+        ]
+    )
     save_model(repo, "models/churn.pkl", 4000)
     repo.git("commit", "-q", "-am", "Retrain churn")
-    gto.write("register", "churn", "HEAD", "--version", "v3.1.0")
-    gto.write("assign", "churn", "--version", "v3.1.0", "--stage", "dev")
+    gto.write_all(
+        [
+            ["register", "churn", "HEAD", "--version", "v3.1.0"],
+            ["assign", "churn", "--version", "v3.1.0", "--stage", "dev"],
+        ]
+    )
     return gto
 
 

@@ -282,18 +282,22 @@ def test_git_model_reads_an_incremental_gto_registry(repo: Repo, clock: Clock) -
     gto = Gto(repo.path, clock)
     c1, c2, c3 = commits(repo, 3)
     start = clock.now
-    gto.write("register", "churn", c1, "--version", "v1.0.0")
-    gto.write("register", "churn", c2, "--version", "v1.1.0")
-    gto.write("register", "churn", c3, "--version", "v1.2.0")
-    gto.write("assign", "churn", "--version", "v1.0.0", "--stage", "staging")
-    gto.write("assign", "churn", "--version", "v1.1.0", "--stage", "staging")
-    gto.write("assign", "churn", "--version", "v1.0.0", "--stage", "prod")
-    gto.write("assign", "churn", "--version", "v1.1.0", "--stage", "dev")
-    gto.write("deprecate", "churn", "v1.1.0", "dev")  # unassign
-    gto.write("assign", "churn", "--version", "v1.2.0", "--stage", "dev")
-    gto.write("deprecate", "churn", "v1.2.0")  # deregister
-    gto.write("register", "fraud/tx-classifier", c3, "--version", "v2.0.0-rc.1")
-    gto.write("assign", "fraud/tx-classifier", "--version", "v2.0.0-rc.1", "--stage", "prod")
+    gto.write_all(
+        [
+            ["register", "churn", c1, "--version", "v1.0.0"],
+            ["register", "churn", c2, "--version", "v1.1.0"],
+            ["register", "churn", c3, "--version", "v1.2.0"],
+            ["assign", "churn", "--version", "v1.0.0", "--stage", "staging"],
+            ["assign", "churn", "--version", "v1.1.0", "--stage", "staging"],
+            ["assign", "churn", "--version", "v1.0.0", "--stage", "prod"],
+            ["assign", "churn", "--version", "v1.1.0", "--stage", "dev"],
+            ["deprecate", "churn", "v1.1.0", "dev"],  # unassign
+            ["assign", "churn", "--version", "v1.2.0", "--stage", "dev"],
+            ["deprecate", "churn", "v1.2.0"],  # deregister
+            ["register", "fraud/tx-classifier", c3, "--version", "v2.0.0-rc.1"],
+            ["assign", "fraud/tx-classifier", "--version", "v2.0.0-rc.1", "--stage", "prod"],
+        ]
+    )
     written = [
         "churn@v1.0.0",
         "churn@v1.1.0",
@@ -343,14 +347,18 @@ def test_git_model_reads_gto_simple_stage_tags_and_deprecation(repo: Repo, clock
     ``gto deprecate NAME`` (``NAME@deprecated``, no counter, stages left as they were)."""
     gto = Gto(repo.path, clock)
     c1, c2 = commits(repo, 2)
-    gto.write("register", "fraud/tx-classifier", c1, "--version", "v0.1.0")
-    gto.write("register", "fraud/tx-classifier", c2, "--version", "v0.2.0")
     simple = ("--simple", "true")
-    gto.write("assign", "fraud/tx-classifier", "--version", "v0.1.0", "--stage", "prod", *simple)
-    gto.write("assign", "fraud/tx-classifier", "--version", "v0.2.0", "--stage", "dev", *simple)
-    gto.write("register", "legacy", c1, "--version", "v1.0.0")
-    gto.write("assign", "legacy", "--version", "v1.0.0", "--stage", "prod")
-    gto.write("deprecate", "legacy")
+    gto.write_all(
+        [
+            ["register", "fraud/tx-classifier", c1, "--version", "v0.1.0"],
+            ["register", "fraud/tx-classifier", c2, "--version", "v0.2.0"],
+            ["assign", "fraud/tx-classifier", "--version", "v0.1.0", "--stage", "prod", *simple],
+            ["assign", "fraud/tx-classifier", "--version", "v0.2.0", "--stage", "dev", *simple],
+            ["register", "legacy", c1, "--version", "v1.0.0"],
+            ["assign", "legacy", "--version", "v1.0.0", "--stage", "prod"],
+            ["deprecate", "legacy"],
+        ]
+    )
     assert {"fraud/tx-classifier#prod", "fraud/tx-classifier#dev", "legacy@deprecated"} <= set(
         repo.tags()
     )
@@ -388,11 +396,15 @@ def test_unassign_leaves_the_stage_empty_where_gto_falls_back(repo: Repo, clock:
     """
     gto = Gto(repo.path, clock)
     c1, c2 = commits(repo, 2)
-    gto.write("register", "churn", c1, "--version", "v1.0.0")
-    gto.write("register", "churn", c2, "--version", "v1.1.0")
-    gto.write("assign", "churn", "--version", "v1.0.0", "--stage", "prod")
-    gto.write("assign", "churn", "--version", "v1.1.0", "--stage", "prod")
-    gto.write("deprecate", "churn", "v1.1.0", "prod")  # churn#prod!#3
+    gto.write_all(
+        [
+            ["register", "churn", c1, "--version", "v1.0.0"],
+            ["register", "churn", c2, "--version", "v1.1.0"],
+            ["assign", "churn", "--version", "v1.0.0", "--stage", "prod"],
+            ["assign", "churn", "--version", "v1.1.0", "--stage", "prod"],
+            ["deprecate", "churn", "v1.1.0", "prod"],  # churn#prod!#3
+        ]
+    )
 
     # GTO: prod falls back to v1.0.0.
     theirs = gto.read("churn")
@@ -464,8 +476,12 @@ def test_promoting_over_a_gto_simple_stage_tag_keeps_its_history(repo: Repo, clo
     gto agrees on the new holder."""
     gto = Gto(repo.path, clock)
     c1 = repo.commit("churn 1")
-    gto.write("register", "churn", "HEAD", "--version", "v1.0.0")
-    gto.write("assign", "churn", "--version", "v1.0.0", "--stage", "prod", "--simple", "true")
+    gto.write_all(
+        [
+            ["register", "churn", "HEAD", "--version", "v1.0.0"],
+            ["assign", "churn", "--version", "v1.0.0", "--stage", "prod", "--simple", "true"],
+        ]
+    )
     original = tag_info(repo, "churn#prod")
     adopted = repo.git("rev-parse", "refs/tags/churn#prod")
     assert original[0] == c1
