@@ -395,3 +395,27 @@ def test_openpgp_signatures(repo: Repo, tmp_path: Path, monkeypatch: pytest.Monk
     code, found = checks(repo, "churn@1.0.0")
     assert code == 17
     assert found["churn@v1.0.0"][1] == "signed with an OpenPGP key that is not in the keyring"
+
+
+def test_verify_checks_artifacts_kept_in_git_or_at_a_url(
+    team: Repo, tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    """An adopted registry's artifacts: a file committed to Git (the tag's blob must be the
+    commit's) and a URL (the commit must still declare it; `get` checks its bytes)."""
+    elsewhere = tmp_path / "bucket" / "web.pt"
+    elsewhere.parent.mkdir()
+    elsewhere.write_bytes(b"weights at a URL\n")
+    declared = (
+        f"artifacts:\n  kept:\n    path: models/kept.bin\n  web:\n    path: {elsewhere.as_uri()}\n"
+    )
+    team.commit("Adopt", files={"dvc.yaml": declared, "models/kept.bin": "weights in Git\n"})
+    ok(team, "register", "kept", "--sign")
+    ok(team, "register", "web", "--sign")
+    blob = team.git("rev-parse", "HEAD:models/kept.bin")
+    kept = data(team, "verify", "kept@latest")["artifact"]
+    assert (kept["passed"], kept["recorded"]) == (True, blob)
+    assert kept["reason"] == "recorded as the commit holds it; Git checks its bytes against that id"
+    web = data(team, "verify", "web@latest")["artifact"]
+    assert web["passed"], web
+    assert web["recorded"].startswith("md5 ")
+    assert "`get` checks what it downloads" in web["reason"]
