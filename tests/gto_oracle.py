@@ -37,34 +37,19 @@ _LAUNCHER = (
     "sys.argv[0] = 'gto'\n"
     "sys.exit(app())\n"
 )
-# Reading commands change nothing, so several of them share one process (and one import of
-# gto, which costs about half of a short command): argv lists on stdin, [exit code, stdout]
-# pairs on stdout.
-_READER = (
-    "import contextlib, io, json, sys\n"
-    "from gto.cli import app\n"
-    "results = []\n"
-    "for argv in json.load(sys.stdin):\n"
-    "    out, code = io.StringIO(), 0\n"
-    "    with contextlib.redirect_stdout(out):\n"
-    "        try:\n"
-    "            app.main(args=argv, prog_name='gto')\n"
-    "        except SystemExit as exc:\n"
-    "            code = exc.code\n"
-    "    results.append([code, out.getvalue()])\n"
-    "json.dump(results, sys.stdout)\n"
-)
-
-# Several modifying commands in one process (one import of gto), each at its own second:
-# [seconds, argv] pairs on stdin; the exit code and output of each on stdout, up to the
-# first that fails. GIT_COMMITTER_DATE is set before each, for the reason given above.
-_WRITER = (
+# Several gto commands share one process (one import of gto, which costs about half of a
+# short command): [seconds or null, argv] pairs on stdin, [exit code, stdout] pairs on
+# stdout. A modifying command runs at its own second (GIT_COMMITTER_DATE is set before
+# each, for the reason given above), and the first that fails ends the batch; reading
+# commands (null) change nothing and all run.
+_BATCH = (
     "import contextlib, io, json, os, sys, time\n"
     "from gto.cli import app\n"
     "results = []\n"
     "for when, argv in json.load(sys.stdin):\n"
-    "    time.time = lambda: float(when)\n"
-    "    os.environ['GIT_COMMITTER_DATE'] = os.environ['GIT_AUTHOR_DATE'] = f'@{when} +0000'\n"
+    "    if when is not None:\n"
+    "        time.time = lambda: float(when)\n"
+    "        os.environ['GIT_COMMITTER_DATE'] = os.environ['GIT_AUTHOR_DATE'] = f'@{when} +0000'\n"
     "    out, code = io.StringIO(), 0\n"
     "    with contextlib.redirect_stdout(out):\n"
     "        try:\n"
@@ -72,7 +57,7 @@ _WRITER = (
     "        except SystemExit as exc:\n"
     "            code = exc.code\n"
     "    results.append([code, out.getvalue()])\n"
-    "    if code:\n"
+    "    if code and when is not None:\n"
     "        break\n"
     "json.dump(results, sys.stdout)\n"
 )
@@ -131,20 +116,9 @@ class Gto:
     def write_all(self, commands: Sequence[Sequence[str]]) -> None:
         """Run modifying GTO commands in one process, each STEP seconds after the one
         before, as ``write`` would one by one."""
-        timed = [[self.clock.tick(STEP), list(argv)] for argv in commands]
-        proc = subprocess.run(
-            [sys.executable, "-c", _WRITER],
-            cwd=self.path,
-            input=json.dumps(timed),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert proc.returncode == 0, f"gto writer failed:\n{proc.stderr}"
-        results = json.loads(proc.stdout)
-        for (_, argv), (code, out) in zip(timed, results, strict=False):
-            assert code == 0, f"gto {' '.join(argv)} failed ({code}):\n{out}{proc.stderr}"
-        assert len(results) == len(timed)
+        timed = [(self.clock.tick(STEP), list(argv)) for argv in commands]
+        for (_, argv), (code, out) in zip(timed, self._batch(timed), strict=False):
+            assert code == 0, f"gto {' '.join(argv)} failed ({code}):\n{out}"
 
     def read(self, *names: str, registry: bool = True) -> GtoReading:
         """``show``, ``show --deprecated`` and ``history`` (unless not ``registry``), and the
@@ -153,20 +127,28 @@ class Gto:
             *([["show"], ["show", "--deprecated"], ["history"]] if registry else []),
             *([cmd, name, *flag] for name in names for cmd, *flag in _PER_MODEL),
         ]
+        results = self._batch([(None, [*argv, "--json"]) for argv in commands])
+        outputs = {}
+        for argv, (code, out) in zip(commands, results, strict=True):
+            assert code == 0, f"gto {' '.join(argv)} failed ({code}):\n{out}"
+            outputs[tuple(argv)] = json.loads(out)
+        return GtoReading(outputs)
+
+    def _batch(self, commands: Sequence[tuple[int | None, list[str]]]) -> list[tuple[int, str]]:
+        """Run gto commands in one process (see _BATCH); all of them, or up to the first
+        modifying one that failed."""
         proc = subprocess.run(
-            [sys.executable, "-c", _READER],
+            [sys.executable, "-c", _BATCH],
             cwd=self.path,
-            input=json.dumps([[*argv, "--json"] for argv in commands]),
+            input=json.dumps(commands),
             capture_output=True,
             text=True,
             check=False,
         )
-        assert proc.returncode == 0, f"gto reader failed:\n{proc.stderr}"
-        outputs = {}
-        for argv, (code, out) in zip(commands, json.loads(proc.stdout), strict=True):
-            assert code == 0, f"gto {' '.join(argv)} failed ({code}):\n{out}{proc.stderr}"
-            outputs[tuple(argv)] = json.loads(out)
-        return GtoReading(outputs)
+        assert proc.returncode == 0, f"gto failed:\n{proc.stderr}"
+        results = [(code, out) for code, out in json.loads(proc.stdout)]
+        assert len(results) == len(commands) or results[-1][0] != 0, proc.stderr
+        return results
 
 
 _PER_MODEL = (("show",), ("show", "--deprecated"), ("history",))
