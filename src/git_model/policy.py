@@ -137,6 +137,11 @@ class Signing:
         return frozenset(p for name in names for p in groups.get(name, (name,)))
 
 
+def cite(source: str, commit: str | None) -> str:
+    """A policy's file and branch, and the commit it was read at, if any."""
+    return f"{source} ({commit[:7]})" if commit else source
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """The gates in force, and where they were read from."""
@@ -146,6 +151,11 @@ class Policy:
     source: str = "no policy"  # "git-model.yaml at refs/heads/main"
     commit: str | None = None  # the commit the file was read at
     signing: Signing = field(default_factory=Signing)
+
+    @property
+    def cited(self) -> str:
+        """Where it was read, for people: ``git-model.yaml at refs/heads/main (a67e5e4)``."""
+        return cite(self.source, self.commit)
 
     def for_stage(self, model: str, stage: str) -> StageGates:
         """The gates ``model`` must pass to enter ``stage``: the base ones, then every
@@ -439,6 +449,11 @@ class Evaluation:
     source: str  # where the policy was read
     commit: str | None  # the commit it was read at
     results: tuple[GateResult, ...] = field(default=())
+
+    @property
+    def cited(self) -> str:
+        """Where the policy was read, for people (as ``Policy.cited``)."""
+        return cite(self.source, self.commit)
 
     @property
     def passed(self) -> bool:

@@ -98,10 +98,8 @@ def review(git: Git, hook: str, updates: Sequence[Update], existing: Lister) -> 
             refusals += _Push(receiver, name, mine, records).review()
     order = {u.ref[len(TAGS) :]: i for i, (u, _) in enumerate(ours)}
     refusals.sort(key=lambda r: order.get(r.tag, len(order)))
-    policy = config.policy
-    source = f"{policy.source} ({policy.commit[:7]})" if policy.commit else policy.source
     checked = tuple(u.ref[len(TAGS) :] for u, _ in ours)
-    return PushReview(hook, len(updates), checked, tuple(refusals), source)
+    return PushReview(hook, len(updates), checked, tuple(refusals), config.policy.cited)
 
 
 def model_of(name: str, records: Sequence[TagRecord], stages: Sequence[str]) -> Model:

@@ -96,14 +96,10 @@ def check_title(ev: Evaluation) -> str:
     return f"{ev.model} {ev.version.tag} → {ev.stage}: {verdict}"
 
 
-def policy_source(ev: Evaluation) -> str:
-    return f"{ev.source} ({ev.commit[:7]})" if ev.commit else ev.source
-
-
 def check_markdown(ev: Evaluation) -> str:
     """Every gate of a stage for one version, as Markdown for a pull request."""
     mark = ":white_check_mark:" if ev.passed else ":x:"
-    lines = [f"### {mark} {check_title(ev)}", "", f"Policy: {policy_source(ev)}", ""]
+    lines = [f"### {mark} {check_title(ev)}", "", f"Policy: {ev.cited}", ""]
     if ev.results:
         lines += ["| Gate | Expected | Actual | Holder | |", "|---|---|---|---|---|"]
         lines += [

@@ -27,7 +27,6 @@ from git_model.reports import (
     move_status,
     plan_markdown,
     plan_verdict,
-    policy_source,
 )
 from git_model.results import (
     Applied,
@@ -588,7 +587,7 @@ def _gated(result: Change) -> None:
     gates = result.gates
     if gates is None or not gates.results:
         return
-    source = f"{gates.source} ({gates.commit[:7]})" if gates.commit else gates.source
+    source = gates.cited
     if gates.passed:
         out.print(f"Gates of {gates.stage} passed: {len(gates.results)} (policy: {source})")
     else:
@@ -608,7 +607,7 @@ def release(result: Release) -> None:
 def check(result: Check, markdown: bool = False) -> None:
     """Every gate of a stage for one version: a table, or Markdown for a pull request."""
     ev = result.evaluation
-    source, title = policy_source(ev), check_title(ev)
+    source, title = ev.cited, check_title(ev)
     if result.warning:
         err.print(f"[yellow]warning:[/yellow] {result.warning}")
     if markdown:

@@ -82,7 +82,6 @@ def plan(*, base: str | None = None, repo: Path | str | None = None) -> PlanRepo
         held = found.version if found is not None else None
         if held != request.version:
             drift.append(Drift(request.model, request.stage, request.version, held, request.where))
-    source = f"{policy.source} ({policy.commit[:7]})" if policy.commit else policy.source
     return PlanReport(
         head=head,
         base=base_ref,
@@ -90,7 +89,7 @@ def plan(*, base: str | None = None, repo: Path | str | None = None) -> PlanRepo
         moves=tuple(moves),
         in_place=in_place,
         drift=tuple(drift),
-        policy=source,
+        policy=policy.cited,
         warning=warning,
     )
 

@@ -126,7 +126,7 @@ def build(
         events=len(events),
         start=min(dates, default=None),
         end=at or max(dates, default=None),
-        policy=policy.source + (f" ({policy.commit[:7]})" if policy.commit else ""),
+        policy=policy.cited,
         signing=signing,
         at=at,
         generated_at=generated_at,
