@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import Repo
+from tests.conftest import BIN, Repo
 
 
 def ok(repo: Repo, *args: str) -> str:
@@ -62,6 +66,11 @@ def git_calls(
     finally:
         monkeypatch.delenv("GIT_TRACE")
     assert result.exit_code == exit_code, f"git model {' '.join(args)}: {result.stderr}"
+    return traced_git_calls(trace)
+
+
+def traced_git_calls(trace: Path) -> Counter[str]:
+    """The Git processes a GIT_TRACE file records, by subcommand."""
     calls: Counter[str] = Counter()
     for line in trace.read_text().splitlines():
         if "trace: built-in: git " in line:
@@ -79,3 +88,19 @@ def churn_in_prod(repo: Repo, *, dev: bool = False) -> Repo:
     if dev:
         ok(repo, "promote", "churn@1.1.0", "--to", "dev")
     return repo
+
+
+def run_ci_script(
+    cwd: Path, script: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the shell script of a job of a CI file (docs/ci) as the job would: in its clone,
+    with this environment's ``git-model`` first on PATH and the job's variables ``env``."""
+    path = f"{BIN}{os.pathsep}{os.environ['PATH']}"
+    return subprocess.run(
+        ["bash", "-c", script],
+        cwd=cwd,
+        env={**os.environ, "PATH": path, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )

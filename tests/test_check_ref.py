@@ -5,7 +5,6 @@ they set (GITHUB_REF, CI_COMMIT_TAG), in a real clone of a real bare server."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import BIN, Clock, Repo
-from tests.helpers import data, ok
+from tests.conftest import Clock, Repo
+from tests.helpers import data, ok, run_ci_script
 from tests.remotes import Shared, make_shared, save_model
 
 DOCS_CI = Path(__file__).resolve().parents[1] / "docs" / "ci"
@@ -108,15 +107,7 @@ def _script(name: str, job: str = "registry-tag") -> str:
 def _run_ci(
     clone: Repo, name: str, env: dict[str, str], job: str = "registry-tag"
 ) -> subprocess.CompletedProcess[str]:
-    path = f"{BIN}{os.pathsep}{os.environ['PATH']}"
-    return subprocess.run(
-        ["bash", "-c", _script(name, job)],
-        cwd=clone.path,
-        env={**os.environ, "PATH": path, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_ci_script(clone.path, _script(name, job), env)
 
 
 CIS = [

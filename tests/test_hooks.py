@@ -23,10 +23,11 @@ from git_model import api
 from git_model.commands.hooks import MARK
 from git_model.results import PushReview, Rule
 from tests.conftest import BIN, Clock, Repo
-from tests.helpers import data, ok, stages
+from tests.helpers import data, ok, stages, traced_git_calls
 from tests.remotes import git_at
 from tests.test_architecture import _bulk_tags
-from tests.test_signing import allowed_line, keygen, use_key
+from tests.test_signing import POLICY as SIGNED_POLICY
+from tests.test_signing import SIGNERS, allowed_line, keygen, use_key
 
 ROOT = Path(__file__).parent.parent
 POLICY = """\
@@ -35,7 +36,6 @@ gates:
   prod:
     after: staging
 """
-SIGNERS = ".git-model/allowed_signers"
 FORCE_POLICY = f"""\
 stages: [dev, staging, prod]
 signing:
@@ -46,16 +46,6 @@ signing:
 gates:
   prod:
     after: staging
-"""
-SIGNED_POLICY = f"""\
-stages: [dev, staging, prod]
-signing:
-  allowed_signers: {SIGNERS}
-  groups:
-    ml-leads: [alice@example.com]
-gates:
-  prod:
-    signers: [ml-leads]
 """
 LAX = "stages: [dev, staging, prod]\n"
 
@@ -564,12 +554,7 @@ def test_the_hook_reads_only_the_models_pushed(tmp_path: Path, clock: Clock) -> 
             cwd=server.path, input=stdin, capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr
-        found: Counter[str] = Counter()
-        for line in trace.read_text().splitlines():
-            if "trace: built-in: git " in line:
-                words = line.split("trace: built-in: git ", 1)[1].split()
-                found[next(w for w in words if not w.startswith("-"))] += 1
-        return found
+        return traced_git_calls(trace)
 
     small = calls()
     _bulk_tags(Repo(team.server), 600)

@@ -7,7 +7,6 @@ tags, recording the merge and its approvers; run again it writes nothing."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,8 @@ from git_model.desired import parse_state, render_state
 from git_model.errors import InvalidFile
 from git_model.reports import COMMENT_LIMIT, PLAN_MARKER
 from git_model.safeyaml import load_yaml
-from tests.conftest import BIN, Clock, Repo
-from tests.helpers import ok, stages
+from tests.conftest import Clock, Repo
+from tests.helpers import ok, run_ci_script, stages
 from tests.remotes import Shared, local_refs, make_shared
 
 GATES = (
@@ -343,15 +342,8 @@ def _script(name: str, job: str) -> str:
 def _run_ci(
     clone: Repo, name: str, job: str, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    path = f"{BIN}{os.pathsep}{os.environ['PATH']}"  # no `gh` here: the file it would post
-    return subprocess.run(
-        ["bash", "-c", _script(name, job)],
-        cwd=clone.path,
-        env={**os.environ, "PATH": path, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    # No `gh` on PATH: the job writes the file it would post.
+    return run_ci_script(clone.path, _script(name, job), env)
 
 
 def _plan_env(name: str, branch: str, summary: Path) -> dict[str, str]:

@@ -5,7 +5,6 @@ charts (`show`/`history NAME --metric`). The browser's view is tests/test_report
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from html.parser import HTMLParser
@@ -21,8 +20,8 @@ from git_model.errors import EXIT_CODES, CannotWrite, ModelNotFound, OutputExist
 from git_model.report.markdown import to_html
 from git_model.report.page import ident
 from tests import reporting
-from tests.conftest import BIN, Repo
-from tests.helpers import data, ok
+from tests.conftest import Repo
+from tests.helpers import data, ok, run_ci_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -230,15 +229,7 @@ def test_the_pages_workflow_writes_the_site_from_a_fresh_clone(
     assert steps[-2]["with"]["path"] == "site"
     clone = tmp_path / "ci"
     subprocess.run(["git", "clone", "-q", str(registry), str(clone)], check=True)
-    path = f"{BIN}{os.pathsep}{os.environ['PATH']}"
-    ran = subprocess.run(
-        ["bash", "-c", script],
-        cwd=clone,
-        env={**os.environ, "PATH": path},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    ran = run_ci_script(clone, script)
     assert ran.returncode == 0, ran.stderr
     said = ran.stdout.splitlines()[-1]
     assert said.startswith("Wrote site/index.html (") and said.endswith("7 versions, 3 charts)")
