@@ -415,6 +415,8 @@ def test_verify_checks_artifacts_kept_in_git_or_at_a_url(
     kept = data(team, "verify", "kept@latest")["artifact"]
     assert (kept["passed"], kept["recorded"]) == (True, blob)
     assert kept["reason"] == "recorded as the commit holds it; Git checks its bytes against that id"
+    assert kept["identity"] == f"Git blob {blob}"
+    assert f"Artifact models/kept.bin (Git blob {blob}): pass" in ok(team, "verify", "kept@latest")
     web = data(team, "verify", "web@latest")["artifact"]
     assert web["passed"], web
     assert web["recorded"].startswith("md5 ")

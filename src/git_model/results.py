@@ -227,6 +227,7 @@ class ArtifactCheck:
 
     path: str
     recorded: str  # the md5 in the version tag (a Git artifact's blob id; a URL's identity)
+    identity: str  # what names the bytes, for people: "md5 ...", "Git blob ...", "ETag ..."
     dvc: str | None  # the md5 in the commit's .dvc file or dvc.lock (the commit's blob id;
     # the URL the commit declares)
     local: str | None  # where the bytes checked here are (None: not held here)

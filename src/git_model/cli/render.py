@@ -758,7 +758,7 @@ def verification(result: Verification) -> None:
     table.print()
     a = result.artifact
     if a is not None:
-        out.print(f"Artifact {a.path} (md5 {a.recorded}): {_verdict(a.passed)}, {a.reason}")
+        out.print(f"Artifact {a.path} ({a.identity}): {_verdict(a.passed)}, {a.reason}")
 
 
 def _verdict(passed: bool) -> str:

@@ -75,17 +75,28 @@ def _artifact(git: Git, version: Version) -> ArtifactCheck | None:
     if dvc != recorded.md5 or recorded.md5 is None:
         why = problem or f"the commit's DVC files say {dvc or 'nothing'}"
         reason = f"the version tag records {recorded.md5}, but {why}"
-        return ArtifactCheck(recorded.path, str(recorded.md5), dvc, None, False, reason)
+        return _check(recorded, dvc, None, False, reason)
     held = artifacts.cached_file(git, recorded.md5)
     if held is None:
         reason = "recorded as DVC recorded it; the bytes are not in this clone's DVC cache"
-        return ArtifactCheck(recorded.path, recorded.md5, dvc, None, True, reason)
+        return _check(recorded, dvc, None, True, reason)
     actual = artifacts.md5_of(held)
     if actual != recorded.md5:
         reason = f"the DVC cache's copy hashes to {actual}: it is damaged"
-        return ArtifactCheck(recorded.path, recorded.md5, dvc, str(held), False, reason)
+        return _check(recorded, dvc, str(held), False, reason)
     reason = "recorded as DVC recorded it, and the cached bytes match"
-    return ArtifactCheck(recorded.path, recorded.md5, dvc, str(held), True, reason)
+    return _check(recorded, dvc, str(held), True, reason)
+
+
+def _check(
+    recorded: Artifact, found: str | None, local: str | None, passed: bool, reason: str
+) -> ArtifactCheck:
+    """The verdict on the artifact ``recorded`` names: what the commit says (``found``) and
+    where the bytes checked here are (``local``)."""
+    value = {ArtifactKind.GIT: recorded.blob, ArtifactKind.URL: recorded.identity}.get(
+        recorded.kind, recorded.md5
+    )
+    return ArtifactCheck(recorded.path, str(value), recorded.identity, found, local, passed, reason)
 
 
 def _kept_elsewhere(
@@ -99,13 +110,13 @@ def _kept_elsewhere(
         if held != recorded.blob:
             why = problem or f"the commit holds {f'Git blob {held}' if held else 'another file'}"
             reason = f"the version tag records Git blob {recorded.blob}, but {why}"
-            return ArtifactCheck(recorded.path, str(recorded.blob), held, None, False, reason)
+            return _check(recorded, held, None, False, reason)
         reason = "recorded as the commit holds it; Git checks its bytes against that id"
-        return ArtifactCheck(recorded.path, str(recorded.blob), held, None, True, reason)
+        return _check(recorded, held, None, True, reason)
     said = declared.path if declared is not None else None
     if said != recorded.path:
         why = problem or f"the commit declares {said}"
         reason = f"the version tag records {recorded.path}, but {why}"
-        return ArtifactCheck(recorded.path, recorded.identity, said, None, False, reason)
+        return _check(recorded, said, None, False, reason)
     reason = f"at a URL; `get` checks what it downloads against the recorded {recorded.identity}"
-    return ArtifactCheck(recorded.path, recorded.identity, said, None, True, reason)
+    return _check(recorded, said, None, True, reason)
